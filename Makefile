@@ -1,0 +1,62 @@
+# RangerSync: two commands on a fresh Debian 12 machine.
+#   make run   set everything up and serve the demo park on http://127.0.0.1:$(PORT)
+#   make test  set everything up and run the test suite against a throwaway PostGIS
+# Both are idempotent: a second run only does what changed.
+
+PORT ?= 5000
+export PORT
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := var/stamps
+
+.PHONY: run test setup system venv assets lint format bench stop clean distclean
+
+run: setup
+	$(VENV)/bin/rangersync serve --port $(PORT)
+
+test: setup
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+setup: system venv assets
+
+# System packages (PostgreSQL 15 + PostGIS 3, Python venv, Node.js/npm), only when something is missing.
+system:
+	@deploy/bootstrap-system.sh
+
+venv: $(STAMPS)/venv
+$(STAMPS)/venv: pyproject.toml | $(STAMPS)
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+# Front-end libraries from the npm registry, served by the app itself (no CDN at run time).
+assets: $(STAMPS)/assets
+$(STAMPS)/assets: package.json package-lock.json | $(STAMPS)
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(STAMPS):
+	@mkdir -p $@
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: setup
+	$(PY) -m bench
+
+# Stop the embedded PostGIS cluster that `make run` started.
+stop:
+	-@test -x $(VENV)/bin/rangersync && $(VENV)/bin/rangersync db stop
+
+clean:
+	rm -rf $(STAMPS) .pytest_cache .ruff_cache
+
+# Removes the embedded database too: everything under var/ is lost.
+distclean: stop
+	rm -rf var $(VENV) node_modules

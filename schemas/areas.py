@@ -1,0 +1,33 @@
+"""Wire shapes of protected areas."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from schemas.common import Out
+from schemas.geo import Geometry
+
+SLUG = validate.Regexp(
+    r"^[a-z0-9][a-z0-9-]{0,62}$",
+    error="1-63 characters: lower-case letters, digits and '-', starting with a letter or digit",
+)
+
+
+class AreaOut(Out):
+    id = fields.UUID(required=True)
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    timezone = fields.String()
+    role = fields.String(
+        allow_none=True, metadata={"description": "the caller's role in this area"}
+    )
+    bbox = fields.List(fields.Float(), metadata={"description": "[west, south, east, north]"})
+    boundary = Geometry(allowed=("MultiPolygon",))
+    created_at = fields.DateTime()
+
+
+class AreaCreate(Schema):
+    slug = fields.String(required=True, validate=SLUG)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    timezone = fields.String(load_default="UTC", validate=validate.Length(min=1, max=64))
+    boundary = Geometry(allowed=("Polygon", "MultiPolygon"), required=True)

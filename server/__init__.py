@@ -1,0 +1,1 @@
+"""RangerSync server: the Flask app, its services, models and command line."""

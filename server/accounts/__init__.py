@@ -1,0 +1,1 @@
+"""People: users, their role in each area, teams, sign-in and API tokens."""

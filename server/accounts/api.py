@@ -1,0 +1,71 @@
+"""HTTP endpoints of accounts: tokens, the caller's profile, users and roles in an area."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from schemas.accounts import MemberOut, RoleChange, TokenOut, TokenRequest, UserCreate, UserOut
+from server.accounts import service
+from server.areas.service import area_id_of
+from server.core.api import API_PREFIX, Blueprint
+from server.core.web import bearer_token, commit, current_actor, db
+
+blp = Blueprint("accounts", __name__, url_prefix=API_PREFIX, description="Sign-in, users and roles")
+
+
+@blp.post("/auth/token")
+@blp.arguments(TokenRequest)
+@blp.response(201, TokenOut)
+def issue_token(body):
+    """Sign in with a username and password; answers a bearer token for the API."""
+    ttl = current_app.extensions["rangersync"].config.token_ttl_hours
+    return commit(service.sign_in(db(), body["username"], body["password"], ttl))
+
+
+@blp.delete("/auth/token")
+@blp.response(204)
+def revoke_token():
+    """Sign out: the bearer token of this request stops working at once."""
+    current_actor()
+    commit(service.sign_out(db(), bearer_token() or ""))
+
+
+@blp.get("/me")
+@blp.response(200, UserOut)
+def me():
+    """The signed-in user and their role in each area."""
+    return service.profile(db(), current_actor())
+
+
+@blp.get("/areas/<area>/members")
+@blp.response(200, MemberOut(many=True))
+def list_members(area):
+    """People with a role in the area (admins and managers)."""
+    return service.members(db(), current_actor(), area_id_of(db(), current_actor(), area))
+
+
+@blp.post("/areas/<area>/members")
+@blp.arguments(UserCreate)
+@blp.response(201, UserOut)
+def create_member(body, area):
+    """Create a user with a role in this area (area admins)."""
+    area_id = area_id_of(db(), current_actor(), area)
+    user = service.create_user(db(), current_actor(), area_id=area_id, **body)
+    return commit(service.profile_of(db(), user))
+
+
+@blp.put("/areas/<area>/members/<username>")
+@blp.arguments(RoleChange)
+@blp.response(200, MemberOut)
+def set_role(body, area, username):
+    """Give an existing user a role in this area, or change it (area admins)."""
+    area_id = area_id_of(db(), current_actor(), area)
+    return commit(service.set_role(db(), current_actor(), area_id, username, body["role"]))
+
+
+@blp.post("/users/<username>/disable")
+@blp.response(200, UserOut)
+def disable(username):
+    """Disable a user: their tokens and devices stop working on the next request."""
+    user = service.disable_user(db(), current_actor(), username)
+    return commit(service.profile_of(db(), user))

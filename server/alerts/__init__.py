@@ -1,0 +1,1 @@
+"""Ranger safety: geofenced alerts, SOS and automatic safety rules."""

@@ -1,0 +1,100 @@
+"""The application factory: configuration, database, API blueprints, error handling, assets."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, abort, send_from_directory
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from server import health
+from server.accounts import api as accounts_api
+from server.areas import api as areas_api
+from server.config import PROJECT_ROOT, Config
+from server.core import pgcluster, problems
+from server.core.api import Api
+from server.core.db import make_engine, make_session_factory
+from server.core.web import close_session
+from server.devices import api as devices_api
+from server.web import pages
+from sync.protocol import PROTOCOL_VERSION
+
+# Front-end libraries installed from the npm registry at set-up (package.json) and served by us.
+VENDOR_PACKAGES = {"swagger-ui": "swagger-ui-dist"}
+NODE_MODULES = PROJECT_ROOT / "node_modules"
+
+
+@dataclass
+class RangerSync:
+    """What the app holds for its lifetime, kept in app.extensions["rangersync"]."""
+
+    config: Config
+    engine: Engine
+    session_factory: sessionmaker
+
+
+def database_url(config: Config) -> str:
+    if config.database_url:
+        return config.database_url
+    return pgcluster.embedded(config.var_dir, config.pg_port).url()
+
+
+def create_app(config: Config | None = None, *, engine: Engine | None = None) -> Flask:
+    config = config or Config.from_env()
+    logging.basicConfig(
+        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        MAX_CONTENT_LENGTH=config.max_request_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        API_TITLE="RangerSync",
+        API_VERSION=f"v1 (sync protocol {PROTOCOL_VERSION})",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
+        # No validator badge: it would send the spec to a server on the internet.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None, "deepLinking": True},
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "The server that wildlife rangers' handhelds sync to. "
+                "Errors are application/problem+json (RFC 9457).",
+            },
+            "components": {
+                "securitySchemes": {
+                    "bearer": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "user or device token",
+                    }
+                }
+            },
+            "security": [{"bearer": []}],
+        },
+    )
+    engine = engine or make_engine(database_url(config))
+    app.extensions["rangersync"] = RangerSync(config, engine, make_session_factory(engine))
+
+    api = Api(app)
+    for module in (accounts_api, areas_api, devices_api):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(health.blp)
+    app.register_blueprint(pages.blp)
+    problems.register(app)
+    app.teardown_appcontext(close_session)
+
+    @app.get("/static/vendor/<library>/<path:filename>")
+    def vendor(library: str, filename: str):
+        package = VENDOR_PACKAGES.get(library)
+        if package is None:
+            abort(404)
+        return send_from_directory(Path(NODE_MODULES, package), filename, max_age=86400)
+
+    return app

@@ -1,0 +1,1 @@
+"""Protected areas, their zones and map features."""

@@ -1,0 +1,68 @@
+"""Configuration, read once from environment variables into one immutable object.
+
+Every variable has a safe default so that `make run` works with nothing set; the README lists them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"rangersync: {name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Config:
+    var_dir: Path
+    database_url: str | None  # None: use the embedded cluster under var_dir
+    pg_port: int  # port of the embedded cluster, on 127.0.0.1 only
+    secret_key: str
+    public_url: str | None  # how devices reach this server, put in enrolment QR codes
+    max_request_bytes: int
+    token_ttl_hours: int
+    enrolment_code_ttl_hours: int
+    log_level: str
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Config:
+        env = dict(os.environ if env is None else env)
+        var_dir = Path(env.get("RANGERSYNC_VAR_DIR") or PROJECT_ROOT / "var").resolve()
+        return cls(
+            var_dir=var_dir,
+            database_url=env.get("DATABASE_URL") or None,
+            pg_port=_int(env, "RANGERSYNC_PG_PORT", 54329),
+            secret_key=env.get("SECRET_KEY") or _stored_secret(var_dir),
+            public_url=env.get("PUBLIC_URL") or None,
+            max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 16 * 1024 * 1024),
+            token_ttl_hours=_int(env, "TOKEN_TTL_HOURS", 12),
+            enrolment_code_ttl_hours=_int(env, "ENROLMENT_CODE_TTL_HOURS", 72),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        )
+
+
+def _stored_secret(var_dir: Path) -> str:
+    """A per-installation secret kept under var/, made on first use: sessions survive restarts."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(secret + "\n")
+    return secret

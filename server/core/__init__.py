@@ -1,0 +1,1 @@
+"""What every capability shares: configuration, database, errors, authorization and audit."""

@@ -1,0 +1,69 @@
+"""Database plumbing: the declarative base, engine and session factory, and column helpers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import CheckConstraint, DateTime, MetaData, create_engine, func
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+# Stable constraint names, so migrations can refer to them and autogenerate stays quiet.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def created_at_column() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+def one_of(column: str, values: Iterable[str], name: str | None = None) -> CheckConstraint:
+    """A CHECK that keeps a text column within a closed vocabulary (easier to evolve than ENUM)."""
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({quoted})", name=name or f"{column}_allowed")
+
+
+def geometry_ok(column: str) -> CheckConstraint:
+    """Valid, non-empty, finite and within lon/lat range: see rs_geometry_ok() in the migrations."""
+    return CheckConstraint(f"rs_geometry_ok({column})", name=f"{column}_valid")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept the plain libpq form too (postgresql://…), and use psycopg 3 for it."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, **kwargs: object) -> Engine:
+    return create_engine(
+        sqlalchemy_url(url),
+        pool_pre_ping=True,
+        # Sessions are UTC; JIT adds ~150 ms to heavy spatial queries and saves nothing here.
+        connect_args={"options": "-c timezone=UTC -c jit=off", "application_name": "rangersync"},
+        **kwargs,
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, expire_on_commit=False)

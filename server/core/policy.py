@@ -1,0 +1,115 @@
+"""Who may do what: the role × action policy table and the one function that applies it.
+
+Every service entry point calls `authorize(actor, action, area_id)`. An actor with no role in the
+area is told the object does not exist (404), so a ranger of park A cannot even learn that park B's
+report ids exist; an actor with a role that does not allow the action gets 403.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from server.core.errors import Forbidden, NotFound
+
+ROLES = ("admin", "manager", "ranger", "partner")
+
+
+class Action(StrEnum):
+    AREA_VIEW = "area.view"
+    AREA_EDIT = "area.edit"
+    MEMBER_VIEW = "member.view"
+    MEMBER_MANAGE = "member.manage"
+    TEAM_MANAGE = "team.manage"
+    DEVICE_VIEW = "device.view"
+    DEVICE_ENROL = "device.enrol"
+    DEVICE_REVOKE = "device.revoke"
+    MAP_VIEW = "map.view"
+    MAP_EDIT = "map.edit"
+    PATROL_VIEW = "patrol.view"
+    PATROL_RECORD = "patrol.record"
+    REPORT_VIEW = "report.view"
+    REPORT_CREATE = "report.create"
+    REPORT_TRIAGE = "report.triage"
+    EVIDENCE_VIEW = "evidence.view"
+    ALERT_VIEW = "alert.view"
+    ALERT_ISSUE = "alert.issue"
+    SOS_RAISE = "sos.raise"
+    SYNC = "sync"
+    ANALYTICS_VIEW = "analytics.view"
+    PARTNER_FEATURES = "partner.features"
+    AUDIT_VIEW = "audit.view"
+
+
+_FIELD = frozenset({"admin", "manager", "ranger"})
+_MANAGERS = frozenset({"admin", "manager"})
+_EVERYONE = frozenset(ROLES)
+
+# Partners see the map and the curated partner feed, never patrols, reports or positions:
+# those would tell a poacher where rangers are and are not.
+POLICY: Mapping[Action, frozenset[str]] = {
+    Action.AREA_VIEW: _EVERYONE,
+    Action.AREA_EDIT: frozenset({"admin"}),
+    Action.MEMBER_VIEW: _MANAGERS,
+    Action.MEMBER_MANAGE: frozenset({"admin"}),
+    Action.TEAM_MANAGE: _MANAGERS,
+    Action.DEVICE_VIEW: _MANAGERS,
+    Action.DEVICE_ENROL: _MANAGERS,
+    Action.DEVICE_REVOKE: _MANAGERS,
+    Action.MAP_VIEW: _EVERYONE,
+    Action.MAP_EDIT: _MANAGERS,
+    Action.PATROL_VIEW: _FIELD,
+    Action.PATROL_RECORD: _FIELD,
+    Action.REPORT_VIEW: _FIELD,
+    Action.REPORT_CREATE: _FIELD,
+    Action.REPORT_TRIAGE: _MANAGERS,
+    Action.EVIDENCE_VIEW: _FIELD,
+    Action.ALERT_VIEW: _FIELD,
+    Action.ALERT_ISSUE: _MANAGERS,
+    Action.SOS_RAISE: _FIELD,
+    Action.SYNC: _FIELD,
+    Action.ANALYTICS_VIEW: _MANAGERS,
+    Action.PARTNER_FEATURES: frozenset({"admin", "manager", "partner"}),
+    Action.AUDIT_VIEW: frozenset({"admin"}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: a signed-in user, an enrolled device (acting for its user), or the CLI."""
+
+    kind: Literal["user", "device", "system"]
+    id: uuid.UUID | None
+    roles: Mapping[uuid.UUID, str] = field(default_factory=dict)
+    is_superuser: bool = False
+    user_id: uuid.UUID | None = None
+
+    def role_in(self, area_id: uuid.UUID) -> str | None:
+        return self.roles.get(area_id)
+
+    def may(self, action: Action, area_id: uuid.UUID) -> bool:
+        if self.is_superuser:
+            return True
+        role = self.role_in(area_id)
+        return role is not None and role in POLICY[action]
+
+    def area_ids_for(self, action: Action) -> set[uuid.UUID] | None:
+        """The areas where the actor may do `action`; None means every area (superuser)."""
+        if self.is_superuser:
+            return None
+        return {area for area, role in self.roles.items() if role in POLICY[action]}
+
+
+SYSTEM = Actor(kind="system", id=None, is_superuser=True)
+
+
+def authorize(actor: Actor, action: Action, area_id: uuid.UUID, what: str = "object") -> None:
+    """Raise unless `actor` may do `action` in `area_id`; 404 when the area is not theirs at all."""
+    if actor.may(action, area_id):
+        return
+    if actor.role_in(area_id) is None:
+        raise NotFound(f"no such {what}")
+    raise Forbidden(f"your role in this area does not allow {action.value}")

@@ -1,0 +1,125 @@
+"""Every error the app answers with is an RFC 9457 problem document (application/problem+json).
+
+Domain errors carry their own type and status; HTTP errors from Flask, Werkzeug and webargs
+(malformed JSON, unknown route, body too large, schema validation) are mapped here too, so a
+client sees one shape whatever went wrong. Unexpected errors become a 500 problem without details.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from server.core.errors import DomainError, Unauthenticated
+
+PROBLEM_TYPE_BASE = "/problems/"
+log = logging.getLogger(__name__)
+
+# Stable codes for the HTTP errors that do not come from our domain.
+HTTP_CODES = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    411: "length-required",
+    413: "request-too-large",
+    415: "unsupported-media-type",
+    422: "validation-failed",
+    429: "too-many-requests",
+    500: "internal-error",
+    503: "unavailable",
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
+    if errors:
+        body["errors"] = dict(errors)
+    body.update(extra or {})
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="rangersync"'
+    return response
+
+
+def pointer_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages → {JSON pointer: [messages]}, e.g. {"/boundary": [...]}."""
+    if isinstance(messages, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            name = "" if key == "_schema" else f"/{str(key).replace('~', '~0').replace('/', '~1')}"
+            flat.update(pointer_errors(value, prefix + name))
+        return flat
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "/": list(messages)}
+    return {prefix or "/": [str(messages)]}
+
+
+def from_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or data.get("errors")
+    errors = None
+    detail = error.description or error.name
+    if messages:
+        # webargs nests by location ({"json": {...}}); the body is what clients think in.
+        if isinstance(messages, Mapping) and set(messages) <= {"json", "query", "path", "headers"}:
+            errors = {}
+            for location, inner in messages.items():
+                prefix = "" if location == "json" else f"{location}:"
+                errors.update({prefix + k: v for k, v in pointer_errors(inner).items()})
+        else:
+            errors = pointer_errors(messages)
+        detail = "the request does not match the schema: see errors"
+    if status == 413:
+        detail = "the request body is larger than this endpoint accepts"
+    response = problem(status, HTTP_CODES.get(status, f"http-{status}"), error.name, detail, errors)
+    for header in ("Allow", "Retry-After"):
+        if error.get_response().headers.get(header):
+            response.headers[header] = error.get_response().headers[header]
+    return response
+
+
+def from_domain_error(error: DomainError) -> Response:
+    return problem(error.status, error.code, error.title, error.detail, error.errors, error.extra)
+
+
+def from_unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return from_http_exception(error)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(
+        500,
+        "internal-error",
+        "Internal server error",
+        "the server failed to answer; the error has been logged and nothing was committed",
+    )
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(DomainError, from_domain_error)
+    app.register_error_handler(HTTPException, from_http_exception)
+    app.register_error_handler(Exception, from_unexpected)
+
+
+__all__ = ["Unauthenticated", "from_http_exception", "problem", "register"]

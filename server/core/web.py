@@ -1,0 +1,68 @@
+"""Request plumbing shared by the blueprints: the request's database session and its actor."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from flask import current_app, g, request, session
+from sqlalchemy.orm import Session
+
+from server.accounts.service import authenticate_user_token
+from server.core import tokens
+from server.core.errors import Unauthenticated
+from server.core.policy import Actor
+from server.devices.service import authenticate_device_token
+
+T = TypeVar("T")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A cookie-authenticated request that changes state must carry this header: a form on another
+# site cannot set it, so this closes cross-site request forgery for the dashboard.
+CSRF_HEADER = "X-Requested-With"
+
+
+def db() -> Session:
+    if "db" not in g:
+        g.db = current_app.extensions["rangersync"].session_factory()
+    return g.db
+
+
+def commit(result: T) -> T:
+    """Commit the request's unit of work, before the response is written, and pass `result` on."""
+    db().commit()
+    return result
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    session_ = g.pop("db", None)
+    if session_ is not None:
+        session_.close()  # rolls back anything not committed
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def current_actor() -> Actor:
+    """The caller, from a bearer token (API, devices) or the dashboard's session cookie."""
+    if "actor" in g:
+        return g.actor
+    token = bearer_token()
+    from_cookie = token is None
+    if from_cookie:
+        token = session.get("token")
+        if token and request.method not in SAFE_METHODS and CSRF_HEADER not in request.headers:
+            raise Unauthenticated(f"a signed-in browser must send the {CSRF_HEADER} header")
+    if not token:
+        raise Unauthenticated("sign in, or send an access token as 'Authorization: Bearer …'")
+    if token.startswith(tokens.DEVICE_TOKEN_PREFIX):
+        actor, touched = authenticate_device_token(db(), token)
+        if touched:
+            db().commit()  # last_seen_at, in its own small unit of work before the view's
+    else:
+        actor = authenticate_user_token(db(), token)
+    g.actor = actor
+    return actor

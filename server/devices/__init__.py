@@ -1,0 +1,1 @@
+"""Handhelds: one-time enrolment codes, device tokens, revocation."""

@@ -1,0 +1,62 @@
+"""HTTP endpoints of devices: enrolment codes, enrolment, listing and revocation."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app, request
+
+from schemas.devices import DeviceOut, EnrolmentCodeCreate, EnrolmentCodeOut, EnrolOut, EnrolRequest
+from server.areas.service import area_id_of
+from server.core.api import API_PREFIX, Blueprint
+from server.core.web import commit, current_actor, db
+from server.devices import service
+
+blp = Blueprint("devices", __name__, url_prefix=API_PREFIX, description="Handheld devices")
+
+
+@blp.post("/areas/<area>/enrolment-codes")
+@blp.arguments(EnrolmentCodeCreate)
+@blp.response(201, EnrolmentCodeOut)
+def create_enrolment_code(body, area):
+    """A one-time code (and its QR code) that enrols one handheld for one ranger."""
+    config = current_app.extensions["rangersync"].config
+    return commit(
+        service.create_enrolment_code(
+            db(),
+            current_actor(),
+            area_id_of(db(), current_actor(), area),
+            body["username"],
+            ttl_hours=config.enrolment_code_ttl_hours,
+            server_url=config.public_url or request.host_url.rstrip("/"),
+        )
+    )
+
+
+@blp.post("/devices/enrol")
+@blp.arguments(EnrolRequest)
+@blp.response(201, EnrolOut)
+def enrol(body):
+    """Exchange a one-time enrolment code for this device's token (shown once)."""
+    return commit(service.enrol(db(), **body))
+
+
+@blp.get("/areas/<area>/devices")
+@blp.response(200, DeviceOut(many=True))
+def list_devices(area):
+    """Devices enrolled in the area, revoked ones included."""
+    return service.list_devices(db(), current_actor(), area_id_of(db(), current_actor(), area))
+
+
+@blp.get("/devices/<uuid:device_id>")
+@blp.response(200, DeviceOut)
+def get_device(device_id: uuid.UUID):
+    """One device; a device may always read itself."""
+    return service.get_device(db(), current_actor(), device_id)
+
+
+@blp.post("/devices/<uuid:device_id>/revoke")
+@blp.response(200, DeviceOut)
+def revoke(device_id: uuid.UUID):
+    """Revoke a device: its next request is refused (401, device-revoked)."""
+    return commit(service.revoke(db(), current_actor(), device_id))

@@ -1,0 +1,247 @@
+"""What device management does: one-time enrolment codes, enrolment, revocation, authentication."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+import segno
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.accounts.models import Membership, User
+from server.accounts.service import actor_for, user_by_name
+from server.areas.models import Area
+from server.core import audit, tokens
+from server.core.db import utcnow
+from server.core.errors import DomainError, Invalid, NotFound, TokenRevoked, Unauthenticated
+from server.core.policy import Action, Actor, authorize
+from server.devices.models import Device, EnrolmentCode
+
+# Seen within this long counts as "now": saves a write on every request from a busy device.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+class EnrolmentCodeInvalid(DomainError):
+    status = 400
+    code = "enrolment-code-invalid"
+    title = "The enrolment code cannot be used"
+
+
+class DeviceRevoked(TokenRevoked):
+    code = "device-revoked"
+    title = "This device has been revoked"
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    code: str
+    expires_at: datetime
+    area_id: uuid.UUID
+    username: str
+    enrol_uri: str
+    qr_svg: str
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    id: uuid.UUID
+    area_id: uuid.UUID
+    name: str
+    username: str
+    enrolled_at: datetime
+    revoked_at: datetime | None
+    last_seen_at: datetime | None
+    app_version: str | None
+    platform: str | None
+
+    @classmethod
+    def of(cls, device: Device, username: str) -> DeviceView:
+        return cls(
+            id=device.id,
+            area_id=device.area_id,
+            name=device.name,
+            username=username,
+            enrolled_at=device.enrolled_at,
+            revoked_at=device.revoked_at,
+            last_seen_at=device.last_seen_at,
+            app_version=device.app_version,
+            platform=device.platform,
+        )
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    device_id: uuid.UUID
+    token: str
+    area_id: uuid.UUID
+    area_slug: str
+    username: str
+
+
+def enrol_uri(code: str, server_url: str | None) -> str:
+    query = {"code": code} | ({"server": server_url} if server_url else {})
+    return "rangersync://enrol?" + urlencode(query)
+
+
+def qr_svg(uri: str) -> str:
+    return segno.make(uri, error="m").svg_inline(scale=4)
+
+
+def create_enrolment_code(
+    session: Session,
+    actor: Actor,
+    area_id: uuid.UUID,
+    username: str,
+    *,
+    ttl_hours: int,
+    server_url: str | None = None,
+) -> IssuedCode:
+    authorize(actor, Action.DEVICE_ENROL, area_id, "area")
+    user = user_by_name(session, username)
+    role = session.scalar(
+        select(Membership.role).where(Membership.user_id == user.id, Membership.area_id == area_id)
+    )
+    if role is None:
+        raise Invalid(
+            f"{username!r} has no role in this area; add them to it first",
+            errors={"username": ["not a member of this area"]},
+        )
+    if user.disabled_at is not None:
+        raise Invalid(f"{username!r} is disabled", errors={"username": ["disabled"]})
+    code = tokens.new_enrolment_code()
+    expires_at = utcnow() + timedelta(hours=ttl_hours)
+    row = EnrolmentCode(
+        area_id=area_id,
+        user_id=user.id,
+        code_hash=tokens.digest(code),
+        created_by=actor.user_id,
+        expires_at=expires_at,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, actor, "device.code", "enrolment_code", row.id, area_id=area_id, user=username
+    )
+    uri = enrol_uri(code, server_url)
+    return IssuedCode(code, expires_at, area_id, username, uri, qr_svg(uri))
+
+
+def enrol(
+    session: Session,
+    code: str,
+    *,
+    name: str | None = None,
+    app_version: str | None = None,
+    platform: str | None = None,
+) -> Enrolment:
+    """Exchange a one-time code for a device token. Concurrent uses of one code: one wins."""
+    code_hash = tokens.digest(tokens.normalise_code(code))
+    claimed = session.execute(
+        update(EnrolmentCode)
+        .where(
+            EnrolmentCode.code_hash == code_hash,
+            EnrolmentCode.used_at.is_(None),
+            EnrolmentCode.expires_at > utcnow(),
+        )
+        .values(used_at=utcnow())
+        .returning(EnrolmentCode.id, EnrolmentCode.area_id, EnrolmentCode.user_id)
+    ).first()
+    if claimed is None:
+        existing = session.scalar(select(EnrolmentCode).where(EnrolmentCode.code_hash == code_hash))
+        if existing is None:
+            reason = "this enrolment code is not known; check it with your manager"
+        elif existing.used_at is not None:
+            reason = "this enrolment code has already been used; ask your manager for a new one"
+        else:
+            reason = "this enrolment code has expired; ask your manager for a new one"
+        raise EnrolmentCodeInvalid(reason, errors={"code": [reason]})
+    user = session.get(User, claimed.user_id)
+    if user.disabled_at is not None:
+        raise EnrolmentCodeInvalid("the ranger this code was made for has been disabled")
+    area = session.get(Area, claimed.area_id)
+    token = tokens.new_token(tokens.DEVICE_TOKEN_PREFIX)
+    device = Device(
+        area_id=area.id,
+        user_id=user.id,
+        name=name or f"{user.username}'s device",
+        token_hash=tokens.digest(token),
+        app_version=app_version,
+        platform=platform,
+        last_seen_at=utcnow(),
+    )
+    session.add(device)
+    session.flush()
+    session.execute(
+        update(EnrolmentCode).where(EnrolmentCode.id == claimed.id).values(device_id=device.id)
+    )
+    device_actor = Actor("device", device.id, {area.id: "ranger"}, user_id=user.id)
+    audit.record(session, device_actor, "device.enrol", "device", device.id, area_id=area.id)
+    return Enrolment(device.id, token, area.id, area.slug, user.username)
+
+
+def _device_in_view(session: Session, actor: Actor, device_id: uuid.UUID, action: Action) -> Device:
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound("no such device")
+    authorize(actor, action, device.area_id, "device")
+    return device
+
+
+def revoke(session: Session, actor: Actor, device_id: uuid.UUID) -> DeviceView:
+    """Revocation takes effect on the device's very next request; its data stays."""
+    device = _device_in_view(session, actor, device_id, Action.DEVICE_REVOKE)
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()
+        device.revoked_by = actor.user_id
+        audit.record(session, actor, "device.revoke", "device", device.id, area_id=device.area_id)
+    session.flush()
+    return DeviceView.of(device, session.get(User, device.user_id).username)
+
+
+def list_devices(session: Session, actor: Actor, area_id: uuid.UUID) -> list[DeviceView]:
+    authorize(actor, Action.DEVICE_VIEW, area_id, "area")
+    rows = session.execute(
+        select(Device, User.username)
+        .join(User, User.id == Device.user_id)
+        .where(Device.area_id == area_id)
+        .order_by(Device.enrolled_at)
+    )
+    return [DeviceView.of(device, username) for device, username in rows]
+
+
+def get_device(session: Session, actor: Actor, device_id: uuid.UUID) -> DeviceView:
+    if actor.kind == "device" and actor.id == device_id:
+        device = session.get(Device, device_id)
+    else:
+        device = _device_in_view(session, actor, device_id, Action.DEVICE_VIEW)
+    return DeviceView.of(device, session.get(User, device.user_id).username)
+
+
+def authenticate_device_token(session: Session, token: str) -> tuple[Actor, bool]:
+    """The device's actor, and whether last_seen_at was moved (the caller commits that)."""
+    row = session.execute(
+        select(Device, User)
+        .join(User, User.id == Device.user_id)
+        .where(Device.token_hash == tokens.digest(token))
+    ).first()
+    if row is None:
+        raise Unauthenticated("unknown device token; enrol the device again")
+    device, user = row
+    if device.revoked_at is not None:
+        raise DeviceRevoked(
+            "this device has been revoked; its unsynced data stays on it until it is re-enrolled"
+        )
+    if user.disabled_at is not None:
+        raise DeviceRevoked("the ranger this device belongs to has been disabled")
+    now = utcnow()
+    touched = device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION
+    if touched:
+        device.last_seen_at = now
+    user_actor = actor_for(session, user)
+    # A device acts for its ranger, in its own area only.
+    role = user_actor.role_in(device.area_id)
+    roles = {device.area_id: role} if role else {}
+    return Actor("device", device.id, roles, user_id=user.id), touched

@@ -1,0 +1,1 @@
+"""Patrols and legs in SMART's model, and their GPS tracks."""

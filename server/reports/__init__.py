@@ -1,0 +1,1 @@
+"""Incident and observation reports, their categories and their evidence files."""

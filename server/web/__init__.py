@@ -1,0 +1,1 @@
+"""The managers' web pages, served by the app with no request leaving the machine."""

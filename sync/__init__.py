@@ -1,0 +1,1 @@
+"""The field side of sync and the protocol itself; never imports server/ or Flask."""
