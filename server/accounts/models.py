@@ -67,7 +67,7 @@ class TeamMember(Base):
 
 
 class ApiToken(Base):
-    """A bearer token issued at sign-in; only its SHA-256 is stored: a leaked table grants nothing."""
+    """A bearer token issued at sign-in. Only its SHA-256 is stored: a leak grants nothing."""
 
     __tablename__ = "api_tokens"
 

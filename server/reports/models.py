@@ -1,4 +1,4 @@
-"""Tables of report categories (hierarchical, each with an attribute schema), reports, attachments."""
+"""Tables of report categories (hierarchical, with attribute schemas), reports, attachments."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ GEOMETRY_KINDS = ("point", "polygon", "point_or_polygon")
 
 
 class ReportCategory(Base):
-    """A kind of report (snare, carcass…): reference data shared by all areas (replicated on Citus)."""
+    """A kind of report (snare, carcass…): reference data for all areas, replicated on Citus."""
 
     __tablename__ = "report_categories"
     __table_args__ = (
