@@ -5,18 +5,10 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import pool
 
 from server.core.db import make_engine
+from server.core.migrate import include_object
 from server.models import metadata
 
 config = context.config
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    # Partitions of track_points are made at run time, month by month; they are not schema drift.
-    if type_ == "table" and name.startswith("track_points_"):
-        return False
-    if type_ == "table" and name in {"spatial_ref_sys", "audit_chain_head"}:
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def run_migrations_online() -> None:
