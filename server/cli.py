@@ -280,16 +280,15 @@ def serve(host: str, port: int, workers: int, no_demo: bool) -> None:
     """Migrate, load the demo park into an empty database, and serve with gunicorn."""
     from server.areas.service import area_count
     from server.core.migrate import upgrade
-    from server.demo.seed import DEMO_USERS, seed
+    from server.demo.seed import DEMO_USERS, demo_present, seed
 
     config = _config()
     url = prepare_database(config)
     upgrade(url)
-    seeded = False
-    if not no_demo:
-        with unit_of_work(config) as session:
-            if area_count(session) == 0:
-                seeded = seed(session)
+    with unit_of_work(config) as session:
+        if not no_demo and area_count(session) == 0:
+            seed(session)
+        show_demo_accounts = demo_present(session)
     base = f"http://{host}:{port}"
     where = (
         "DATABASE_URL" if config.database_url else f"embedded cluster in {config.var_dir / 'pg'}"
@@ -300,7 +299,7 @@ RangerSync is starting on {base}
   API docs:  {base}/api/docs   (OpenAPI: {base}/api/openapi.json)
   health:    {base}/healthz    {base}/readyz
   database:  {where}""")
-    if seeded or not no_demo:
+    if show_demo_accounts:
         click.echo("  demo park 'demo' accounts (username / password):")
         for username, role, password in DEMO_USERS:
             click.echo(f"    {role:<8} {username:<14} {password}")

@@ -219,3 +219,16 @@ def test_cookie_session_needs_csrf_header_for_changes(client, db):
         f"/api/v1/areas/{park.slug}/members", json=body, headers={"X-Requested-With": "fetch"}
     )
     assert ok.status_code == 201
+
+
+def test_problem_types_dereference(client):
+    refused = client.get("/api/v1/areas", headers={"Authorization": "Bearer rsu_nope"}).get_json()
+    described = client.get(refused["type"])
+    assert described.status_code == 200
+    assert described.get_json() == {
+        "type": refused["type"],
+        "status": 401,
+        "title": "Authentication required",
+    }
+    assert client.get("/problems/device-revoked").get_json()["status"] == 401
+    assert client.get("/problems/no-such-thing").status_code == 404

@@ -3,6 +3,8 @@ keep bad geometry out, partitions, and the audit log's chain."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -82,8 +84,9 @@ def test_database_refuses_unclosed_rings(db):
     # PostGIS will not even build it from text; from WKB it would, and the CHECK must hold.
     with pytest.raises(DBAPIError):
         db.execute(
-            text("INSERT INTO areas (id, slug, name, boundary, timezone) VALUES (gen_random_uuid(),"
-                 " 'open', 'Open', ST_GeomFromText('MULTIPOLYGON(((0 0, 1 0, 1 1, 0 1)))', 4326), 'UTC')")
+            text("INSERT INTO areas (id, slug, name, boundary, timezone)"
+                 " VALUES (gen_random_uuid(), 'open', 'Open',"
+                 " ST_GeomFromText('MULTIPOLYGON(((0 0, 1 0, 1 1, 0 1)))', 4326), 'UTC')")
         )  # fmt: skip
 
 
@@ -98,7 +101,8 @@ def test_track_points_are_partitioned_by_patrol_month(db):
     )
     bounds = db.execute(
         text(
-            "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'track_points_2026_03'"
+            "SELECT pg_get_expr(relpartbound, oid) FROM pg_class"
+            " WHERE relname = 'track_points_2026_03'"
         )
     ).scalar()
     assert bounds == "FOR VALUES FROM ('2026-03-01') TO ('2026-04-01')"
@@ -109,7 +113,7 @@ def test_audit_log_chains_and_refuses_changes(db):
         record(db, SYSTEM, "test.event", "thing", n, number=n)
     db.flush()
     rows = db.execute(text("SELECT id, prev_hash, hash FROM audit_log ORDER BY id")).all()
-    for previous, current in zip(rows, rows[1:], strict=False):
+    for previous, current in itertools.pairwise(rows):
         assert current.prev_hash == previous.hash
     assert verify_chain(db).intact
     for statement in ("UPDATE audit_log SET action = 'forged'", "DELETE FROM audit_log"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.areas.models import Area
 from server.core import audit
-from server.core.errors import AlreadyExists, Forbidden, NotFound
+from server.core.errors import AlreadyExists, Forbidden, Invalid, NotFound
 from server.core.policy import Action, Actor, authorize
 
 
@@ -85,6 +86,8 @@ def create_area(
 ) -> AreaView:
     if not actor.is_superuser:
         raise Forbidden("only a superuser may create protected areas")
+    if timezone not in zoneinfo.available_timezones():
+        raise Invalid(f"unknown time zone {timezone!r}", errors={"timezone": ["unknown IANA zone"]})
     if session.scalar(select(Area.id).where(Area.slug == slug)) is not None:
         raise AlreadyExists(f"an area with slug {slug!r} exists", errors={"slug": ["taken"]})
     if isinstance(boundary, Polygon):

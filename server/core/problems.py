@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from server.core.errors import DomainError, Unauthenticated
 
@@ -94,9 +95,10 @@ def from_http_exception(error: HTTPException) -> Response:
     if status == 413:
         detail = "the request body is larger than this endpoint accepts"
     response = problem(status, HTTP_CODES.get(status, f"http-{status}"), error.name, detail, errors)
+    original_headers = error.get_response().headers
     for header in ("Allow", "Retry-After"):
-        if error.get_response().headers.get(header):
-            response.headers[header] = error.get_response().headers[header]
+        if header in original_headers:
+            response.headers[header] = original_headers[header]
     return response
 
 
@@ -116,10 +118,39 @@ def from_unexpected(error: Exception) -> Response:
     )
 
 
+def known_problems() -> dict[str, dict[str, Any]]:
+    """Every problem type the app can answer with, so that each `type` URI dereferences."""
+    known = {
+        code: {"status": status, "title": _http_title(status)}
+        for status, code in HTTP_CODES.items()
+    }
+    pending = [DomainError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        known[cls.code] = {"status": cls.status, "title": cls.title}
+    return known
+
+
+def _http_title(status: int) -> str:
+    return HTTP_STATUS_CODES.get(status, "Error")
+
+
+def describe(code: str) -> Response:
+    problems = known_problems()
+    if code not in problems:
+        return problem(404, "not-found", "Not found", f"no problem type {code!r}")
+    return Response(
+        json.dumps({"type": PROBLEM_TYPE_BASE + code, **problems[code]}),
+        mimetype="application/json",
+    )
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(DomainError, from_domain_error)
     app.register_error_handler(HTTPException, from_http_exception)
     app.register_error_handler(Exception, from_unexpected)
+    app.add_url_rule("/problems/<code>", "problem_type", describe)
 
 
 __all__ = ["Unauthenticated", "from_http_exception", "problem", "register"]

@@ -1,0 +1,25 @@
+"""`make bench`: run every bench/bench_*.py main(), or the ones named on the command line."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+
+def main(names: list[str]) -> int:
+    available = sorted(p.stem for p in Path(__file__).parent.glob("bench_*.py"))
+    chosen = names or available
+    if not chosen:
+        print("bench: no benchmarks yet")
+        return 0
+    for name in chosen:
+        if name not in available:
+            print(f"bench: unknown benchmark {name!r}; available: {', '.join(available)}")
+            return 2
+        importlib.import_module(f"bench.{name}").main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,184 @@
+"""`rangersync serve` as a newcomer meets it: a real gunicorn process on a real port, the CLI in
+another process, the demo park, enrolment and revocation — everything over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from server.core.pgcluster import free_port
+
+DATABASE = "rangersync_server_process"
+BIN = Path(sys.executable).parent
+
+
+class Http:
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def __call__(self, method: str, path: str, body=None, token: str | None = None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)  # noqa: S310
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def json(self, method: str, path: str, body=None, token=None):
+        status, _, raw = self(method, path, body, token)
+        return status, (json.loads(raw) if raw else None)
+
+
+@pytest.fixture(scope="module")
+def served(pg_cluster, tmp_path_factory):
+    pg_cluster.drop_database(DATABASE)
+    pg_cluster.ensure_database(DATABASE)
+    port = free_port()
+    env = os.environ | {
+        "DATABASE_URL": pg_cluster.url(DATABASE),
+        "RANGERSYNC_VAR_DIR": str(tmp_path_factory.mktemp("served-var")),
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+    }
+    log = tmp_path_factory.mktemp("served-log") / "serve.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [BIN / "rangersync", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    http = Http(f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if http("GET", "/readyz")[0] == 200:
+                break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the server did not become ready:\n" + log.read_text())
+        time.sleep(0.2)
+    yield http, env, log
+    process.terminate()
+    process.wait(timeout=20)
+    pg_cluster.drop_database(DATABASE)
+
+
+def _cli(env, *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        [BIN / "rangersync", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_startup_banner_tells_where_to_sign_in(served):
+    _, _, log = served
+    banner = log.read_text()
+    assert "/login" in banner and "mweusi-demo-2026" in banner and "manager" in banner
+
+
+def test_health_and_readiness(served):
+    http, _, _ = served
+    assert http.json("GET", "/healthz") == (200, {"status": "ok"})
+    assert http.json("GET", "/readyz")[1]["migrations"] == "head"
+
+
+def test_openapi_lists_account_and_device_endpoints(served):
+    http, _, _ = served
+    status, spec = http.json("GET", "/api/openapi.json")
+    assert status == 200 and spec["openapi"].startswith("3.")
+    expected = [
+        "/api/v1/auth/token",
+        "/api/v1/devices/enrol",
+        "/api/v1/areas",
+        "/api/v1/areas/{area}/enrolment-codes",
+        "/api/v1/devices/{device_id}/revoke",
+    ]
+    for path in expected:
+        assert path in spec["paths"], path
+
+
+class _Assets(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.urls += [value for name, value in attrs if name in ("src", "href") and value]
+
+
+def test_docs_page_loads_nothing_from_the_internet(served):
+    http, _, _ = served
+    status, _, page = http("GET", "/api/docs")
+    assert status == 200
+    parser = _Assets()
+    parser.feed(page.decode())
+    assert parser.urls, "the docs page should load its scripts and styles"
+    for url in parser.urls:
+        assert url.startswith("/"), f"{url} would leave the machine"
+        assert http("GET", url)[0] == 200, url
+    assert re.search(r'"validatorUrl":\s*null', page.decode()), (
+        "the validator badge calls the internet"
+    )
+
+
+def test_demo_manager_sees_the_demo_park(served):
+    http, _, _ = served
+    status, body = http.json(
+        "POST", "/api/v1/auth/token", {"username": "manager", "password": "mweusi-demo-2026"}
+    )
+    assert status == 201
+    status, areas = http.json("GET", "/api/v1/areas", token=body["access_token"])
+    assert status == 200 and [a["slug"] for a in areas] == ["demo"]
+    status, members = http.json("GET", "/api/v1/areas/demo/members", token=body["access_token"])
+    assert sum(m["role"] == "ranger" for m in members) == 12
+
+
+def test_cli_enrolment_then_revocation_over_http(served):
+    http, env, _ = served
+    assert _cli(env, "db", "url").strip() == env["DATABASE_URL"]
+    _cli(env, "user", "add", "tumaini", "--role", "ranger", "--area", "demo", "--password-stdin",
+         stdin="long-and-unusual-1\n")  # fmt: skip
+    code = _cli(env, "device", "enrol", "--area", "demo", "--user", "tumaini").strip()
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
+    status, device = http.json("POST", "/api/v1/devices/enrol", {"code": code})
+    assert status == 201
+    assert http.json("GET", "/api/v1/areas", token=device["token"])[0] == 200
+    _cli(env, "device", "revoke", device["device_id"])
+    status, problem = http.json("GET", "/api/v1/areas", token=device["token"])
+    assert status == 401 and problem["type"] == "/problems/device-revoked"
+
+
+def test_cli_refuses_bad_input_clearly(served):
+    _, env, _ = served
+    result = subprocess.run(
+        [BIN / "rangersync", "user", "add", "weakling", "--role", "ranger", "--area", "demo",
+         "--password-stdin"],
+        env=env, input="short\n", capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0 and "password is too weak" in result.stderr
+    result = subprocess.run(
+        [BIN / "rangersync", "device", "enrol", "--area", "atlantis", "--user", "amani"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0 and "no area 'atlantis'" in result.stderr
