@@ -71,3 +71,28 @@ def test_demo_manager_signs_in_and_sees_the_park(client, db):
     areas = client.get("/api/v1/areas", headers=headers).get_json()
     assert [(a["slug"], a["role"]) for a in areas] == [("demo", "manager")]
     assert areas[0]["boundary"]["type"] == "MultiPolygon"
+
+
+def test_demo_geography_is_valid_and_inside_the_park():
+    from pyproj import Geod
+    from shapely.geometry import Point
+
+    from server.demo import geodata
+
+    park = geodata.boundary()
+    area_km2 = abs(Geod(ellps="WGS84").geometry_area_perimeter(park)[0]) / 1e6
+    assert 500 < area_km2 < 1200
+    shapes = [z.geometry for z in geodata.zones()] + [f.geometry for f in geodata.features()]
+    for geometry in shapes:
+        assert geometry.is_valid
+        assert not geometry.is_empty
+        assert park.buffer(1e-6).covers(geometry), geometry.geom_type
+    zones = geodata.zones()
+    for i, a in enumerate(zones):
+        for b in zones[i + 1 :]:
+            assert not a.geometry.overlaps(b.geometry), (a.name, b.name)
+    buffer = next(f for f in geodata.features() if f.layer == "boundary_buffer").geometry
+    assert 0.05 < buffer.area / park.area < 0.2  # a 1 km band inside a ~30 km park
+    for route in geodata.patrol_routes():
+        assert 20 <= len(route) <= 60
+        assert all(park.contains(Point(p)) for p in route)

@@ -1,0 +1,1 @@
+"""The demo park that `make run` loads into an empty database."""
