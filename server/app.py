@@ -48,6 +48,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = Flask(__name__)
+    app.json.sort_keys = False  # keep the schemas' field order: id and slug first
     app.config.update(
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=config.max_request_bytes,
