@@ -15,6 +15,8 @@ need_package "postgresql-$PG_MAJOR-postgis-3-scripts"
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # python3 -m venv needs ensurepip: Debian's python3-venv, or a Python that carries its own.
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_package python3-venv
+# Headless Chromium drives the dashboard in the tests (Playwright uses it; it downloads nothing).
+need_package chromium
 # Node.js and npm install the front-end libraries; from Debian or from elsewhere, either will do.
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 

@@ -18,6 +18,7 @@ from server.config import Config
 from server.core.db import make_engine
 from server.core.migrate import upgrade
 from server.core.pgcluster import Cluster, free_port
+from tests import live
 
 TEST_DATABASE = "rangersync_test"
 
@@ -100,6 +101,14 @@ def app(base_app, session_factory: sessionmaker):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_server(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory):
+    server = live.start(pg_cluster, tmp_path_factory.mktemp("live"))
+    yield server
+    server.stop()
+    pg_cluster.drop_database(live.DATABASE)
 
 
 @pytest.fixture

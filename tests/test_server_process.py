@@ -3,79 +3,11 @@ another process, the demo park, enrolment and revocation — everything over HTT
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from html.parser import HTMLParser
-from pathlib import Path
 
-import pytest
-
-from server.core.pgcluster import free_port
-
-DATABASE = "rangersync_server_process"
-BIN = Path(sys.executable).parent
-
-
-class Http:
-    def __init__(self, base: str) -> None:
-        self.base = base
-
-    def __call__(self, method: str, path: str, body=None, token: str | None = None):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data, method=method)  # noqa: S310
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
-                return response.status, response.headers, response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.headers, error.read()
-
-    def json(self, method: str, path: str, body=None, token=None):
-        status, _, raw = self(method, path, body, token)
-        return status, (json.loads(raw) if raw else None)
-
-
-@pytest.fixture(scope="module")
-def served(pg_cluster, tmp_path_factory):
-    pg_cluster.drop_database(DATABASE)
-    pg_cluster.ensure_database(DATABASE)
-    port = free_port()
-    env = os.environ | {
-        "DATABASE_URL": pg_cluster.url(DATABASE),
-        "RANGERSYNC_VAR_DIR": str(tmp_path_factory.mktemp("served-var")),
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "2",
-    }
-    log = tmp_path_factory.mktemp("served-log") / "serve.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [BIN / "rangersync", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    http = Http(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if http("GET", "/readyz")[0] == 200:
-                break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the server did not become ready:\n" + log.read_text())
-        time.sleep(0.2)
-    yield http, env, log
-    process.terminate()
-    process.wait(timeout=20)
-    pg_cluster.drop_database(DATABASE)
+from tests.live import BIN
 
 
 def _cli(env, *args: str, stdin: str | None = None) -> str:
@@ -91,20 +23,20 @@ def _cli(env, *args: str, stdin: str | None = None) -> str:
     return result.stdout
 
 
-def test_startup_banner_tells_where_to_sign_in(served):
-    _, _, log = served
+def test_startup_banner_tells_where_to_sign_in(live_server):
+    log = live_server.log
     banner = log.read_text()
     assert "/login" in banner and "mweusi-demo-2026" in banner and "manager" in banner
 
 
-def test_health_and_readiness(served):
-    http, _, _ = served
+def test_health_and_readiness(live_server):
+    http = live_server.http
     assert http.json("GET", "/healthz") == (200, {"status": "ok"})
     assert http.json("GET", "/readyz")[1]["migrations"] == "head"
 
 
-def test_openapi_lists_account_and_device_endpoints(served):
-    http, _, _ = served
+def test_openapi_lists_account_and_device_endpoints(live_server):
+    http = live_server.http
     status, spec = http.json("GET", "/api/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.")
     expected = [
@@ -127,8 +59,8 @@ class _Assets(HTMLParser):
         self.urls += [value for name, value in attrs if name in ("src", "href") and value]
 
 
-def test_docs_page_loads_nothing_from_the_internet(served):
-    http, _, _ = served
+def test_docs_page_loads_nothing_from_the_internet(live_server):
+    http = live_server.http
     status, _, page = http("GET", "/api/docs")
     assert status == 200
     parser = _Assets()
@@ -142,8 +74,8 @@ def test_docs_page_loads_nothing_from_the_internet(served):
     )
 
 
-def test_demo_manager_sees_the_demo_park(served):
-    http, _, _ = served
+def test_demo_manager_sees_the_demo_park(live_server):
+    http = live_server.http
     status, body = http.json(
         "POST", "/api/v1/auth/token", {"username": "manager", "password": "mweusi-demo-2026"}
     )
@@ -154,8 +86,8 @@ def test_demo_manager_sees_the_demo_park(served):
     assert sum(m["role"] == "ranger" for m in members) == 12
 
 
-def test_cli_enrolment_then_revocation_over_http(served):
-    http, env, _ = served
+def test_cli_enrolment_then_revocation_over_http(live_server):
+    http, env = live_server.http, live_server.env
     assert _cli(env, "db", "url").strip() == env["DATABASE_URL"]
     _cli(env, "user", "add", "tumaini", "--role", "ranger", "--area", "demo", "--password-stdin",
          stdin="long-and-unusual-1\n")  # fmt: skip
@@ -169,8 +101,8 @@ def test_cli_enrolment_then_revocation_over_http(served):
     assert status == 401 and problem["type"] == "/problems/device-revoked"
 
 
-def test_cli_refuses_bad_input_clearly(served):
-    _, env, _ = served
+def test_cli_refuses_bad_input_clearly(live_server):
+    env = live_server.env
     result = subprocess.run(
         [BIN / "rangersync", "user", "add", "weakling", "--role", "ranger", "--area", "demo",
          "--password-stdin"],

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
-from schemas.common import StrictJSONError, loads_strict
+from schemas.common import Problem, StrictJSONError, loads_strict
 from server.core.problems import from_http_exception
 
 API_PREFIX = "/api/v1"
@@ -33,5 +33,7 @@ class Blueprint(SmorestBlueprint):
 
 
 class Api(SmorestApi):
+    ERROR_SCHEMA = Problem  # the OpenAPI document shows errors as the problem documents they are
+
     def handle_http_exception(self, error):
         return from_http_exception(error)
