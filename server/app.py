@@ -17,10 +17,12 @@ from server.config import PROJECT_ROOT, Config
 from server.core import pgcluster, problems
 from server.core.api import Api
 from server.core.db import make_engine, make_session_factory
+from server.core.encoding import RequestDecoding
 from server.core.web import close_session
 from server.devices import api as devices_api
+from server.sync import api as sync_api
 from server.web import pages
-from sync.protocol import PROTOCOL_VERSION
+from sync.protocol import MAX_COMPRESSION_RATIO, PROTOCOL_VERSION
 
 # Front-end libraries installed from the npm registry at set-up (package.json) and served by us.
 VENDOR_PACKAGES = {"swagger-ui": "swagger-ui-dist"}
@@ -84,8 +86,14 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     app.extensions["rangersync"] = RangerSync(config, engine, make_session_factory(engine))
 
     api = Api(app)
-    for module in (accounts_api, areas_api, devices_api):
-        api.register_blueprint(module.blp)
+    for blueprint in (
+        accounts_api.blp,
+        areas_api.blp,
+        devices_api.blp,
+        sync_api.blp,
+        sync_api.review_blp,
+    ):
+        api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     app.register_blueprint(pages.blp)
     problems.register(app)
@@ -98,4 +106,5 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
             abort(404)
         return send_from_directory(Path(NODE_MODULES, package), filename, max_age=86400)
 
+    app.wsgi_app = RequestDecoding(app.wsgi_app, config.max_request_bytes, MAX_COMPRESSION_RATIO)
     return app

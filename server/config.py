@@ -34,6 +34,7 @@ class Config:
     token_ttl_hours: int
     enrolment_code_ttl_hours: int
     log_level: str
+    clock_tolerance_s: int  # device clocks further off than this are flagged (never refused)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -49,6 +50,7 @@ class Config:
             token_ttl_hours=_int(env, "TOKEN_TTL_HOURS", 12),
             enrolment_code_ttl_hours=_int(env, "ENROLMENT_CODE_TTL_HOURS", 72),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            clock_tolerance_s=_int(env, "CLOCK_TOLERANCE_S", 300),
         )
 
 

@@ -8,6 +8,15 @@ from server.core.db import Base
 from server.devices.models import Device, EnrolmentCode
 from server.patrols.models import Patrol, PatrolLeg, PatrolMember, TrackPoint
 from server.reports.models import Attachment, Report, ReportCategory
+from server.sync.models import (
+    DeviceStatus,
+    QuarantinedRecord,
+    RecordVersion,
+    SyncConflict,
+    SyncReceipt,
+    SyncSession,
+    Tombstone,
+)
 
 metadata = Base.metadata
 
@@ -17,17 +26,24 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Device",
+    "DeviceStatus",
     "EnrolmentCode",
     "MapFeature",
     "Membership",
     "Patrol",
     "PatrolLeg",
     "PatrolMember",
+    "QuarantinedRecord",
+    "RecordVersion",
     "Report",
     "ReportCategory",
     "SafetyAlert",
+    "SyncConflict",
+    "SyncReceipt",
+    "SyncSession",
     "Team",
     "TeamMember",
+    "Tombstone",
     "TrackPoint",
     "User",
     "Zone",

@@ -1,6 +1,33 @@
-"""Protocol constants shared by the server and the device client."""
+"""Protocol constants shared by the server and the device client (docs/sync-protocol.md)."""
 
 PROTOCOL_VERSION = 1
-# Clients older than this are told to update, clearly, instead of failing in odd ways.
+# Clients older than this are told to update (426), clearly, instead of failing in odd ways.
 MIN_PROTOCOL_VERSION = 1
+SUPPORTED_VERSIONS = tuple(range(MIN_PROTOCOL_VERSION, PROTOCOL_VERSION + 1))
+PROTOCOL_HEADER = "RangerSync-Protocol"
 USER_AGENT = f"rangersync-device/{PROTOCOL_VERSION}"
+
+# The kinds of record a push may carry, in the order the server applies them within a batch
+# (a report may name a patrol sent in the same batch, an edit a report, and so on).
+RECORD_KINDS = (
+    "patrol",
+    "patrol_leg",
+    "track_chunk",
+    "report",
+    "edit",
+    "attachment",
+    "device_status",
+)
+
+# Verdicts, one per record in a push answer.
+STORED = "stored"
+DUPLICATE = "duplicate"
+CONFLICT = "conflict"
+REJECTED = "rejected"
+
+# Limits a client must respect; the server refuses what goes beyond them.
+MAX_RECORDS_PER_PUSH = 2000
+MAX_POINTS_PER_CHUNK = 10_000
+MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+PULL_PAGE_SIZE = 500

@@ -44,6 +44,8 @@ DECLARE
     first_day date := date_trunc('month', month)::date;
     part text := format('track_points_%s', to_char(first_day, 'YYYY_MM'));
 BEGIN
+    -- Two ingests of the same new month must not both try to create it.
+    PERFORM pg_advisory_xact_lock(hashtext(part));
     IF to_regclass(part) IS NULL THEN
         EXECUTE format(
             'CREATE TABLE IF NOT EXISTS %I PARTITION OF track_points FOR VALUES FROM (%L) TO (%L)',

@@ -10,12 +10,12 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Tex
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.core.db import Base, created_at_column, geometry_ok, new_id, one_of
+from server.core.db import Base, ChangeTracked, created_at_column, geometry_ok, new_id, one_of
 
 SEVERITIES = ("info", "warning", "critical")
 
 
-class SafetyAlert(Base):
+class SafetyAlert(ChangeTracked, Base):
     __tablename__ = "safety_alerts"
     __table_args__ = (
         geometry_ok("geom"),

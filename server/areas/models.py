@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.core.db import Base, created_at_column, geometry_ok, new_id, one_of
+from server.core.db import Base, ChangeTracked, created_at_column, geometry_ok, new_id, one_of
 
 SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$"
 ZONE_KINDS = ("management", "intensive_protection", "danger", "buffer", "community", "other")
@@ -27,7 +27,7 @@ FEATURE_LAYERS = (
 )
 
 
-class Area(Base):
+class Area(ChangeTracked, Base):
     __tablename__ = "areas"
     __table_args__ = (
         geometry_ok("boundary"),
@@ -53,7 +53,7 @@ class _Versioned:
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class Zone(_Versioned, Base):
+class Zone(ChangeTracked, _Versioned, Base):
     __tablename__ = "zones"
     __table_args__ = (geometry_ok("geom"), one_of("kind", ZONE_KINDS))
 
@@ -68,7 +68,7 @@ class Zone(_Versioned, Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
-class MapFeature(_Versioned, Base):
+class MapFeature(ChangeTracked, _Versioned, Base):
     __tablename__ = "map_features"
     __table_args__ = (
         geometry_ok("geom"),

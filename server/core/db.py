@@ -6,9 +6,11 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, MetaData, create_engine, func
+from sqlalchemy import CheckConstraint, DateTime, MetaData, create_engine, func, text
+from sqlalchemy.dialects.postgresql.base import ischema_names as postgresql_ischema_names
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.types import UserDefinedType
 
 # Stable constraint names, so migrations can refer to them and autogenerate stays quiet.
 NAMING_CONVENTION = {
@@ -67,3 +69,27 @@ def make_engine(url: str, **kwargs: object) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+class XID8(UserDefinedType):
+    """PostgreSQL's 64-bit transaction id: what commit-ordered sync cursors compare."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: object) -> str:
+        return "xid8"
+
+
+class ChangeTracked:
+    """Rows a device pulls carry the id of the transaction that last changed them (set by the
+    rs_track_change trigger). A pull cursor is a snapshot: the rows to send are those whose
+    transaction the snapshot did not see, which is exact even when a long transaction commits
+    after a short one — unlike a sequence number or an updated_at column."""
+
+    change_xid = mapped_column(
+        XID8(), server_default=text("pg_current_xact_id()"), nullable=False, index=True
+    )
+
+
+# Let reflection (Alembic's autogenerate) recognise the type instead of warning about it.
+postgresql_ischema_names["xid8"] = XID8

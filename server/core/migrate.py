@@ -22,7 +22,7 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     if type_ == "table" and name.startswith("track_points_"):
         return False
     # Managed by hand in the migrations, with no model: PostGIS's table and the audit chain head.
-    if type_ == "table" and name in {"spatial_ref_sys", "audit_chain_head"}:
+    if type_ == "table" and name in {"spatial_ref_sys", "audit_chain_head", "tombstone_horizon"}:
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 

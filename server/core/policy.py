@@ -39,6 +39,7 @@ class Action(StrEnum):
     ALERT_ISSUE = "alert.issue"
     SOS_RAISE = "sos.raise"
     SYNC = "sync"
+    SYNC_REVIEW = "sync.review"  # quarantined records and conflicts
     ANALYTICS_VIEW = "analytics.view"
     PARTNER_FEATURES = "partner.features"
     AUDIT_VIEW = "audit.view"
@@ -71,6 +72,7 @@ POLICY: Mapping[Action, frozenset[str]] = {
     Action.ALERT_ISSUE: _MANAGERS,
     Action.SOS_RAISE: _FIELD,
     Action.SYNC: _FIELD,
+    Action.SYNC_REVIEW: _MANAGERS,
     Action.ANALYTICS_VIEW: _MANAGERS,
     Action.PARTNER_FEATURES: frozenset({"admin", "manager", "partner"}),
     Action.AUDIT_VIEW: frozenset({"admin"}),

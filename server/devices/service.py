@@ -232,10 +232,14 @@ def authenticate_device_token(session: Session, token: str) -> tuple[Actor, bool
     device, user = row
     if device.revoked_at is not None:
         raise DeviceRevoked(
-            "this device has been revoked; its unsynced data stays on it until it is re-enrolled"
+            "this device has been revoked; what it sends is kept for a manager to review",
+            extra={"device_id": str(device.id)},
         )
     if user.disabled_at is not None:
-        raise DeviceRevoked("the ranger this device belongs to has been disabled")
+        raise DeviceRevoked(
+            "the ranger this device belongs to has been disabled",
+            extra={"device_id": str(device.id)},
+        )
     now = utcnow()
     touched = device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION
     if touched:

@@ -22,12 +22,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.core.db import Base, created_at_column, geometry_ok, one_of
+from server.core.db import Base, ChangeTracked, created_at_column, geometry_ok, one_of
 
 PATROL_TYPES = ("foot", "vehicle", "boat", "aerial")
 
 
-class Patrol(Base):
+class Patrol(ChangeTracked, Base):
     """A patrol as SMART models it. The id is the device's UUID; figures and line are derived."""
 
     __tablename__ = "patrols"
@@ -55,8 +55,10 @@ class Patrol(Base):
     objective: Mapped[str | None] = mapped_column(Text)
     planned_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     planned_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # clock-corrected
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at_device: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # as sent
+    clock_suspect: Mapped[bool] = mapped_column(Boolean, default=False)
     # The partition key of this patrol's fixes: fixed per patrol (its start month), so that a fix
     # re-sent with a wrong clock can never land in a second partition and escape the unique key.
     track_month: Mapped[date] = mapped_column(Date)
@@ -65,6 +67,7 @@ class Patrol(Base):
     duration_s: Mapped[float] = mapped_column(Float, default=0.0)
     moving_s: Mapped[float] = mapped_column(Float, default=0.0)
     point_count: Mapped[int] = mapped_column(Integer, default=0)
+    max_seq: Mapped[int | None] = mapped_column(BigInteger)  # appending after it is incremental
     version: Mapped[int] = mapped_column(BigInteger, default=1)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = created_at_column()

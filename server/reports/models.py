@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.core.db import Base, created_at_column, geometry_ok, new_id, one_of
+from server.core.db import Base, ChangeTracked, created_at_column, geometry_ok, new_id, one_of
 
 REPORT_STATUSES = ("new", "in_review", "confirmed", "rejected", "closed")
 # The triage workflow: new → in review → confirmed/rejected → closed.
@@ -36,7 +36,7 @@ ATTACHMENT_STATES = ("expected", "uploading", "stored", "failed")
 GEOMETRY_KINDS = ("point", "polygon", "point_or_polygon")
 
 
-class ReportCategory(Base):
+class ReportCategory(ChangeTracked, Base):
     """A kind of report (snare, carcass…): reference data for all areas, replicated on Citus."""
 
     __tablename__ = "report_categories"
@@ -57,7 +57,7 @@ class ReportCategory(Base):
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class Report(Base):
+class Report(ChangeTracked, Base):
     __tablename__ = "reports"
     __table_args__ = (
         geometry_ok("geom"),
@@ -79,6 +79,7 @@ class Report(Base):
     observed_at_device: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # as sent
     observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # clock-corrected
     clock_skew_s: Mapped[float | None] = mapped_column(Float)
+    clock_suspect: Mapped[bool] = mapped_column(Boolean, default=False)  # skew beyond tolerance
     status: Mapped[str] = mapped_column(String(16), default="new")
     priority: Mapped[int] = mapped_column(SmallInteger, default=3)  # 1 urgent … 4 low
     notes: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""Field sync, server side: exactly-once push, quarantine and conflicts, commit-ordered pull."""

@@ -1,0 +1,177 @@
+"""HTTP endpoints of sync: push and pull for devices; quarantine and conflicts for managers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from flask import current_app, request
+
+from schemas.sync import (
+    ConflictOut,
+    DismissIn,
+    PullIn,
+    PullOut,
+    PushIn,
+    PushOut,
+    QuarantineOut,
+    ReadmitIn,
+    ReadmitOut,
+    StateQuery,
+)
+from server.areas.service import area_id_of
+from server.core.api import API_PREFIX, Blueprint
+from server.core.errors import DomainError
+from server.core.web import commit, current_actor, db
+from server.devices.service import DeviceRevoked
+from server.sync import pull as pull_service
+from server.sync import push as push_service
+from server.sync import review
+from server.sync.cursor import Cursor
+from sync.protocol import (
+    MIN_PROTOCOL_VERSION,
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    SUPPORTED_VERSIONS,
+)
+
+blp = Blueprint("sync", __name__, url_prefix=API_PREFIX, description="Field sync (devices)")
+review_blp = Blueprint(
+    "sync-review",
+    __name__,
+    url_prefix=API_PREFIX,
+    description="Quarantine and conflicts (managers)",
+)
+
+
+class ProtocolMissing(DomainError):
+    code = "protocol-missing"
+    title = "The request does not say which protocol version it speaks"
+
+
+class ProtocolUnsupported(DomainError):
+    code = "protocol-unsupported"
+    title = "This protocol version is not supported"
+
+
+class ProtocolTooOld(DomainError):
+    status = 426
+    code = "protocol-too-old"
+    title = "This app is too old for this server"
+
+
+@blp.before_request
+def _check_protocol():
+    raw = request.headers.get(PROTOCOL_HEADER)
+    supported = {"supported": list(SUPPORTED_VERSIONS)}
+    if raw is None:
+        raise ProtocolMissing(
+            f"send the {PROTOCOL_HEADER} header (this server speaks {PROTOCOL_VERSION})",
+            extra=supported,
+        )
+    if not raw.strip().isdigit():
+        raise ProtocolUnsupported(
+            f"{PROTOCOL_HEADER} must be a number, got {raw!r}", extra=supported
+        )
+    version = int(raw)
+    if version < MIN_PROTOCOL_VERSION:
+        raise ProtocolTooOld(
+            f"protocol {version} is no longer supported; update the app (this server speaks "
+            f"{MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION})",
+            extra=supported,
+        )
+    if version > PROTOCOL_VERSION:
+        raise ProtocolUnsupported(
+            f"protocol {version} is newer than this server's {PROTOCOL_VERSION}; speak "
+            f"{PROTOCOL_VERSION} or update the server",
+            extra=supported,
+        )
+
+
+@blp.after_request
+def _say_protocol(response):
+    response.headers[PROTOCOL_HEADER] = str(PROTOCOL_VERSION)
+    if response.status_code == 426:
+        response.headers["Upgrade"] = f"RangerSync/{PROTOCOL_VERSION}"
+    return response
+
+
+@blp.post("/sync/push")
+@blp.arguments(PushIn)
+@blp.response(200, PushOut)
+def push(body):
+    """Push a batch of records; every record gets its own verdict. Answered after commit."""
+    try:
+        actor = current_actor()
+    except DeviceRevoked as error:
+        commit(review.quarantine_revoked(db(), error.extra["device_id"], body["records"]))
+        raise
+    tolerance = timedelta(seconds=current_app.extensions["rangersync"].config.clock_tolerance_s)
+    return commit(push_service.push(db(), actor, body["device_time"], body["records"], tolerance))
+
+
+@blp.get("/sync/pull")
+@blp.arguments(PullIn, location="query")
+@blp.response(200, PullOut)
+def pull(args):
+    """Changes in the device's scope since its cursor, in pages; 304 when nothing changed."""
+    actor = current_actor()
+    secret = current_app.extensions["rangersync"].config.secret_key
+    cursor = Cursor.decode(args["cursor"], secret, actor.id) if args["cursor"] else None
+    page = pull_service.pull(db(), actor, cursor, args["limit"] or pull_service.PULL_PAGE_SIZE)
+    token = page.cursor.encode(secret)
+    if page.unchanged and request.if_none_match.contains(token):
+        return "", 304, {"ETag": f'"{token}"'}
+    return (
+        {
+            "protocol": page.protocol,
+            "changes": page.changes,
+            "cursor": token,
+            "more": page.more,
+            "full_resync": page.full_resync,
+        },
+        200,
+        {"ETag": f'"{token}"'},
+    )
+
+
+@review_blp.get("/areas/<area>/quarantine")
+@review_blp.arguments(StateQuery, location="query")
+@review_blp.response(200, QuarantineOut(many=True))
+def list_quarantine(args, area):
+    """Records that could not be stored as sent, with the reason."""
+    area_id = area_id_of(db(), current_actor(), area)
+    return review.list_quarantine(db(), current_actor(), area_id, args["state"])
+
+
+@review_blp.post("/quarantine/<uuid:entry_id>/readmit")
+@review_blp.arguments(ReadmitIn)
+@review_blp.response(200, ReadmitOut)
+def readmit(body, entry_id: uuid.UUID):
+    """Retry a quarantined record, as sent or as fixed; it stays open if still rejected."""
+    entry, verdict = review.readmit(db(), current_actor(), entry_id, body["record"])
+    return commit({"entry": entry, "verdict": verdict})
+
+
+@review_blp.post("/quarantine/<uuid:entry_id>/dismiss")
+@review_blp.arguments(DismissIn)
+@review_blp.response(200, QuarantineOut)
+def dismiss(body, entry_id: uuid.UUID):
+    """Close a quarantined record without storing it; the raw record is kept."""
+    return commit(review.dismiss(db(), current_actor(), entry_id, body["reason"]))
+
+
+@review_blp.get("/areas/<area>/conflicts")
+@review_blp.arguments(StateQuery, location="query")
+@review_blp.response(200, ConflictOut(many=True))
+def list_conflicts(args, area):
+    """Versions of records that disagreed with the stored one, kept for a decision."""
+    area_id = area_id_of(db(), current_actor(), area)
+    return review.list_conflicts(db(), current_actor(), area_id, args["state"])
+
+
+@review_blp.post("/conflicts/<uuid:conflict_id>/resolve")
+@review_blp.response(200, ConflictOut)
+def resolve_conflict(conflict_id: uuid.UUID):
+    """Mark a conflict as reconciled."""
+    return commit(review.resolve_conflict(db(), current_actor(), conflict_id))

@@ -1,0 +1,146 @@
+"""What the push handlers share: the push context, rejections, time checks, the receipt ledger."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from server.core.policy import Actor
+from server.devices.models import Device
+from server.sync.models import SyncConflict, SyncReceipt
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# A record may be stamped a little after the envelope's device_time (the clock ticks while the
+# app builds the request), never much later: that would be a broken clock or a forged record.
+AFTER_SEND_GRACE = timedelta(minutes=5)
+
+
+class Rejection(Exception):
+    """This record cannot be stored as sent: a stable code, a JSON pointer, a human detail."""
+
+    def __init__(self, code: str, pointer: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.pointer = pointer
+        self.detail = detail
+
+
+@dataclass
+class Verdict:
+    id: str
+    kind: str | None
+    verdict: str
+    code: str | None = None
+    pointer: str | None = None
+    detail: str | None = None
+    version: int | None = None
+    points: dict[str, int] | None = None
+
+
+@dataclass
+class PushContext:
+    """One push being applied: who sent it and how far off their clock is."""
+
+    session: Session
+    actor: Actor
+    device: Device
+    sync_id: uuid.UUID
+    device_time: datetime
+    received_at: datetime
+    clock_suspect: bool
+    usernames: dict[str, uuid.UUID] = field(default_factory=dict)  # filled on first use
+
+    @property
+    def area_id(self) -> uuid.UUID:
+        return self.device.area_id
+
+    @property
+    def skew(self) -> timedelta:
+        """Server time minus device time: add it to a device timestamp to correct it."""
+        return self.received_at - self.device_time
+
+    def corrected(self, device_time: datetime) -> datetime:
+        return device_time + self.skew
+
+    def check_time(self, value: datetime | None, pointer: str) -> None:
+        if value is None:
+            return
+        if value < EARLIEST:
+            raise Rejection("time-out-of-range", pointer, f"{value.isoformat()} is before 2000")
+        if value > self.device_time + AFTER_SEND_GRACE:
+            raise Rejection(
+                "time-after-send",
+                pointer,
+                f"{value.isoformat()} is later than the device's own clock when it sent the push "
+                f"({self.device_time.isoformat()})",
+            )
+
+
+def canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content_hash(data: Any) -> bytes:
+    return hashlib.sha256(canonical(data)).digest()
+
+
+def claim(ctx: PushContext, kind: str, record_id: uuid.UUID, digest: bytes) -> str:
+    """Enter the record in the ledger: 'new', 'duplicate' (same content) or 'conflict'.
+
+    INSERT … ON CONFLICT DO NOTHING makes concurrent pushes of one record wait for each other
+    and agree: exactly one of them stores it."""
+    inserted = ctx.session.execute(
+        insert(SyncReceipt)
+        .values(
+            record_id=record_id,
+            kind=kind,
+            area_id=ctx.area_id,
+            device_id=ctx.device.id,
+            content_hash=digest,
+            sync_id=ctx.sync_id,
+        )
+        .on_conflict_do_nothing()
+        .returning(SyncReceipt.record_id)
+    ).first()
+    if inserted is not None:
+        return "new"
+    existing = ctx.session.execute(
+        select(SyncReceipt.area_id, SyncReceipt.content_hash).where(
+            SyncReceipt.record_id == record_id, SyncReceipt.kind == kind
+        )
+    ).one()
+    if existing.area_id != ctx.area_id:
+        raise Rejection("id-taken", "/id", "this id belongs to a record of another area")
+    return "duplicate" if existing.content_hash == digest else "conflict"
+
+
+def keep_conflict(
+    ctx: PushContext,
+    kind: str,
+    record_id: uuid.UUID,
+    reason: str,
+    content: Any,
+    base_version: int | None = None,
+    current_version: int | None = None,
+) -> None:
+    ctx.session.add(
+        SyncConflict(
+            area_id=ctx.area_id,
+            device_id=ctx.device.id,
+            sync_id=ctx.sync_id,
+            kind=kind,
+            record_id=record_id,
+            reason=reason,
+            base_version=base_version,
+            current_version=current_version,
+            content=content,
+        )
+    )

@@ -1,0 +1,242 @@
+"""The push: a device's batch of records, each answered with its own verdict.
+
+Every record is applied in its own savepoint, so one bad record never sinks the batch. Records
+that cannot be stored are kept raw in quarantine with the reason. The view commits before it
+answers, so a verdict the device reads is a verdict the database holds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from schemas.sync import RECORD_SCHEMAS, RecordIn
+from server.core.db import utcnow
+from server.core.errors import Forbidden
+from server.core.policy import Action, Actor, authorize
+from server.devices.models import Device
+from server.sync.common import PushContext, Rejection, Verdict, content_hash
+from server.sync.edits import store_edit
+from server.sync.models import QuarantinedRecord, SyncSession
+from server.sync.records import (
+    store_attachment,
+    store_device_status,
+    store_leg,
+    store_patrol,
+    store_report,
+)
+from server.sync.track_ingest import store_chunk
+from sync.protocol import PROTOCOL_VERSION, RECORD_KINDS, REJECTED
+
+HANDLERS = {
+    "patrol": store_patrol,
+    "patrol_leg": store_leg,
+    "track_chunk": store_chunk,
+    "report": store_report,
+    "edit": store_edit,
+    "attachment": store_attachment,
+    "device_status": store_device_status,
+}
+RANK = {kind: i for i, kind in enumerate(RECORD_KINDS)}
+# Where a database constraint points in the record, when the last line of defence is reached.
+CONSTRAINT_POINTERS = {"geom": "/data/geometry", "ends_after_start": "/data/ended_at"}
+
+
+@dataclass(frozen=True)
+class PushResult:
+    sync_id: uuid.UUID
+    server_time: datetime
+    clock_skew_s: float
+    clock_suspect: bool
+    results: list[Verdict]
+    protocol: int = PROTOCOL_VERSION
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return dict(Counter(v.verdict for v in self.results))
+
+
+def push(
+    session: Session,
+    actor: Actor,
+    device_time: datetime,
+    records: list[Any],
+    clock_tolerance: timedelta,
+) -> PushResult:
+    if actor.kind != "device":
+        raise Forbidden("only an enrolled device pushes records; sign in on a device")
+    device = session.get(Device, actor.id)
+    authorize(actor, Action.SYNC, device.area_id, "area")
+    received_at = utcnow()
+    skew = received_at - device_time
+    sync = SyncSession(
+        area_id=device.area_id,
+        device_id=device.id,
+        direction="push",
+        protocol=PROTOCOL_VERSION,
+        received_at=received_at,
+        device_time=device_time,
+        clock_skew_s=skew.total_seconds(),
+        clock_suspect=abs(skew) > clock_tolerance,
+        records=len(records),
+    )
+    session.add(sync)
+    session.flush()
+    ctx = PushContext(session, actor, device, sync.id, device_time, received_at, sync.clock_suspect)
+    verdicts: dict[int, Verdict] = {}
+    accepted = []
+    for index, raw in enumerate(records):
+        try:
+            accepted.append((index, RecordIn().load(raw), raw))
+        except ValidationError as error:
+            field, messages = next(iter(error.normalized_messages().items()))
+            verdicts[index] = _reject(
+                ctx, raw, Rejection("invalid-record", f"/{field}", _first(messages))
+            )
+    # A fixed order of kinds (patrols before their fixes and reports, reports before edits),
+    # then by id — or, for edits, by target and the order sent — so that concurrent pushes
+    # take row locks in the same order and cannot deadlock.
+    accepted.sort(key=lambda item: _apply_order(*item))
+    for index, record, raw in accepted:
+        verdicts[index] = _apply(ctx, record, raw)
+    results = [verdicts[i] for i in range(len(records))]
+    sync.verdicts = dict(Counter(v.verdict for v in results))
+    return PushResult(sync.id, received_at, skew.total_seconds(), sync.clock_suspect, results)
+
+
+def _apply_order(index: int, record: dict, raw: Any) -> tuple:
+    if record["kind"] == "edit":
+        target = raw["data"].get("target_id") if isinstance(raw.get("data"), dict) else None
+        return (RANK["edit"], str(target), index)
+    return (RANK[record["kind"]], str(record["id"]), index)
+
+
+def _first(messages: Any) -> str:
+    if isinstance(messages, dict):
+        return _first(next(iter(messages.values())))
+    if isinstance(messages, list):
+        return _first(messages[0])
+    return str(messages)
+
+
+def _pointer(field: str, messages: Any) -> str:
+    if isinstance(messages, dict):
+        inner_field, inner = next(iter(messages.items()))
+        return f"/{field}" + _pointer(str(inner_field), inner)
+    return f"/{field}"
+
+
+def _envelope_of(raw: Any) -> dict:
+    try:
+        return RecordIn().load(raw)
+    except ValidationError as error:
+        field, messages = next(iter(error.normalized_messages().items()))
+        raise Rejection("invalid-record", f"/{field}", _first(messages)) from None
+
+
+def apply_one(ctx: PushContext, raw: Any) -> Verdict:
+    """One record, outside a batch (a manager re-admitting it): rejected without quarantining."""
+    try:
+        record = _envelope_of(raw)
+    except Rejection as rejection:
+        return _verdict_of(raw, rejection)
+    return _apply(ctx, record, raw, keep_rejected=False)
+
+
+def _apply(ctx: PushContext, record: dict, raw: dict, keep_rejected: bool = True) -> Verdict:
+    kind, record_id = record["kind"], record["id"]
+    try:
+        try:
+            data = RECORD_SCHEMAS[kind]().load(record["data"])
+        except ValidationError as error:
+            field, messages = next(iter(error.normalized_messages().items()))
+            pointer = "/data" + _pointer(field, messages)
+            raise Rejection("invalid-field", pointer, _first(messages)) from None
+        try:
+            with ctx.session.begin_nested():
+                return HANDLERS[kind](
+                    ctx, record_id, data, content_hash(record["data"]), raw["data"]
+                )
+        except DBAPIError as error:
+            constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None) or ""
+            pointer = next(
+                (p for key, p in CONSTRAINT_POINTERS.items() if key in constraint), "/data"
+            )
+            detail = f"the database refused it ({constraint or type(error.orig).__name__})"
+            raise Rejection("database-refused", pointer, detail) from None
+    except Rejection as rejection:
+        return _reject(ctx, raw, rejection) if keep_rejected else _verdict_of(raw, rejection)
+
+
+def identity(raw: Any) -> tuple[str | None, str | None]:
+    """The record's id and kind as sent, when it has them at all."""
+    if not isinstance(raw, dict):
+        return None, None
+    record_id = str(raw["id"]) if "id" in raw else None
+    kind = raw.get("kind") if isinstance(raw.get("kind"), str) else None
+    return record_id, kind
+
+
+def _verdict_of(raw: Any, rejection: Rejection) -> Verdict:
+    record_id, kind = identity(raw)
+    return Verdict(
+        record_id or "",
+        kind,
+        REJECTED,
+        code=rejection.code,
+        pointer=rejection.pointer,
+        detail=rejection.detail,
+    )
+
+
+def _reject(ctx: PushContext, raw: Any, rejection: Rejection) -> Verdict:
+    """Keep the raw record in quarantine (once, however often it is retried) and say why."""
+    record_id, kind = identity(raw)
+    quarantine(
+        ctx.session, ctx.area_id, ctx.device.id, ctx.sync_id, kind, record_id, raw, rejection
+    )
+    return _verdict_of(raw, rejection)
+
+
+def quarantine(
+    session: Session,
+    area_id: uuid.UUID,
+    device_id: uuid.UUID | None,
+    sync_id: uuid.UUID | None,
+    kind: str | None,
+    record_id: str | None,
+    raw: Any,
+    rejection: Rejection,
+) -> None:
+    already = session.scalar(
+        select(QuarantinedRecord.id).where(
+            QuarantinedRecord.device_id == device_id,
+            QuarantinedRecord.record_id == record_id,
+            QuarantinedRecord.code == rejection.code,
+            QuarantinedRecord.state == "open",
+            QuarantinedRecord.raw == raw,
+        )
+    )
+    if already is None:
+        session.add(
+            QuarantinedRecord(
+                area_id=area_id,
+                device_id=device_id,
+                sync_id=sync_id,
+                kind=(kind or "")[:32] or None,
+                record_id=record_id[:200] if record_id else None,
+                raw=raw,
+                code=rejection.code,
+                pointer=rejection.pointer,
+                detail=rejection.detail,
+            )
+        )
+        session.flush()

@@ -1,0 +1,179 @@
+"""Push handler for track chunks: vectorised checks, one set-based insert, incremental figures.
+
+Per-fix marshmallow objects would cost several times what the database does, so a chunk's
+columns are checked as arrays (numpy) and inserted in one INSERT … SELECT FROM unnest(…) with
+ON CONFLICT DO NOTHING on (patrol, seq): a re-sent or overlapping chunk never duplicates a fix,
+and fixes that arrive out of order are stored by sequence number all the same.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import text
+
+from server.patrols.models import Patrol
+from server.patrols.service import append_figures, derive_figures
+from server.sync.common import PushContext, Rejection, Verdict, keep_conflict
+from server.sync.records import created
+from sync.protocol import CONFLICT, MAX_POINTS_PER_CHUNK, STORED
+from sync.tracks import MICRODEGREES, decode
+
+MAX_ACCURACY_M = 100_000
+MAX_SEQ = 2**53
+MAX_STEP = 720 * MICRODEGREES
+
+INSERT_FIXES = text(
+    """
+    WITH sent AS (
+        SELECT * FROM unnest(CAST(:seq AS bigint[]), CAST(:lon AS bigint[]), CAST(:lat AS bigint[]),
+                             CAST(:sec AS bigint[]), CAST(:acc AS float8[]))
+               AS s(seq, lon, lat, sec, acc)
+    ), inserted AS (
+        INSERT INTO track_points (patrol_id, seq, track_month, area_id, leg_id, device_time,
+                                  recorded_at, geom, accuracy_m)
+        SELECT :patrol, seq, :month, :area, :leg, :t0 + make_interval(secs => sec),
+               :t0_corrected + make_interval(secs => sec),
+               ST_SetSRID(ST_MakePoint(lon::float8 / 1e6, lat::float8 / 1e6), 4326), acc
+        FROM sent
+        ON CONFLICT (patrol_id, seq, track_month) DO NOTHING
+        RETURNING seq
+    )
+    SELECT (SELECT count(*) FROM inserted) AS new,
+           (SELECT min(seq) FROM inserted) AS first_new,
+           (SELECT max(seq) FROM inserted) AS last_new,
+           count(t.seq) FILTER (WHERE ST_X(t.geom) = s.lon::float8 / 1e6
+                                  AND ST_Y(t.geom) = s.lat::float8 / 1e6
+                                  AND t.device_time = :t0 + make_interval(secs => s.sec))
+               AS same,
+           count(t.seq) FILTER (WHERE NOT (ST_X(t.geom) = s.lon::float8 / 1e6
+                                  AND ST_Y(t.geom) = s.lat::float8 / 1e6
+                                  AND t.device_time = :t0 + make_interval(secs => s.sec)))
+               AS different
+    FROM sent s
+    LEFT JOIN track_points t
+      ON t.patrol_id = :patrol AND t.track_month = :month AND t.seq = s.seq
+    """
+)
+
+
+def _integers(values: Any, pointer: str, length: int, allow_null: bool = False) -> np.ndarray:
+    """A JSON array of integers, exactly; a float, a string, a boolean or a null is refused."""
+    if not isinstance(values, list):
+        raise Rejection("invalid-chunk", pointer, "must be an array of integers")
+    if len(values) != length:
+        raise Rejection("invalid-chunk", pointer, f"must have {length} items, has {len(values)}")
+    for i, value in enumerate(values):
+        if type(value) is not int and not (allow_null and value is None):
+            raise Rejection("invalid-chunk", f"{pointer}/{i}", f"must be an integer, got {value!r}")
+    if allow_null:
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        raise Rejection("invalid-chunk", pointer, "a number is too large") from None
+
+
+def _first_outside(values: np.ndarray, low: int, high: int) -> int | None:
+    bad = np.flatnonzero((values < low) | (values > high))
+    return int(bad[0]) if bad.size else None
+
+
+def _checked_columns(ctx: PushContext, data: dict):
+    dt = data["dt"]
+    if not isinstance(dt, list):
+        raise Rejection("invalid-chunk", "/data/dt", "must be an array of integers")
+    n = len(dt) + 1
+    if n > MAX_POINTS_PER_CHUNK:
+        raise Rejection(
+            "chunk-too-large",
+            "/data/dt",
+            f"{n} fixes; a chunk holds at most {MAX_POINTS_PER_CHUNK}",
+        )
+    dt_ = _integers(dt, "/data/dt", n - 1)
+    ddlon = _integers(data["ddlon"], "/data/ddlon", n - 1)
+    ddlat = _integers(data["ddlat"], "/data/ddlat", n - 1)
+    acc = None if data["acc"] is None else _integers(data["acc"], "/data/acc", n, allow_null=True)
+    if (i := _first_outside(dt_, 0, 7 * 24 * 3600)) is not None:
+        raise Rejection(
+            "invalid-chunk", f"/data/dt/{i}", "time between fixes must be 0 s to 7 days"
+        )
+    if data["seq"] + n - 1 > MAX_SEQ:
+        raise Rejection("invalid-chunk", "/data/seq", "sequence numbers beyond 2^53")
+    if acc is not None and (i := _first_outside(np.nan_to_num(acc), 0, MAX_ACCURACY_M)) is not None:
+        raise Rejection("invalid-chunk", f"/data/acc/{i}", "accuracy must be 0 to 100 000 m")
+    # Bounded steps keep the running sums far from int64 overflow (numpy would wrap silently).
+    for name, values in (("ddlon", ddlon), ("ddlat", ddlat)):
+        if (i := _first_outside(values, -MAX_STEP, MAX_STEP)) is not None:
+            raise Rejection("coordinate-out-of-range", f"/data/{name}/{i}", "step beyond ±720°")
+    columns = decode(data["seq"], data["t0"], data["lon0"], data["lat0"], dt_, ddlon, ddlat)
+    for name, values, limit in (("lon", columns.lon_e6, 180), ("lat", columns.lat_e6, 90)):
+        if (i := _first_outside(values, -limit * MICRODEGREES, limit * MICRODEGREES)) is not None:
+            where = f"/data/{name}0" if i == 0 else f"/data/dd{name}/{i - 1}"
+            value = values[i] / MICRODEGREES
+            raise Rejection(
+                "coordinate-out-of-range", where, f"fix {i}: {name} {value} is outside ±{limit}"
+            )
+    ctx.check_time(data["t0"], "/data/t0")
+    last = int(columns.seconds[-1])
+    ctx.check_time(
+        data["t0"] + timedelta(seconds=last), f"/data/dt/{n - 2}" if n > 1 else "/data/t0"
+    )
+    return columns, acc
+
+
+def store_chunk(
+    ctx: PushContext, record_id: uuid.UUID, data: dict, digest: bytes, raw: Any
+) -> Verdict:
+    if verdict := created(ctx, "track_chunk", record_id, digest, raw):
+        return verdict
+    patrol = ctx.session.get(Patrol, data["patrol_id"], with_for_update=True)
+    if patrol is None or patrol.area_id != ctx.area_id:
+        raise Rejection(
+            "unknown-patrol",
+            "/data/patrol_id",
+            "no such patrol in this area (send the patrol first)",
+        )
+    columns, acc = _checked_columns(ctx, data)
+    ctx.session.execute(
+        text("SELECT rs_ensure_track_partition(:month)"), {"month": patrol.track_month}
+    )
+    row = ctx.session.execute(
+        INSERT_FIXES,
+        {
+            "seq": columns.seq.tolist(),
+            "lon": columns.lon_e6.tolist(),
+            "lat": columns.lat_e6.tolist(),
+            "sec": columns.seconds.tolist(),
+            "acc": [None] * len(columns)
+            if acc is None
+            else np.where(np.isnan(acc), None, acc).tolist(),
+            "patrol": patrol.id,
+            "month": patrol.track_month,
+            "area": ctx.area_id,
+            "leg": data.get("leg_id"),
+            "t0": data["t0"],
+            "t0_corrected": ctx.corrected(data["t0"]),
+        },
+    ).one()
+    if row.new:
+        if patrol.max_seq is None or row.first_new > patrol.max_seq:
+            append_figures(ctx.session, patrol.id, patrol.max_seq, row.new, row.last_new)
+        else:  # fixes arrived out of order: recompute this patrol
+            derive_figures(ctx.session, patrol.id)
+    points = {"new": row.new, "duplicate": row.same, "conflict": row.different}
+    if row.different:
+        keep_conflict(ctx, "track_chunk", record_id, "points-differ", raw)
+        return Verdict(
+            str(record_id),
+            "track_chunk",
+            CONFLICT,
+            code="points-differ",
+            detail=f"{row.different} fixes differ from those already stored under the same "
+            "sequence numbers; the stored ones are kept and this chunk is kept for review",
+            points=points,
+        )
+    return Verdict(str(record_id), "track_chunk", STORED, points=points)
