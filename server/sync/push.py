@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -222,7 +223,7 @@ def quarantine(
             QuarantinedRecord.record_id == record_id,
             QuarantinedRecord.code == rejection.code,
             QuarantinedRecord.state == "open",
-            QuarantinedRecord.raw == raw,
+            QuarantinedRecord.raw == type_coerce(raw, JSONB),
         )
     )
     if already is None:
