@@ -104,6 +104,42 @@ def client(app):
 
 
 @pytest.fixture(scope="session")
+def template_database(pg_cluster: Cluster) -> str:
+    """A migrated database nobody connects to, to copy (CREATE DATABASE … TEMPLATE) in a blink."""
+    pg_cluster.drop_database("rangersync_template")
+    pg_cluster.ensure_database("rangersync_template")
+    upgrade(pg_cluster.url("rangersync_template"))
+    return "rangersync_template"
+
+
+_fresh_serial = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def fresh_engine(pg_cluster: Cluster, template_database: str) -> Iterator[Engine]:
+    """A database of this test's own, for tests that need real commits seen by other
+    connections (transaction ids, concurrency): the rolled-back-transaction isolation cannot."""
+    name = f"rangersync_fresh_{os.getpid()}_{next(_fresh_serial)}"
+    pg_cluster.create_database_from(name, template_database)
+    engine = make_engine(pg_cluster.url(name), pool_size=25, max_overflow=5)
+    yield engine
+    engine.dispose()
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture
+def committed_db(fresh_engine: Engine) -> Iterator[Session]:
+    session = sessionmaker(bind=fresh_engine, expire_on_commit=False)()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def committed_client(test_config: Config, fresh_engine: Engine):
+    return create_app(test_config, engine=fresh_engine).test_client()
+
+
+@pytest.fixture(scope="session")
 def live_server(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory):
     server = live.start(pg_cluster, tmp_path_factory.mktemp("live"))
     yield server

@@ -211,6 +211,10 @@ class Cluster:
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
 
+    def create_database_from(self, name: str, template: str) -> None:
+        with psycopg.connect(self._conninfo(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
     def drop_database(self, name: str) -> None:
         with psycopg.connect(self._conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
