@@ -34,6 +34,11 @@ class Invalid(DomainError):
     title = "The request is not valid"
 
 
+class UnstorableValue(Invalid):
+    code = "unstorable-value"
+    title = "A value cannot be stored"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not-found"

@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, json, request
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from server.core.errors import DomainError, Unauthenticated
+from server.core.errors import DomainError, Unauthenticated, UnstorableValue
 
 PROBLEM_TYPE_BASE = "/problems/"
 log = logging.getLogger(__name__)
@@ -109,6 +110,11 @@ def from_domain_error(error: DomainError) -> Response:
 def from_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return from_http_exception(error)
+    if isinstance(error, DataError):
+        # Input the schemas let through but PostgreSQL cannot hold (a NUL in text, say): the
+        # request's fault, and nothing was committed.
+        reason = str(error.orig).splitlines()[0]
+        return from_domain_error(UnstorableValue(f"a value cannot be stored as sent: {reason}"))
     log.exception("unhandled error on %s %s", request.method, request.path)
     return problem(
         500,

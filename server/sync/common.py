@@ -144,3 +144,39 @@ def keep_conflict(
             content=content,
         )
     )
+
+
+def unstorable_text(value: Any, pointer: str = "") -> str | None:
+    """The JSON pointer of the first string PostgreSQL cannot store (a NUL character, or a lone
+    UTF-16 surrogate that is no character at all), or None."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return pointer or "/"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return pointer or "/"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            if unstorable_text(key, where):
+                return where
+            if found := unstorable_text(item, where):
+                return found
+        return None
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, str | dict | list) and (
+                found := unstorable_text(item, f"{pointer}/{i}")
+            ):
+                return found
+    return None
+
+
+def storable(raw: Any) -> Any:
+    """What quarantine keeps: the record itself, or — when it holds text PostgreSQL cannot store —
+    its exact JSON text, escaped, so that nothing is lost or altered."""
+    if unstorable_text(raw) is None:
+        return raw
+    return {"unstorable_json": json.dumps(raw, ensure_ascii=True)}

@@ -24,7 +24,14 @@ from server.core.db import utcnow
 from server.core.errors import Forbidden
 from server.core.policy import Action, Actor, authorize
 from server.devices.models import Device
-from server.sync.common import PushContext, Rejection, Verdict, content_hash
+from server.sync.common import (
+    PushContext,
+    Rejection,
+    Verdict,
+    content_hash,
+    storable,
+    unstorable_text,
+)
 from server.sync.edits import store_edit
 from server.sync.models import QuarantinedRecord, SyncSession
 from server.sync.records import (
@@ -96,12 +103,9 @@ def push(
     accepted = []
     for index, raw in enumerate(records):
         try:
-            accepted.append((index, RecordIn().load(raw), raw))
-        except ValidationError as error:
-            field, messages = next(iter(error.normalized_messages().items()))
-            verdicts[index] = _reject(
-                ctx, raw, Rejection("invalid-record", f"/{field}", _first(messages))
-            )
+            accepted.append((index, _envelope_of(raw), raw))
+        except Rejection as rejection:
+            verdicts[index] = _reject(ctx, raw, rejection)
     # A fixed order of kinds (patrols before their fixes and reports, reports before edits),
     # then by id — or, for edits, by target and the order sent — so that concurrent pushes
     # take row locks in the same order and cannot deadlock.
@@ -136,6 +140,13 @@ def _pointer(field: str, messages: Any) -> str:
 
 
 def _envelope_of(raw: Any) -> dict:
+    if pointer := unstorable_text(raw):
+        raise Rejection(
+            "unstorable-text",
+            pointer,
+            "text with a NUL character or a lone surrogate cannot be stored; it is kept escaped "
+            "in quarantine",
+        )
     try:
         return RecordIn().load(raw)
     except ValidationError as error:
@@ -217,6 +228,7 @@ def quarantine(
     raw: Any,
     rejection: Rejection,
 ) -> None:
+    raw = storable(raw)
     already = session.scalar(
         select(QuarantinedRecord.id).where(
             QuarantinedRecord.device_id == device_id,

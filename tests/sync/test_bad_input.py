@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
 from server.core.encoding import RequestDecoding
 from tests.conftest import count_rows
@@ -256,3 +257,36 @@ def test_decompression_ratio_cap_stops_a_bomb_early():
     body = b"".join(middleware(environ, lambda status, headers: statuses.append(status)))
     assert statuses == ["413 Content Too Large"] and b"200:1" in body
     assert seen == []
+
+
+def test_text_postgresql_cannot_store_is_rejected_per_record_and_kept_escaped(client, db):
+    park = h.park(db)
+    nul = h.report(notes="snare\u0000wire")
+    surrogate = h.report(notes="broken \ud800 text")
+    good = h.report()
+    response = h.push(client, park, [nul, surrogate, good])
+    results = response.get_json()["results"]
+    assert [(r["verdict"], r.get("code"), r.get("pointer")) for r in results] == [
+        ("rejected", "unstorable-text", "/data/notes"),
+        ("rejected", "unstorable-text", "/data/notes"),
+        ("stored", None, None),
+    ]
+    kept = db.execute(text("SELECT raw->>'unstorable_json' FROM sync_quarantine WHERE record_id = :r"),
+                      {"r": nul["id"]}).scalar_one()  # fmt: skip
+    assert json.loads(kept) == nul  # the exact record, recoverable
+
+
+def test_nul_in_any_other_request_is_a_422_not_a_500(client, db):
+    from tests import factories
+
+    park = factories.area(db)
+    factories.user(db, park.id, "admin", "chief")
+    db.commit()
+    response = client.post(
+        f"/api/v1/areas/{park.slug}/members",
+        json={"username": "nul.user", "password": "long-and-unusual-1", "role": "ranger",
+              "display_name": "Nul\u0000Name"},
+        headers=factories.auth(factories.token(client, "chief")),
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert response.get_json()["type"] == "/problems/unstorable-value"

@@ -76,6 +76,9 @@ class Device(RuleBasedStateMachine):
         base = current - 1 if stale and current > 1 else current
         edit = h.edit(report_id, base, {"notes": note})
         (result,) = self._push([edit], lose_answer=False)
+        if "\x00" in note:  # PostgreSQL cannot hold it: refused, never altered
+            assert (result["verdict"], result["code"]) == ("rejected", "unstorable-text")
+            return
         if base == current:
             assert (result["verdict"], result["version"]) == ("stored", current + 1)
             self.versions[report_id], self.notes[report_id] = current + 1, note
@@ -88,7 +91,8 @@ class Device(RuleBasedStateMachine):
     def retry_an_edit(self, data):
         edit = data.draw(st.sampled_from(self.edits))
         (result,) = self._push([edit], lose_answer=False)
-        assert result["verdict"] in ("duplicate", "conflict")  # the answer it had; never re-applied
+        # the answer it had, never re-applied (or the same refusal)
+        assert result["verdict"] in ("duplicate", "conflict", "rejected")
 
     @rule()
     def pull(self):
