@@ -246,3 +246,22 @@ def test_manager_fixes_and_readmits_a_quarantined_record(client, db):
     assert _scalar(db, "SELECT device_id FROM reports WHERE id = :r", r=bad["id"]) == park.device_id
     # …and the device's own retry of it is now a duplicate, not a second report.
     assert h.verdicts(h.push(client, park, [fixed])) == ["duplicate"]
+
+
+def test_several_chunks_of_one_patrol_in_one_push_count_each_step_once(client, db):
+    from server.patrols.service import derive_figures
+
+    park = h.park(db)
+    p = h.patrol()
+    walk = h.fixes(60)
+    h.push(client, park, [p, h.chunk(p["id"], 0, walk[:20]), h.chunk(p["id"], 20, walk[20:40]),
+                          h.chunk(p["id"], 40, walk[40:])])  # fmt: skip
+    kept = db.execute(text("SELECT distance_m, moving_s, duration_s, point_count FROM patrols WHERE id = :p"),
+                      {"p": p["id"]}).one()  # fmt: skip
+    derive_figures(db, p["id"])
+    fresh = db.execute(text("SELECT distance_m, moving_s, duration_s, point_count FROM patrols WHERE id = :p"),
+                       {"p": p["id"]}).one()  # fmt: skip
+    assert kept.point_count == fresh.point_count == 60
+    assert kept.distance_m == pytest.approx(fresh.distance_m, rel=1e-6)
+    assert kept.moving_s == pytest.approx(fresh.moving_s, abs=0.01)
+    assert kept.duration_s == pytest.approx(fresh.duration_s, abs=0.01)
