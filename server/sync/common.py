@@ -146,9 +146,21 @@ def keep_conflict(
     )
 
 
-def unstorable_text(value: Any, pointer: str = "") -> str | None:
+def unstorable_text(value: Any) -> str | None:
     """The JSON pointer of the first string PostgreSQL cannot store (a NUL character, or a lone
     UTF-16 surrogate that is no character at all), or None."""
+    # The common case at C speed: serialise, and look for trouble only if there is any.
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+        if "\\u0000" not in text:  # the encoder escapes control characters, even here
+            return None
+    except UnicodeEncodeError:
+        pass
+    return _unstorable_at(value, "")
+
+
+def _unstorable_at(value: Any, pointer: str) -> str | None:
     if isinstance(value, str):
         if "\x00" in value:
             return pointer or "/"
@@ -160,15 +172,15 @@ def unstorable_text(value: Any, pointer: str = "") -> str | None:
     if isinstance(value, dict):
         for key, item in value.items():
             where = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
-            if unstorable_text(key, where):
+            if _unstorable_at(key, where):
                 return where
-            if found := unstorable_text(item, where):
+            if found := _unstorable_at(item, where):
                 return found
         return None
     if isinstance(value, list):
         for i, item in enumerate(value):
             if isinstance(item, str | dict | list) and (
-                found := unstorable_text(item, f"{pointer}/{i}")
+                found := _unstorable_at(item, f"{pointer}/{i}")
             ):
                 return found
     return None

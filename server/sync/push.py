@@ -106,9 +106,6 @@ def push(
             accepted.append((index, _envelope_of(raw), raw))
         except Rejection as rejection:
             verdicts[index] = _reject(ctx, raw, rejection)
-    # A fixed order of kinds (patrols before their fixes and reports, reports before edits),
-    # then by id — or, for edits, by target and the order sent — so that concurrent pushes
-    # take row locks in the same order and cannot deadlock.
     accepted.sort(key=lambda item: _apply_order(*item))
     for index, record, raw in accepted:
         verdicts[index] = _apply(ctx, record, raw)
@@ -118,10 +115,16 @@ def push(
 
 
 def _apply_order(index: int, record: dict, raw: Any) -> tuple:
+    """Kinds in a fixed order (patrols before their fixes and reports, reports before edits);
+    fixes by patrol and sequence number, so that a patrol's chunks extend it in order; edits by
+    target and in the order sent. The same order in every push: row locks cannot deadlock."""
+    data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
     if record["kind"] == "edit":
-        target = raw["data"].get("target_id") if isinstance(raw.get("data"), dict) else None
-        return (RANK["edit"], str(target), index)
-    return (RANK[record["kind"]], str(record["id"]), index)
+        return (RANK["edit"], str(data.get("target_id")), 0, index)
+    if record["kind"] == "track_chunk":
+        seq = data.get("seq") if type(data.get("seq")) is int else -1
+        return (RANK["track_chunk"], str(data.get("patrol_id")), seq, index)
+    return (RANK[record["kind"]], str(record["id"]), 0, index)
 
 
 def _first(messages: Any) -> str:
