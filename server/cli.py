@@ -230,6 +230,25 @@ def device_list(area_slug: str) -> None:
         click.echo(f"{d.id}  {d.username:<16} {state:<18} last seen {seen}  {d.name}")
 
 
+# --- sync ---------------------------------------------------------------------------------------
+
+
+@main.group("sync")
+def sync_group() -> None:
+    """Field sync housekeeping."""
+
+
+@sync_group.command("purge-tombstones")
+@click.option("--days", default=180, show_default=True, help="keep deletions this long")
+def purge_tombstones(days: int) -> None:
+    """Forget deletions older than DAYS; devices with older cursors are told to resync (410)."""
+    from server.sync.pull import purge_tombstones as purge
+
+    with unit_of_work() as session:
+        purged = purge(session, days)
+    click.echo(f"rangersync: {purged} tombstones older than {days} days purged")
+
+
 # --- demo, audit, serve -------------------------------------------------------------------------
 
 
