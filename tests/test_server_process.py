@@ -114,3 +114,82 @@ def test_cli_refuses_bad_input_clearly(live_server):
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode != 0 and "no area 'atlantis'" in result.stderr
+
+
+def test_a_device_syncs_over_real_http_with_gzip_and_retries(live_server):
+    """Enrol through the CLI, push a gzip'd batch twice (the first answer "lost"), pull twice."""
+    import gzip
+    import json
+    import urllib.request
+    import uuid
+    from datetime import UTC, datetime
+
+    from sync.fieldsim import foot_patrol
+    from sync.tracks import encode
+
+    http, env = live_server.http, live_server.env
+    code = _cli(env, "device", "enrol", "--area", "demo", "--user", "amani").strip()
+    device = http.json("POST", "/api/v1/devices/enrol", {"code": code})[1]
+    patrol_id = str(uuid.uuid4())
+    fixes = foot_patrol(
+        (37.53, -3.362), datetime(2026, 11, 23, 6, tzinfo=UTC), 240, __import__("random").Random(3)
+    )
+    records = [
+        {
+            "kind": "patrol",
+            "id": patrol_id,
+            "data": {
+                "patrol_type": "foot",
+                "started_at": fixes[0].time.isoformat(),
+                "leader": "amani",
+                "members": ["amani", "baraka"],
+            },
+        },
+        {"kind": "track_chunk", "id": str(uuid.uuid4()), "data": encode(patrol_id, 0, fixes)},
+        {
+            "kind": "report",
+            "id": str(uuid.uuid4()),
+            "data": {
+                "category": "wildlife_sighting",
+                "observed_at": fixes[100].time.isoformat(),
+                "geometry": {"type": "Point", "coordinates": [fixes[100].lon, fixes[100].lat]},
+                "attributes": {"species": "elephant", "count": 12},
+                "patrol_id": patrol_id,
+            },
+        },
+    ]
+    body = gzip.compress(
+        json.dumps({"device_time": datetime.now(UTC).isoformat(), "records": records}).encode()
+    )
+
+    def push():
+        request = urllib.request.Request(http.base + "/api/v1/sync/push", data=body, method="POST")  # noqa: S310
+        for name, value in {
+            "Authorization": f"Bearer {device['token']}",
+            "RangerSync-Protocol": "1",
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+        }.items():
+            request.add_header(name, value)
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return json.loads(response.read())
+
+    first, again = push(), push()
+    assert [r["verdict"] for r in first["results"]] == ["stored"] * 3
+    assert [r["verdict"] for r in again["results"]] == ["duplicate"] * 3
+    assert first["results"][1]["points"]["new"] == 240
+    status, page = http.json("GET", "/api/v1/sync/pull?limit=1000", token=device["token"])
+    assert status == 400  # no protocol header: refused, clearly
+    pulled, cursor, more = [], None, True
+    while more:
+        url = "/api/v1/sync/pull" + (f"?cursor={cursor}" if cursor else "")
+        request = urllib.request.Request(http.base + url)  # noqa: S310
+        request.add_header("Authorization", f"Bearer {device['token']}")
+        request.add_header("RangerSync-Protocol", "1")
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            page = json.loads(response.read())
+        pulled += page["changes"]
+        cursor, more = page["cursor"], page["more"]
+    kinds = {c["kind"] for c in pulled}
+    assert {"area", "zone", "map_feature", "category", "report"} <= kinds
+    assert sum(c["kind"] == "zone" for c in pulled) == 4
