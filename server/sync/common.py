@@ -71,10 +71,21 @@ class PushContext:
         return device_time + self.skew
 
     def check_time(self, value: datetime | None, pointer: str) -> None:
+        """A time the device stamped must be consistent with its own clock at send time; its
+        corrected value must be a real date. A device whose clock reset to 1970 still syncs:
+        the skew brings its times back to now."""
         if value is None:
             return
-        if value < EARLIEST:
-            raise Rejection("time-out-of-range", pointer, f"{value.isoformat()} is before 2000")
+        try:
+            corrected = self.corrected(value)
+        except OverflowError:
+            raise Rejection(
+                "time-out-of-range", pointer, f"{value.isoformat()} cannot be corrected to a date"
+            ) from None
+        if corrected < EARLIEST:
+            raise Rejection(
+                "time-out-of-range", pointer, f"{value.isoformat()} is before 2000, even corrected"
+            )
         if value > self.device_time + AFTER_SEND_GRACE:
             raise Rejection(
                 "time-after-send",

@@ -129,10 +129,12 @@ def _checked_columns(ctx: PushContext, data: dict):
                 "coordinate-out-of-range", where, f"fix {i}: {name} {value} is outside ±{limit}"
             )
     ctx.check_time(data["t0"], "/data/t0")
-    last = int(columns.seconds[-1])
-    ctx.check_time(
-        data["t0"] + timedelta(seconds=last), f"/data/dt/{n - 2}" if n > 1 else "/data/t0"
-    )
+    last_pointer = f"/data/dt/{n - 2}" if n > 1 else "/data/t0"
+    try:
+        last = data["t0"] + timedelta(seconds=int(columns.seconds[-1]))
+    except OverflowError:
+        raise Rejection("time-out-of-range", last_pointer, "the fixes run past year 9999") from None
+    ctx.check_time(last, last_pointer)
     return columns, acc
 
 

@@ -265,3 +265,27 @@ def test_several_chunks_of_one_patrol_in_one_push_count_each_step_once(client, d
     assert kept.distance_m == pytest.approx(fresh.distance_m, rel=1e-6)
     assert kept.moving_s == pytest.approx(fresh.moving_s, abs=0.01)
     assert kept.duration_s == pytest.approx(fresh.duration_s, abs=0.01)
+
+
+def test_a_device_whose_clock_reset_to_1970_still_syncs(client, db):
+    from datetime import UTC, datetime
+
+    park = h.park(db)
+    reset = datetime(1970, 1, 1, 0, 10, tzinfo=UTC)  # a phone that lost its clock
+    r = h.report(observed_at=datetime(1970, 1, 1, 0, 5, tzinfo=UTC).isoformat())
+    body = h.push(client, park, [r], device_time=reset).get_json()
+    assert body["results"][0]["verdict"] == "stored" and body["clock_suspect"]
+    observed = _scalar(db, "SELECT observed_at FROM reports WHERE id = :r", r=r["id"])
+    assert abs((datetime.now(UTC) - observed).total_seconds() - 300) < 10  # five minutes ago
+
+
+def test_absurd_device_clocks_never_cause_a_server_error(client, db):
+    from datetime import UTC, datetime
+
+    park = h.park(db)
+    for device_time in (datetime(9999, 12, 31, tzinfo=UTC), datetime(1, 1, 2, tzinfo=UTC)):
+        p = h.patrol(started_at=datetime(2026, 1, 1, tzinfo=UTC))
+        r = h.report(observed_at=datetime(2026, 1, 1, tzinfo=UTC).isoformat())
+        response = h.push(client, park, [p, r], device_time=device_time)
+        assert response.status_code == 200
+        assert {x["verdict"] for x in response.get_json()["results"]} == {"rejected"}
