@@ -6,7 +6,7 @@ rejected (with a code and a JSON pointer) while the rest of the batch is stored.
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from schemas.common import Out
 from schemas.geo import Geometry
@@ -141,6 +141,8 @@ RECORD_SCHEMAS = {
 
 
 class VerdictOut(Out):
+    """Fields that do not apply are left out: every byte counts on 2G."""
+
     id = fields.String(required=True)
     kind = fields.String(allow_none=True)
     verdict = fields.String(
@@ -151,6 +153,10 @@ class VerdictOut(Out):
     detail = fields.String()
     version = fields.Integer(metadata={"description": "the stored version, for mutable records"})
     points = fields.Dict(metadata={"description": "track chunks: new, duplicate, conflict counts"})
+
+    @post_dump
+    def _without_nulls(self, data, **kwargs):
+        return {k: v for k, v in data.items() if v is not None}
 
 
 class PushOut(Out):
