@@ -13,7 +13,6 @@ from schemas.geo import Geometry
 from sync.protocol import MAX_RECORDS_PER_PUSH, RECORD_KINDS
 
 PATROL_TYPES = ("foot", "vehicle", "boat", "aerial")
-REPORT_STATUSES = ("new", "in_review", "confirmed", "rejected", "closed")
 Time = fields.AwareDateTime  # ISO 8601 with an offset; a naive time is refused, never guessed
 
 

@@ -5,7 +5,6 @@ PROTOCOL_VERSION = 1
 MIN_PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = tuple(range(MIN_PROTOCOL_VERSION, PROTOCOL_VERSION + 1))
 PROTOCOL_HEADER = "RangerSync-Protocol"
-USER_AGENT = f"rangersync-device/{PROTOCOL_VERSION}"
 
 # The kinds of record a push may carry, in the order the server applies them within a batch
 # (a report may name a patrol sent in the same batch, an edit a report, and so on).
@@ -28,6 +27,5 @@ REJECTED = "rejected"
 # Limits a client must respect; the server refuses what goes beyond them.
 MAX_RECORDS_PER_PUSH = 2000
 MAX_POINTS_PER_CHUNK = 10_000
-MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 200
+MAX_COMPRESSION_RATIO = 200  # inflated:compressed; the inflated size is capped by the request limit
 PULL_PAGE_SIZE = 500

@@ -244,8 +244,11 @@ def authenticate_device_token(session: Session, token: str) -> tuple[Actor, bool
     touched = device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION
     if touched:
         device.last_seen_at = now
-    user_actor = actor_for(session, user)
-    # A device acts for its ranger, in its own area only.
-    role = user_actor.role_in(device.area_id)
+    return device_actor(session, device, user), touched
+
+
+def device_actor(session: Session, device: Device, user: User) -> Actor:
+    """A device acts for its ranger, with the ranger's role, in its own area only."""
+    role = actor_for(session, user).role_in(device.area_id)
     roles = {device.area_id: role} if role else {}
-    return Actor("device", device.id, roles, user_id=user.id), touched
+    return Actor("device", device.id, roles, user_id=user.id)

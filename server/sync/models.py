@@ -25,15 +25,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.core.db import XID8, Base, created_at_column, new_id, one_of
 
-RECORD_KINDS = (
-    "patrol",
-    "patrol_leg",
-    "track_chunk",
-    "report",
-    "edit",
-    "attachment",
-    "device_status",
-)
 QUARANTINE_STATES = ("open", "readmitted", "dismissed")
 CONFLICT_STATES = ("open", "resolved")
 

@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.accounts.models import User
 from server.core.db import utcnow
 from server.core.errors import Conflict, NotFound
 from server.core.policy import Action, Actor, authorize
 from server.devices.models import Device
+from server.devices.service import device_actor
 from server.sync import push as push_service
 from server.sync.common import PushContext, Rejection
 from server.sync.models import QuarantinedRecord, SyncConflict, SyncSession
@@ -67,9 +69,9 @@ def readmit(
     now = utcnow()
     device_time = original.device_time if original else now
     received_at = original.received_at if original else now
-    device_actor = Actor("device", device.id, {device.area_id: "ranger"}, user_id=device.user_id)
+    sender = device_actor(session, device, session.get(User, device.user_id))
     ctx = PushContext(
-        session, device_actor, device, entry.sync_id or uuid.uuid4(), device_time, received_at,
+        session, sender, device, entry.sync_id or uuid.uuid4(), device_time, received_at,
         bool(original and original.clock_suspect),
     )  # fmt: skip
     raw = record if record is not None else entry.raw
