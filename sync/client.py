@@ -1,0 +1,285 @@
+"""The reference device client: what a handheld runs, as the executable specification of the
+protocol (docs/sync-protocol.md).
+
+Everything a ranger records goes into a local SQLite outbox first. `sync()` pushes it in batches
+sized for a slow link, retries what got no answer (exponential backoff with jitter), marks each
+record by its verdict, then pulls the scope page by page, applying each page before it stores
+the cursor. Unsynced data is never deleted: not on logout, not on user switch, not on revocation.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import sqlite3
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+from sync.tracks import Fix, encode
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',          -- pending, synced, needs_attention
+    verdict TEXT, code TEXT, detail TEXT, ordinal INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fixes (
+    patrol_id TEXT NOT NULL, seq INTEGER NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL,
+    time TEXT NOT NULL, accuracy REAL, chunked INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (patrol_id, seq)
+);
+CREATE TABLE IF NOT EXISTS scope (kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
+                                  PRIMARY KEY (kind, id));
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
+"""
+RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+class SyncRefused(Exception):
+    """The server said no in a way retrying will not change (revoked, too old, bad request)."""
+
+    def __init__(self, status: int, problem: dict) -> None:
+        super().__init__(f"{status} {problem.get('type')}: {problem.get('detail')}")
+        self.status = status
+        self.problem = problem
+
+
+@dataclass
+class SyncReport:
+    pushed: dict[str, int] = field(default_factory=dict)
+    pulled: int = 0
+    attempts: int = 0
+
+
+class DeviceClient:
+    def __init__(
+        self,
+        server_url: str,
+        token: str,
+        outbox: Path,
+        *,
+        max_records_per_push: int = 200,
+        chunk_size: int = 480,
+        retries: int = 8,
+        backoff_s: float = 0.5,
+        timeout_s: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.server_url = server_url.rstrip("/")
+        self.token = token
+        self.db = sqlite3.connect(outbox, isolation_level=None)
+        self.db.executescript(SCHEMA)
+        self.max_records = max_records_per_push
+        self.chunk_size = chunk_size
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.timeout_s = timeout_s
+        self.sleep = sleep
+        self.rng = rng or random.Random()  # noqa: S311 (jitter, not a secret)
+
+    # --- recording (offline) ----------------------------------------------------------------
+
+    def _add(self, kind: str, data: dict, record_id: str | None = None) -> str:
+        record_id = record_id or str(uuid.uuid4())
+        with self.db:
+            (ordinal,) = self.db.execute(
+                "SELECT coalesce(max(ordinal), 0) + 1 FROM outbox"
+            ).fetchone()
+            self.db.execute(
+                "INSERT INTO outbox (id, kind, data, created_at, ordinal) VALUES (?, ?, ?, ?, ?)",
+                (record_id, kind, json.dumps(data), _now(), ordinal),
+            )
+        return record_id
+
+    def start_patrol(
+        self, patrol_type: str = "foot", started_at: datetime | None = None, **data
+    ) -> str:
+        started = (started_at or datetime.now(UTC)).isoformat()
+        return self._add("patrol", {"patrol_type": patrol_type, "started_at": started, **data})
+
+    def record_fix(self, patrol_id: str, fix: Fix) -> int:
+        with self.db:
+            (seq,) = self.db.execute(
+                "SELECT coalesce(max(seq) + 1, 0) FROM fixes WHERE patrol_id = ?", (patrol_id,)
+            ).fetchone()
+            self.db.execute(
+                "INSERT INTO fixes (patrol_id, seq, lon, lat, time, accuracy)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (patrol_id, seq, fix.lon, fix.lat, fix.time.isoformat(), fix.accuracy_m),
+            )
+        return seq
+
+    def record_report(self, category: str, geometry: dict, observed_at: datetime, **data) -> str:
+        return self._add(
+            "report",
+            {
+                "category": category,
+                "geometry": geometry,
+                "observed_at": observed_at.isoformat(),
+                **data,
+            },
+        )
+
+    def edit(self, target: str, target_id: str, base_version: int, changes: dict) -> str:
+        data = {
+            "target": target,
+            "target_id": target_id,
+            "base_version": base_version,
+            "changes": changes,
+        }
+        return self._add("edit", data)
+
+    def pending(self) -> int:
+        (records,) = self.db.execute(
+            "SELECT count(*) FROM outbox WHERE state = 'pending'"
+        ).fetchone()
+        (fixes,) = self.db.execute("SELECT count(*) FROM fixes WHERE chunked = 0").fetchone()
+        return records + fixes
+
+    # --- sync (online) ----------------------------------------------------------------------
+
+    def sync(self) -> SyncReport:
+        report = SyncReport()
+        self._chunk_fixes()
+        while batch := self._next_batch():
+            answer = self._request("POST", "/api/v1/sync/push", self._push_body(batch), report)
+            self._apply_verdicts(answer["results"], report)
+        report.pulled = self._pull(report)
+        return report
+
+    def _chunk_fixes(self) -> None:
+        """Fixes not yet in a chunk become chunk records in the outbox, in one transaction."""
+        patrols = [
+            p for (p,) in self.db.execute("SELECT DISTINCT patrol_id FROM fixes WHERE chunked = 0")
+        ]
+        with self.db:
+            for patrol_id in patrols:
+                rows = self.db.execute(
+                    "SELECT seq, lon, lat, time, accuracy FROM fixes"
+                    " WHERE patrol_id = ? AND chunked = 0 ORDER BY seq",
+                    (patrol_id,),
+                ).fetchall()
+                for run in _consecutive(rows, self.chunk_size):
+                    fixes = [
+                        Fix(lon, lat, datetime.fromisoformat(t), acc) for _, lon, lat, t, acc in run
+                    ]
+                    self._add("track_chunk", encode(patrol_id, run[0][0], fixes))
+                self.db.execute(
+                    "UPDATE fixes SET chunked = 1 WHERE patrol_id = ? AND chunked = 0", (patrol_id,)
+                )
+
+    def _next_batch(self) -> list[tuple[str, str, str]]:
+        return self.db.execute(
+            "SELECT id, kind, data FROM outbox WHERE state = 'pending' ORDER BY ordinal LIMIT ?",
+            (self.max_records,),
+        ).fetchall()
+
+    def _push_body(self, batch) -> bytes:
+        records = [{"kind": kind, "id": rid, "data": json.loads(data)} for rid, kind, data in batch]
+        return json.dumps({"device_time": _now(), "records": records}).encode()
+
+    def _apply_verdicts(self, results: list[dict], report: SyncReport) -> None:
+        with self.db:
+            for result in results:
+                verdict = result["verdict"]
+                report.pushed[verdict] = report.pushed.get(verdict, 0) + 1
+                state = "needs_attention" if verdict == "rejected" else "synced"
+                self.db.execute(
+                    "UPDATE outbox SET state = ?, verdict = ?, code = ?, detail = ? WHERE id = ?",
+                    (state, verdict, result.get("code"), result.get("detail"), result["id"]),
+                )
+
+    def _pull(self, report: SyncReport) -> int:
+        applied = 0
+        while True:
+            cursor = self._state("cursor")
+            path = "/api/v1/sync/pull" + (f"?cursor={cursor}" if cursor else "")
+            page = self._request("GET", path, None, report)
+            with self.db:  # the page and its cursor together, or neither
+                for change in page["changes"]:
+                    if change["deleted"]:
+                        self.db.execute(
+                            "DELETE FROM scope WHERE kind = ? AND id = ?",
+                            (change["kind"], change["id"]),
+                        )
+                    else:
+                        self.db.execute(
+                            "INSERT OR REPLACE INTO scope (kind, id, data) VALUES (?, ?, ?)",
+                            (change["kind"], change["id"], json.dumps(change["data"])),
+                        )
+                self.db.execute(
+                    "INSERT OR REPLACE INTO state (key, value) VALUES ('cursor', ?)",
+                    (page["cursor"],),
+                )
+            applied += len(page["changes"])
+            if not page["more"]:
+                return applied
+
+    def _state(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def scope(self, kind: str) -> dict[str, Any]:
+        return {
+            i: json.loads(d)
+            for i, d in self.db.execute("SELECT id, data FROM scope WHERE kind = ?", (kind,))
+        }
+
+    def _request(self, method: str, path: str, body: bytes | None, report: SyncReport) -> dict:
+        """One request, retried on no answer and on 5xx, with exponential backoff and jitter."""
+        delay = self.backoff_s
+        for attempt in range(self.retries + 1):
+            report.attempts += 1
+            request = urllib.request.Request(self.server_url + path, method=method)  # noqa: S310
+            request.add_header("Authorization", f"Bearer {self.token}")
+            request.add_header(PROTOCOL_HEADER, str(PROTOCOL_VERSION))
+            data = None
+            if body is not None:
+                data = gzip.compress(body)
+                request.add_header("Content-Type", "application/json")
+                request.add_header("Content-Encoding", "gzip")
+            try:
+                with urllib.request.urlopen(request, data=data, timeout=self.timeout_s) as response:  # noqa: S310
+                    return json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                problem = _problem(error)
+                if error.code not in RETRYABLE_STATUS or attempt == self.retries:
+                    raise SyncRefused(error.code, problem) from None
+            except (OSError, json.JSONDecodeError):  # cut connection, timeout, truncated answer
+                if attempt == self.retries:
+                    raise
+            self.sleep(delay * (0.5 + self.rng.random()))
+            delay = min(delay * 2, 60.0)
+        raise AssertionError("unreachable")
+
+
+def _problem(error: urllib.error.HTTPError) -> dict:
+    try:
+        return json.loads(error.read())
+    except (ValueError, OSError):
+        return {"type": "about:blank", "detail": str(error)}
+
+
+def _consecutive(rows: list, size: int) -> list[list]:
+    """Runs of consecutive sequence numbers, cut at `size`: a chunk never spans a gap."""
+    runs: list[list] = []
+    for row in rows:
+        if runs and row[0] == runs[-1][-1][0] + 1 and len(runs[-1]) < size:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    return runs
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
