@@ -8,6 +8,7 @@ import subprocess
 import urllib.error
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 
 from server.core.pgcluster import free_port
@@ -72,3 +73,66 @@ def test_a_revoked_device_keeps_its_unsynced_data(live_server, device, tmp_path)
         refused.value.status == 401 and refused.value.problem["type"] == "/problems/device-revoked"
     )
     assert client.pending() == 1  # still there, for when the device is enrolled again
+
+
+GPX = """<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="Garmin GPSMAP 66" xmlns="http://www.topografix.com/GPX/1/1">
+  <trk><name>North boundary sweep</name><trkseg>
+{points}
+  </trkseg></trk>
+</gpx>
+"""
+
+
+def _gpx(tmp_path, points: str):
+    path = tmp_path / "track.gpx"
+    path.write_text(GPX.format(points=points))
+    return path
+
+
+def test_a_garmin_track_becomes_a_patrol_through_the_protocol(live_server, device, tmp_path):
+    from sync.gpx import import_gpx
+
+    start = datetime(2026, 11, 22, 5, 30, tzinfo=UTC).timestamp()
+    fixes = foot_patrol(
+        (37.60, -3.33), datetime(2026, 11, 22, 5, 30, tzinfo=UTC), 300, random.Random(8)
+    )
+    points = "\n".join(
+        f'    <trkpt lat="{f.lat:.7f}" lon="{f.lon:.7f}"><ele>1180.4</ele>'
+        f"<time>{datetime.fromtimestamp(start + 30 * i, UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}</time></trkpt>"
+        for i, f in enumerate(fixes)
+    )
+    client = DeviceClient(live_server.url, device["token"], tmp_path / "outbox.db")
+    (patrol_id,) = import_gpx(client, _gpx(tmp_path, points), leader="baraka")
+    report = client.sync()
+    assert report.pushed == {"stored": 2}  # the patrol and one chunk of 300 fixes
+    with psycopg.connect(live_server.env["DATABASE_URL"].replace("+psycopg", "")) as conn:
+        row = conn.execute(
+            "SELECT point_count, distance_m, objective FROM patrols WHERE id = %s", (patrol_id,)
+        ).fetchone()
+    assert row[0] == 300 and row[1] > 1000 and row[2] == "GPX: North boundary sweep"
+
+
+@pytest.mark.parametrize(
+    ("points", "message"),
+    [
+        ('<trkpt lat="-3.3" lon="37.6"></trkpt>', "point 1: no time"),
+        ('<trkpt lat="-93" lon="37.6"><time>2026-11-22T05:30:00Z</time></trkpt>', "off the globe"),
+        ('<trkpt lat="x" lon="37.6"><time>2026-11-22T05:30:00Z</time></trkpt>', "must be numbers"),
+        ('<trkpt lat="-3.3" lon="37.6"><time>2026-11-22T05:30:00</time></trkpt>', "no time zone"),
+    ],
+)
+def test_bad_gpx_is_refused_with_the_place(tmp_path, points, message):
+    from sync.gpx import GPXError, read_gpx
+
+    with pytest.raises(GPXError, match=message):
+        read_gpx(_gpx(tmp_path, points))
+
+
+def test_gpx_with_entities_is_refused(tmp_path):
+    from sync.gpx import GPXError, read_gpx
+
+    path = tmp_path / "bomb.gpx"
+    path.write_text('<?xml version="1.0"?><!DOCTYPE gpx [<!ENTITY a "aaaaaaaaaa">]><gpx>&a;</gpx>')
+    with pytest.raises(GPXError, match="no DTD"):
+        read_gpx(path)
