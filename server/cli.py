@@ -249,6 +249,40 @@ def purge_tombstones(days: int) -> None:
     click.echo(f"rangersync: {purged} tombstones older than {days} days purged")
 
 
+@main.command()
+@click.option("--server", "server_url", default="http://127.0.0.1:5000", show_default=True)
+@click.option("--area", default="demo", show_default=True)
+@click.option("--manager", default="manager", show_default=True, help="enrols the devices")
+@click.option("--password-stdin", is_flag=True, help="read the manager's password from stdin")
+@click.option("--devices", default=3, show_default=True, type=click.IntRange(1, 200))
+@click.option("--hours", default=2.0, show_default=True, type=click.FloatRange(0.1, 24))
+@click.option(
+    "--signal",
+    default=0.6,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="chance of a signal at each half-hourly sync attempt",
+)
+@click.option("--seed", default=1, show_default=True)
+def simulate(server_url, area, manager, password_stdin, devices, hours, signal, seed) -> None:
+    """Handhelds walk patrols, file reports, lose signal and sync against a running server.
+
+    Without --password-stdin it uses the demo park's password."""
+    from server.demo.seed import DEMO_PASSWORD
+    from sync.simulate import run_fleet
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else DEMO_PASSWORD
+    result = run_fleet(
+        server_url, area=area, manager=manager, password=password, devices=devices,
+        hours=hours, signal=signal, seed=seed, say=click.echo,
+    )  # fmt: skip
+    verdicts = ", ".join(f"{n} {v}" for v, n in sorted(result.verdicts.items()))
+    click.echo(
+        f"rangersync: {result.devices} devices, {result.fixes} fixes, {result.reports} reports, "
+        f"{result.offline_syncs} sync attempts without signal; verdicts: {verdicts}"
+    )
+
+
 # --- demo, audit, serve -------------------------------------------------------------------------
 
 

@@ -193,3 +193,16 @@ def test_a_device_syncs_over_real_http_with_gzip_and_retries(live_server):
     kinds = {c["kind"] for c in pulled}
     assert {"area", "zone", "map_feature", "category", "report"} <= kinds
     assert sum(c["kind"] == "zone" for c in pulled) == 4
+
+
+def test_the_fleet_simulator_brings_the_park_alive(live_server):
+    result = subprocess.run(
+        [BIN / "rangersync", "simulate", "--server", live_server.url, "--devices", "2", "--hours", "1",
+         "--signal", "0.5"],
+        env=live_server.env, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.strip().splitlines()[-1]
+    assert "2 devices, 240 fixes, 6 reports" in summary
+    assert "rejected" not in summary and "conflict" not in summary
+    assert "0 still pending" in result.stdout
