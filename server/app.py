@@ -20,6 +20,7 @@ from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
 from server.core.web import close_session
 from server.devices import api as devices_api
+from server.reports import api as reports_api
 from server.sync import api as sync_api
 from server.web import pages
 from sync.protocol import MAX_COMPRESSION_RATIO, PROTOCOL_VERSION
@@ -90,6 +91,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         accounts_api.blp,
         areas_api.blp,
         devices_api.blp,
+        reports_api.blp,
         sync_api.blp,
         sync_api.review_blp,
     ):

@@ -1,0 +1,37 @@
+"""Wire shapes of reports as managers see and triage them."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from schemas.common import Out
+from schemas.geo import Geometry
+
+STATUSES = ("new", "in_review", "confirmed", "rejected", "closed")
+
+
+class ReportOut(Out):
+    id = fields.UUID(required=True)
+    area_id = fields.UUID(required=True)
+    category = fields.String(required=True)
+    status = fields.String(required=True)
+    priority = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    attributes = fields.Dict()
+    notes = fields.String(allow_none=True)
+    geometry = Geometry()
+    observed_at = fields.DateTime()
+    observed_at_device = fields.DateTime()
+    clock_suspect = fields.Boolean()
+    patrol_id = fields.UUID(allow_none=True)
+    device_id = fields.UUID(allow_none=True)
+    received_at = fields.DateTime()
+
+
+class StatusChange(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    base_version = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1),
+        metadata={"description": "the version the manager saw; a stale one is a 409"},
+    )  # fmt: skip
+    notes = fields.String(validate=validate.Length(max=5000), allow_none=True)
