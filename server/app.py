@@ -20,6 +20,8 @@ from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
 from server.core.web import close_session
 from server.devices import api as devices_api
+from server.evidence import api as uploads_api
+from server.evidence.storage import FileStore
 from server.reports import api as reports_api
 from server.sync import api as sync_api
 from server.web import pages
@@ -37,6 +39,7 @@ class RangerSync:
     config: Config
     engine: Engine
     session_factory: sessionmaker
+    evidence: FileStore
 
 
 def database_url(config: Config) -> str:
@@ -84,7 +87,9 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         },
     )
     engine = engine or make_engine(database_url(config))
-    app.extensions["rangersync"] = RangerSync(config, engine, make_session_factory(engine))
+    app.extensions["rangersync"] = RangerSync(
+        config, engine, make_session_factory(engine), FileStore(config.evidence_dir)
+    )
 
     api = Api(app)
     for blueprint in (
@@ -96,6 +101,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         sync_api.review_blp,
     ):
         api.register_blueprint(blueprint)
+    app.register_blueprint(uploads_api.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(pages.blp)
     problems.register(app)

@@ -283,6 +283,23 @@ def simulate(server_url, area, manager, password_stdin, devices, hours, signal, 
     )
 
 
+@main.group()
+def evidence() -> None:
+    """Photos and other evidence files."""
+
+
+@evidence.command("purge-expired")
+def evidence_purge_expired() -> None:
+    """Delete abandoned uploads past their expiry (run it from cron, hourly)."""
+    from server.evidence.service import purge_expired
+    from server.evidence.storage import FileStore
+
+    config = _config()
+    with unit_of_work(config) as session:
+        purged = purge_expired(session, FileStore(config.evidence_dir))
+    click.echo(f"rangersync: {purged} abandoned uploads purged")
+
+
 # --- demo, audit, serve -------------------------------------------------------------------------
 
 

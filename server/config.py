@@ -35,6 +35,9 @@ class Config:
     enrolment_code_ttl_hours: int
     log_level: str
     clock_tolerance_s: int  # device clocks further off than this are flagged (never refused)
+    evidence_dir: Path  # content-addressed evidence files and partial uploads
+    max_upload_bytes: int
+    upload_ttl_hours: int  # an upload not finished by then expires
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -51,6 +54,9 @@ class Config:
             enrolment_code_ttl_hours=_int(env, "ENROLMENT_CODE_TTL_HOURS", 72),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             clock_tolerance_s=_int(env, "CLOCK_TOLERANCE_S", 300),
+            evidence_dir=Path(env.get("EVIDENCE_DIR") or var_dir / "evidence").resolve(),
+            max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 200 * 1024 * 1024),
+            upload_ttl_hours=_int(env, "UPLOAD_TTL_HOURS", 72),
         )
 
 

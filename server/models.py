@@ -6,6 +6,7 @@ from server.areas.models import Area, MapFeature, Zone
 from server.core.audit import AuditEntry
 from server.core.db import Base
 from server.devices.models import Device, EnrolmentCode
+from server.evidence.models import Upload
 from server.patrols.models import Patrol, PatrolLeg, PatrolMember, TrackPoint
 from server.reports.models import Attachment, Report, ReportCategory
 from server.sync.models import (
@@ -45,6 +46,7 @@ __all__ = [
     "TeamMember",
     "Tombstone",
     "TrackPoint",
+    "Upload",
     "User",
     "Zone",
     "metadata",

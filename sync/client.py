@@ -10,6 +10,7 @@ the cursor. Unsynced data is never deleted: not on logout, not on user switch, n
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import random
 import sqlite3
@@ -129,6 +130,16 @@ class DeviceClient:
                 **data,
             },
         )
+
+    def declare_attachment(self, report_id: str, content: bytes, media_type: str) -> str:
+        """A photo (or other evidence) of a report; its bytes go up later by resumable upload."""
+        data = {
+            "report_id": report_id,
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "size_bytes": len(content),
+            "media_type": media_type,
+        }
+        return self._add("attachment", data)
 
     def edit(self, target: str, target_id: str, base_version: int, changes: dict) -> str:
         data = {

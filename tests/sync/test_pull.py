@@ -89,8 +89,10 @@ def test_a_managers_change_to_my_report_comes_back(committed_client, committed_d
     r = h.report()
     h.push(client, park, [r])
     _, cursor, _ = pull_all(client, park)
-    db.execute(text("UPDATE reports SET status = 'in_review', version = version + 1 WHERE id = :r"),
-               {"r": r["id"]})  # fmt: skip  (test_reports.py does the same through the API)
+    db.execute(
+        text("UPDATE reports SET status = 'in_review', version = version + 1 WHERE id = :r"),
+        {"r": r["id"]},
+    )  # fmt: skip  (test_reports.py does the same through the API)
     db.commit()
     changes, _, _ = pull_all(client, park, cursor)
     assert [(c["kind"], c["id"], c["data"]["status"], c["data"]["version"]) for c in changes] == [

@@ -1,0 +1,258 @@
+"""What evidence uploads do (tus 1.0: creation, checksum, expiration, termination).
+
+The server's offset is the truth: a PATCH at another offset is refused (409). A chunk whose
+checksum does not match is discarded and the offset stays (460). When the last byte is in, the
+whole file's SHA-256 must be the one the report declared, and its first bytes must say it is the
+declared kind of media; only then does it enter content-addressed storage and the attachment
+become `stored`. Bytes that arrived before a connection dropped are kept: the device resumes
+from the last stored byte.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.core.db import utcnow
+from server.core.errors import Conflict, DomainError, Gone, Invalid, NotFound
+from server.core.policy import Action, Actor, authorize
+from server.evidence.models import Upload
+from server.evidence.storage import FileStore
+from server.reports.models import Attachment
+
+READ_SIZE = 64 * 1024
+CHECKSUMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "md5": hashlib.md5}
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "upload-too-large"
+    title = "The upload is larger than allowed"
+
+
+class ChecksumMismatch(DomainError):
+    status = 460
+    code = "checksum-mismatch"
+    title = "The chunk's checksum does not match its bytes"
+
+
+class WrongMedia(DomainError):
+    status = 415
+    code = "media-type-refused"
+    title = "The file is not the media it claims to be"
+
+
+class HashMismatch(DomainError):
+    status = 422
+    code = "hash-mismatch"
+    title = "The file's SHA-256 is not the one the report declared"
+
+
+@dataclass(frozen=True)
+class UploadState:
+    id: uuid.UUID
+    offset: int
+    length: int
+    expires_at: datetime
+    complete: bool
+
+
+def _state(upload: Upload) -> UploadState:
+    return UploadState(
+        upload.id, upload.upload_offset, upload.length, upload.expires_at,
+        upload.completed_at is not None,
+    )  # fmt: skip
+
+
+def sniff(head: bytes) -> str | None:
+    """The media type the file's first bytes prove, among those evidence may be."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"heic", b"heix", b"mif1", b"msf1"):
+            return "image/heic"
+        if brand in (b"M4A ", b"M4B "):
+            return "audio/mp4"
+        return "video/mp4"
+    return None
+
+
+def create(
+    session: Session,
+    actor: Actor,
+    store: FileStore,
+    attachment_id: uuid.UUID,
+    length: int,
+    *,
+    max_bytes: int,
+    ttl: timedelta,
+) -> UploadState:
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFound("no such attachment: declare it in a push first")
+    authorize(actor, Action.REPORT_CREATE, attachment.area_id, "attachment")
+    if length > max_bytes:
+        raise TooLarge(f"{length} bytes; this server takes at most {max_bytes}")
+    if length != attachment.size_bytes:
+        raise Conflict(f"Upload-Length {length} is not the declared size {attachment.size_bytes}")
+    upload = Upload(
+        area_id=attachment.area_id,
+        attachment_id=attachment.id,
+        device_id=actor.id if actor.kind == "device" else None,
+        length=length,
+        expires_at=utcnow() + ttl,
+    )
+    session.add(upload)
+    session.flush()
+    if attachment.state == "stored" or store.has(attachment.sha256):
+        # These bytes are already here (the same photo, sent again): nothing to upload.
+        upload.upload_offset, upload.completed_at = length, utcnow()
+        attachment.state, attachment.stored_at = "stored", attachment.stored_at or utcnow()
+    else:
+        store.partial(upload.id).write_bytes(b"")
+        attachment.state = "uploading"
+    session.flush()
+    return _state(upload)
+
+
+def _upload(session: Session, actor: Actor, upload_id: uuid.UUID, lock: bool = False) -> Upload:
+    query = select(Upload).where(Upload.id == upload_id)
+    upload = session.scalar(query.with_for_update() if lock else query)
+    if upload is None:
+        raise NotFound("no such upload")
+    authorize(actor, Action.REPORT_CREATE, upload.area_id, "upload")
+    if upload.completed_at is None and upload.expires_at <= utcnow():
+        raise Gone("this upload expired; create a new one")
+    return upload
+
+
+def state(session: Session, actor: Actor, upload_id: uuid.UUID) -> UploadState:
+    return _state(_upload(session, actor, upload_id))
+
+
+def append(
+    session: Session,
+    actor: Actor,
+    store: FileStore,
+    upload_id: uuid.UUID,
+    offset: int,
+    body: BinaryIO,
+    declared_length: int | None,
+    checksum: str | None,
+) -> UploadState:
+    upload = _upload(session, actor, upload_id, lock=True)
+    if offset != upload.upload_offset:
+        raise Conflict(f"the upload is at byte {upload.upload_offset}, not {offset}")
+    if declared_length is not None and offset + declared_length > upload.length:
+        raise TooLarge(
+            f"{declared_length} more bytes would pass the upload's length {upload.length}"
+        )
+    digest = _checksum(checksum)
+    partial = store.partial(upload.id)
+    written = 0
+    with open(partial, "r+b") as out:
+        out.truncate(offset)  # drop anything a broken earlier write left past the offset
+        out.seek(offset)
+        try:
+            while chunk := body.read(READ_SIZE):
+                if offset + written + len(chunk) > upload.length:
+                    raise TooLarge(f"the bytes pass the upload's length {upload.length}")
+                out.write(chunk)
+                written += len(chunk)
+                if digest:
+                    digest[0].update(chunk)
+        except OSError:
+            if digest:  # an unverifiable part: the client sends this chunk again
+                out.truncate(offset)
+                raise
+        if digest and digest[0].digest() != digest[1]:
+            out.truncate(offset)
+            raise ChecksumMismatch("the chunk was discarded; the offset did not move")
+    upload.upload_offset = offset + written
+    if upload.upload_offset == upload.length:
+        _finish(session, store, upload)
+    session.flush()
+    return _state(upload)
+
+
+def _checksum(header: str | None):
+    if not header:
+        return None
+    algorithm, _, value = header.strip().partition(" ")
+    if algorithm not in CHECKSUMS:
+        raise Invalid(f"checksum algorithm {algorithm!r} is not supported: sha1, sha256, md5")
+    try:
+        expected = base64.b64decode(value, validate=True)
+    except ValueError:
+        raise Invalid("Upload-Checksum must be an algorithm and a base64 value") from None
+    return CHECKSUMS[algorithm](), expected
+
+
+def _finish(session: Session, store: FileStore, upload: Upload) -> None:
+    attachment = session.get(Attachment, upload.attachment_id)
+    partial = store.partial(upload.id)
+    sha = hashlib.sha256()
+    with open(partial, "rb") as f:
+        head = f.read(64)
+        sha.update(head)
+        while chunk := f.read(1024 * 1024):
+            sha.update(chunk)
+    upload.completed_at = utcnow()
+    if sha.hexdigest() != attachment.sha256:
+        attachment.state = "failed"
+        partial.unlink(missing_ok=True)
+        raise HashMismatch(f"got {sha.hexdigest()}, the report declared {attachment.sha256}")
+    found = sniff(head)
+    if found != attachment.media_type:
+        attachment.state = "failed"
+        partial.unlink(missing_ok=True)
+        raise WrongMedia(
+            f"declared {attachment.media_type}, the bytes are "
+            + (found or "no image, video or audio this server accepts")
+        )
+    store.adopt(partial, attachment.sha256)
+    attachment.state, attachment.stored_at = "stored", utcnow()
+
+
+def terminate(session: Session, actor: Actor, store: FileStore, upload_id: uuid.UUID) -> None:
+    upload = _upload(session, actor, upload_id, lock=True)
+    store.partial(upload.id).unlink(missing_ok=True)
+    attachment = session.get(Attachment, upload.attachment_id)
+    if attachment.state == "uploading":
+        attachment.state = "expected"
+    session.delete(upload)
+    session.flush()
+
+
+def purge_expired(session: Session, store: FileStore) -> int:
+    """Abandoned uploads past their expiry: their partial bytes are deleted, and their
+    attachments expect an upload again. Answers how many were purged."""
+    expired = session.scalars(
+        select(Upload)
+        .where(Upload.completed_at.is_(None), Upload.expires_at <= utcnow())
+        .with_for_update(skip_locked=True)
+    ).all()
+    for upload in expired:
+        store.partial(upload.id).unlink(missing_ok=True)
+        attachment = session.get(Attachment, upload.attachment_id)
+        if attachment.state == "uploading":
+            attachment.state = "expected"
+        session.delete(upload)
+    session.flush()
+    return len(expired)

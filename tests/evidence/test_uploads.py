@@ -1,0 +1,192 @@
+"""Resumable evidence uploads (tus 1.0): offsets, checksums, hashes, media types, dedupe."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import subprocess
+from datetime import timedelta
+
+import psycopg
+from sqlalchemy import text, update
+from tusclient import client as tus
+
+from server.core.db import utcnow
+from server.evidence.models import Upload
+from sync.client import DeviceClient
+from tests.live import BIN
+from tests.sync import helpers as h
+
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def _jpeg() -> bytes:
+    """A photo's signature and random bytes: a photo no other test has (the store is shared)."""
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(300_000)
+
+
+def _declare(client, park, data: bytes, media_type: str = "image/jpeg") -> str:
+    report = h.report()
+    attachment = {"kind": "attachment", "id": h.rid(), "data": {
+        "report_id": report["id"], "sha256": hashlib.sha256(data).hexdigest(),
+        "size_bytes": len(data), "media_type": media_type}}  # fmt: skip
+    assert h.verdicts(h.push(client, park, [report, attachment])) == ["stored", "stored"]
+    return attachment["id"]
+
+
+def _create(client, park, attachment_id: str, length: int):
+    metadata = "attachment_id " + base64.b64encode(attachment_id.encode()).decode()
+    return client.post("/api/v1/uploads", headers=park.headers | TUS | {
+        "Upload-Length": str(length), "Upload-Metadata": metadata})  # fmt: skip
+
+
+def _patch(client, park, location: str, offset: int, chunk: bytes, **headers):
+    return client.patch(location, data=chunk, headers=park.headers | TUS | {
+        "Content-Type": "application/offset+octet-stream", "Upload-Offset": str(offset)} | headers)  # fmt: skip
+
+
+def _state(db, attachment_id):
+    return db.execute(
+        text("SELECT state FROM attachments WHERE id = :a"), {"a": attachment_id}
+    ).scalar_one()
+
+
+def test_an_interrupted_upload_resumes_from_the_servers_offset(client, db, app):
+    park = h.park(db)
+    photo = _jpeg()
+    attachment_id = _declare(client, park, photo)
+    created = _create(client, park, attachment_id, len(photo))
+    assert created.status_code == 201 and created.headers["Tus-Resumable"] == "1.0.0"
+    location = created.headers["Location"]
+    assert _patch(client, park, location, 0, photo[:100_000]).headers["Upload-Offset"] == "100000"
+    head = client.head(location, headers=park.headers | TUS)
+    assert head.headers["Upload-Offset"] == "100000" and head.headers["Upload-Length"] == str(
+        len(photo)
+    )
+    wrong = _patch(client, park, location, 50_000, photo[50_000:150_000])
+    assert wrong.status_code == 409
+    bad = base64.b64encode(hashlib.sha1(b"not these bytes").digest()).decode()  # noqa: S324
+    refused = _patch(
+        client,
+        park,
+        location,
+        100_000,
+        photo[100_000:200_000],
+        **{"Upload-Checksum": f"sha1 {bad}"},
+    )
+    assert refused.status_code == 460
+    assert client.head(location, headers=park.headers | TUS).headers["Upload-Offset"] == "100000"
+    good = base64.b64encode(hashlib.sha1(photo[100_000:]).digest()).decode()  # noqa: S324
+    done = _patch(
+        client, park, location, 100_000, photo[100_000:], **{"Upload-Checksum": f"sha1 {good}"}
+    )
+    assert done.status_code == 204 and done.headers["Upload-Offset"] == str(len(photo))
+    assert _state(db, attachment_id) == "stored"
+    store = app.extensions["rangersync"].evidence
+    assert store.blob(hashlib.sha256(photo).hexdigest()).read_bytes() == photo
+
+
+def test_the_same_photo_twice_is_stored_once_and_needs_no_second_upload(client, db, app):
+    park = h.park(db)
+    photo = _jpeg()
+    first, second = _declare(client, park, photo), _declare(client, park, photo)
+    location = _create(client, park, first, len(photo)).headers["Location"]
+    _patch(client, park, location, 0, photo)
+    again = _create(client, park, second, len(photo))
+    assert again.status_code == 201 and again.headers["Upload-Offset"] == str(len(photo))
+    assert _state(db, second) == "stored"
+
+
+def test_a_zip_or_a_page_dressed_as_a_photo_is_refused(client, db):
+    park = h.park(db)
+    for fake in (b"PK\x03\x04" + os.urandom(1000), b"<html><script>alert(1)</script></html>",
+                 b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'):  # fmt: skip
+        attachment_id = _declare(client, park, fake)
+        location = _create(client, park, attachment_id, len(fake)).headers["Location"]
+        refused = _patch(client, park, location, 0, fake)
+        assert (
+            refused.status_code == 415
+            and refused.get_json()["type"] == "/problems/media-type-refused"
+        )
+        assert _state(db, attachment_id) == "failed"
+
+
+def test_bytes_that_are_not_the_declared_file_are_refused(client, db):
+    park = h.park(db)
+    photo = _jpeg()
+    attachment_id = _declare(client, park, photo)
+    location = _create(client, park, attachment_id, len(photo)).headers["Location"]
+    swapped = photo[:-1] + b"\x00"
+    response = _patch(client, park, location, 0, swapped)
+    assert response.status_code == 422 and response.get_json()["type"] == "/problems/hash-mismatch"
+
+
+def test_limits_and_tus_rules(client, db):
+    park = h.park(db)
+    photo = _jpeg()
+    attachment_id = _declare(client, park, photo)
+    too_big = _create(client, park, attachment_id, 10**12)
+    assert too_big.status_code == 413
+    wrong_size = _create(client, park, attachment_id, len(photo) - 1)
+    assert wrong_size.status_code == 409
+    no_tus = client.post("/api/v1/uploads", headers=park.headers | {"Upload-Length": "10"})
+    assert no_tus.status_code == 412 and no_tus.headers["Tus-Version"] == "1.0.0"
+    options = client.options("/api/v1/uploads")
+    assert options.status_code == 204 and "termination" in options.headers["Tus-Extension"]
+
+
+def test_termination_and_expiry(client, db):
+    park = h.park(db)
+    photo = _jpeg()
+    attachment_id = _declare(client, park, photo)
+    location = _create(client, park, attachment_id, len(photo)).headers["Location"]
+    assert client.delete(location, headers=park.headers | TUS).status_code == 204
+    assert client.head(location, headers=park.headers | TUS).status_code == 404
+    assert _state(db, attachment_id) == "expected"
+    location = _create(client, park, attachment_id, len(photo)).headers["Location"]
+    db.execute(update(Upload).values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.commit()
+    assert client.head(location, headers=park.headers | TUS).status_code == 410
+
+
+def test_a_tus_client_library_uploads_unchanged(live_server, tmp_path):
+    """tuspy, someone else's tus client, against the real server process."""
+    code = subprocess.run([BIN / "rangersync", "device", "enrol", "--area", "demo", "--user", "chausiku"],
+                          env=live_server.env, capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    token = live_server.http.json("POST", "/api/v1/devices/enrol", {"code": code})[1]["token"]
+    photo = _jpeg()
+    device = DeviceClient(live_server.url, token, tmp_path / "outbox.db")
+    report_id = device.record_report("poaching.carcass", {"type": "Point", "coordinates": [37.6, -3.42]},
+                                     h.T0, attributes={"species": "elephant", "cause": "poaching_gunshot"})  # fmt: skip
+    attachment_id = device.declare_attachment(report_id, photo, "image/jpeg")
+    assert device.sync().pushed == {"stored": 2}
+    uploader = tus.TusClient(live_server.url + "/api/v1/uploads",
+                             headers={"Authorization": f"Bearer {token}"}).uploader(
+        file_stream=io.BytesIO(photo), chunk_size=64 * 1024, metadata={"attachment_id": attachment_id},
+        upload_checksum=True)  # fmt: skip
+    uploader.upload()
+    assert uploader.offset == len(photo)
+    with psycopg.connect(live_server.env["DATABASE_URL"].replace("+psycopg", "")) as conn:
+        state = conn.execute(
+            "SELECT state FROM attachments WHERE id = %s", (attachment_id,)
+        ).fetchone()[0]
+    assert state == "stored"
+
+
+def test_abandoned_uploads_are_cleaned_up(client, db, app):
+    from server.evidence.service import purge_expired
+
+    park = h.park(db)
+    photo = _jpeg()
+    attachment_id = _declare(client, park, photo)
+    location = _create(client, park, attachment_id, len(photo)).headers["Location"]
+    _patch(client, park, location, 0, photo[:1000])
+    store = app.extensions["rangersync"].evidence
+    upload_id = location.rsplit("/", 1)[1]
+    assert store.partial(upload_id).stat().st_size == 1000
+    db.execute(update(Upload).values(expires_at=utcnow() - timedelta(minutes=1)))
+    assert purge_expired(db, store) == 1
+    assert not store.partial(upload_id).exists()
+    assert _state(db, attachment_id) == "expected"
