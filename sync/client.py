@@ -9,6 +9,7 @@ the cursor. Unsynced data is never deleted: not on logout, not on user switch, n
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
@@ -41,6 +42,10 @@ CREATE TABLE IF NOT EXISTS fixes (
 CREATE TABLE IF NOT EXISTS scope (kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
                                   PRIMARY KEY (kind, id));
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS evidence (
+    attachment_id TEXT PRIMARY KEY, content BLOB NOT NULL, upload_url TEXT,
+    uploaded INTEGER NOT NULL DEFAULT 0
+);
 """
 RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
@@ -58,6 +63,7 @@ class SyncRefused(Exception):
 class SyncReport:
     pushed: dict[str, int] = field(default_factory=dict)
     pulled: int = 0
+    uploaded: int = 0
     attempts: int = 0
 
 
@@ -73,6 +79,7 @@ class DeviceClient:
         retries: int = 8,
         backoff_s: float = 0.5,
         timeout_s: float = 30.0,
+        upload_chunk: int = 256 * 1024,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
@@ -85,6 +92,7 @@ class DeviceClient:
         self.retries = retries
         self.backoff_s = backoff_s
         self.timeout_s = timeout_s
+        self.upload_chunk = upload_chunk
         self.sleep = sleep
         self.rng = rng or random.Random()  # noqa: S311 (jitter, not a secret)
 
@@ -132,14 +140,21 @@ class DeviceClient:
         )
 
     def declare_attachment(self, report_id: str, content: bytes, media_type: str) -> str:
-        """A photo (or other evidence) of a report; its bytes go up later by resumable upload."""
+        """A photo (or other evidence) of a report; its bytes go up after the declaration is
+        stored, by resumable upload, and stay on the device until the server has them all."""
         data = {
             "report_id": report_id,
             "sha256": hashlib.sha256(content).hexdigest(),
             "size_bytes": len(content),
             "media_type": media_type,
         }
-        return self._add("attachment", data)
+        attachment_id = self._add("attachment", data)
+        with self.db:
+            self.db.execute(
+                "INSERT INTO evidence (attachment_id, content) VALUES (?, ?)",
+                (attachment_id, content),
+            )
+        return attachment_id
 
     def edit(self, target: str, target_id: str, base_version: int, changes: dict) -> str:
         data = {
@@ -155,7 +170,8 @@ class DeviceClient:
             "SELECT count(*) FROM outbox WHERE state = 'pending'"
         ).fetchone()
         (fixes,) = self.db.execute("SELECT count(*) FROM fixes WHERE chunked = 0").fetchone()
-        return records + fixes
+        (files,) = self.db.execute("SELECT count(*) FROM evidence WHERE uploaded = 0").fetchone()
+        return records + fixes + files
 
     # --- sync (online) ----------------------------------------------------------------------
 
@@ -165,6 +181,7 @@ class DeviceClient:
         while batch := self._next_batch():
             answer = self._request("POST", "/api/v1/sync/push", self._push_body(batch), report)
             self._apply_verdicts(answer["results"], report)
+        self._upload_evidence(report)
         report.pulled = self._pull(report)
         return report
 
@@ -209,6 +226,78 @@ class DeviceClient:
                     "UPDATE outbox SET state = ?, verdict = ?, code = ?, detail = ? WHERE id = ?",
                     (state, verdict, result.get("code"), result.get("detail"), result["id"]),
                 )
+
+    def _upload_evidence(self, report: SyncReport) -> None:
+        """tus: create the upload once, then ask the server where it stands and send the rest."""
+        rows = self.db.execute(
+            "SELECT e.attachment_id, e.content, e.upload_url FROM evidence e"
+            " JOIN outbox o ON o.id = e.attachment_id"
+            " WHERE e.uploaded = 0 AND o.state = 'synced'"
+        ).fetchall()
+        for attachment_id, content, url in rows:
+            if url is None:
+                metadata = "attachment_id " + base64.b64encode(attachment_id.encode()).decode()
+                headers = {"Upload-Length": str(len(content)), "Upload-Metadata": metadata}
+                created = self._tus("POST", self.server_url + "/api/v1/uploads", headers, report)
+                if created.status == 409:
+                    problem = _problem(created)
+                    if not problem.get("stored"):
+                        raise SyncRefused(409, problem)
+                    self._mark_uploaded(attachment_id, report)  # an earlier attempt finished it
+                    continue
+                url = created.headers["Location"]
+                with self.db:
+                    self.db.execute(
+                        "UPDATE evidence SET upload_url = ? WHERE attachment_id = ?",
+                        (url, attachment_id),
+                    )
+            while True:
+                offset = int(self._tus("HEAD", url, {}, report).headers["Upload-Offset"])
+                if offset >= len(content):
+                    break
+                piece = content[offset : offset + self.upload_chunk]
+                headers = {
+                    "Upload-Offset": str(offset),
+                    "Content-Type": "application/offset+octet-stream",
+                }
+                self._tus("PATCH", url, headers, report, piece)
+            self._mark_uploaded(attachment_id, report)
+
+    def _mark_uploaded(self, attachment_id: str, report: SyncReport) -> None:
+        with self.db:
+            self.db.execute(
+                "UPDATE evidence SET uploaded = 1 WHERE attachment_id = ?", (attachment_id,)
+            )
+        report.uploaded += 1
+
+    def _tus(
+        self, method: str, url: str, headers: dict, report: SyncReport, body: bytes | None = None
+    ):
+        """One tus request, retried like every other; a 409 (offset moved) is for the caller."""
+        delay = self.backoff_s
+        for attempt in range(self.retries + 1):
+            report.attempts += 1
+            request = urllib.request.Request(url, data=body, method=method)  # noqa: S310
+            for name, value in {"Authorization": f"Bearer {self.token}", "Tus-Resumable": "1.0.0",
+                                **headers}.items():  # fmt: skip
+                request.add_header(name, value)
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
+                    response.read()
+                    return response
+            except urllib.error.HTTPError as error:
+                if error.code == 409 and method in ("PATCH", "POST"):
+                    # PATCH: the offset moved (a lost answer): ask again where it stands.
+                    # POST: the file is already stored.
+                    return error
+                if error.code not in RETRYABLE_STATUS or attempt == self.retries:
+                    raise SyncRefused(error.code, _problem(error)) from None
+            except OSError:
+                if attempt == self.retries:
+                    raise
+            self.sleep(delay * (0.5 + self.rng.random()))
+            delay = min(delay * 2, 60.0)
+        raise AssertionError("unreachable")
 
     def _pull(self, report: SyncReport) -> int:
         applied = 0

@@ -111,6 +111,8 @@ def create(
         raise TooLarge(f"{length} bytes; this server takes at most {max_bytes}")
     if length != attachment.size_bytes:
         raise Conflict(f"Upload-Length {length} is not the declared size {attachment.size_bytes}")
+    if attachment.state == "stored":
+        raise Conflict("this attachment's file is already stored", extra={"stored": True})
     upload = Upload(
         area_id=attachment.area_id,
         attachment_id=attachment.id,
@@ -120,13 +122,10 @@ def create(
     )
     session.add(upload)
     session.flush()
-    if attachment.state == "stored" or store.has(attachment.sha256):
-        # These bytes are already here (the same photo, sent again): nothing to upload.
-        upload.upload_offset, upload.completed_at = length, utcnow()
-        attachment.state, attachment.stored_at = "stored", attachment.stored_at or utcnow()
-    else:
-        store.partial(upload.id).write_bytes(b"")
-        attachment.state = "uploading"
+    # A new upload starts at 0, as tus clients expect, even for bytes the store already has
+    # (the same photo on two reports): the store keeps them once all the same.
+    store.partial(upload.id).write_bytes(b"")
+    attachment.state = "uploading"
     session.flush()
     return _state(upload)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import os
 import subprocess
-from datetime import timedelta
+import urllib.request
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 from sqlalchemy import text, update
@@ -15,7 +17,6 @@ from tusclient import client as tus
 
 from server.core.db import utcnow
 from server.evidence.models import Upload
-from sync.client import DeviceClient
 from tests.live import BIN
 from tests.sync import helpers as h
 
@@ -88,15 +89,18 @@ def test_an_interrupted_upload_resumes_from_the_servers_offset(client, db, app):
     assert store.blob(hashlib.sha256(photo).hexdigest()).read_bytes() == photo
 
 
-def test_the_same_photo_twice_is_stored_once_and_needs_no_second_upload(client, db, app):
+def test_the_same_photo_on_two_reports_is_stored_once(client, db, app):
     park = h.park(db)
     photo = _jpeg()
     first, second = _declare(client, park, photo), _declare(client, park, photo)
-    location = _create(client, park, first, len(photo)).headers["Location"]
-    _patch(client, park, location, 0, photo)
-    again = _create(client, park, second, len(photo))
-    assert again.status_code == 201 and again.headers["Upload-Offset"] == str(len(photo))
-    assert _state(db, second) == "stored"
+    for attachment_id in (first, second):
+        location = _create(client, park, attachment_id, len(photo)).headers["Location"]
+        assert _patch(client, park, location, 0, photo).status_code == 204
+        assert _state(db, attachment_id) == "stored"
+    store = app.extensions["rangersync"].evidence
+    assert len(list((store.root / "sha256").rglob(hashlib.sha256(photo).hexdigest()))) == 1
+    again = _create(client, park, first, len(photo))  # a client that lost the last answer
+    assert again.status_code == 409 and again.get_json()["stored"] is True
 
 
 def test_a_zip_or_a_page_dressed_as_a_photo_is_refused(client, db):
@@ -157,11 +161,26 @@ def test_a_tus_client_library_uploads_unchanged(live_server, tmp_path):
                           env=live_server.env, capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     token = live_server.http.json("POST", "/api/v1/devices/enrol", {"code": code})[1]["token"]
     photo = _jpeg()
-    device = DeviceClient(live_server.url, token, tmp_path / "outbox.db")
-    report_id = device.record_report("poaching.carcass", {"type": "Point", "coordinates": [37.6, -3.42]},
-                                     h.T0, attributes={"species": "elephant", "cause": "poaching_gunshot"})  # fmt: skip
-    attachment_id = device.declare_attachment(report_id, photo, "image/jpeg")
-    assert device.sync().pushed == {"stored": 2}
+    report, attachment_id = h.report(), h.rid()
+    declaration = {"kind": "attachment", "id": attachment_id, "data": {
+        "report_id": report["id"], "sha256": hashlib.sha256(photo).hexdigest(),
+        "size_bytes": len(photo), "media_type": "image/jpeg"}}  # fmt: skip
+    body = json.dumps(
+        {"device_time": datetime.now(UTC).isoformat(), "records": [report, declaration]}
+    )
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "RangerSync-Protocol": "1",
+        "Content-Type": "application/json",
+    }
+    request = urllib.request.Request(  # noqa: S310 (loopback)
+        live_server.url + "/api/v1/sync/push", data=body.encode(), headers=headers
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        assert [r["verdict"] for r in json.loads(response.read())["results"]] == [
+            "stored",
+            "stored",
+        ]
     uploader = tus.TusClient(live_server.url + "/api/v1/uploads",
                              headers={"Authorization": f"Bearer {token}"}).uploader(
         file_stream=io.BytesIO(photo), chunk_size=64 * 1024, metadata={"attachment_id": attachment_id},
