@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import http.client
 import json
 import random
 import sqlite3
@@ -292,7 +293,7 @@ class DeviceClient:
                     return error
                 if error.code not in RETRYABLE_STATUS or attempt == self.retries:
                     raise SyncRefused(error.code, _problem(error)) from None
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 if attempt == self.retries:
                     raise
             self.sleep(delay * (0.5 + self.rng.random()))
@@ -355,7 +356,8 @@ class DeviceClient:
                 problem = _problem(error)
                 if error.code not in RETRYABLE_STATUS or attempt == self.retries:
                     raise SyncRefused(error.code, problem) from None
-            except (OSError, json.JSONDecodeError):  # cut connection, timeout, truncated answer
+            except (OSError, http.client.HTTPException, json.JSONDecodeError):
+                # a cut connection, a timeout, a truncated or garbled answer: no answer at all
                 if attempt == self.retries:
                     raise
             self.sleep(delay * (0.5 + self.rng.random()))

@@ -1,0 +1,86 @@
+"""A fault-injecting TCP proxy for tests: it forwards to a real server and cuts connections at
+random byte offsets, in the request or in the response, like a 2G link that drops mid-request."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import socket
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FaultyProxy:
+    upstream: tuple[str, int]
+    cut_probability: float = 0.3
+    seed: int = 0
+    cuts: int = 0
+    connections: int = 0
+    _rng: random.Random = field(init=False)
+    _listener: socket.socket = field(init=False)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+
+    def _budget(self) -> tuple[int | None, int | None]:
+        """Bytes to let through before cutting: (request side, response side); None: no cut."""
+        with self._lock:
+            self.connections += 1
+            if self._rng.random() >= self.cut_probability:
+                return None, None
+            self.cuts += 1
+            at = self._rng.randint(0, 20_000)
+            return (at, None) if self._rng.random() < 0.5 else (None, at)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        request_budget, response_budget = self._budget()
+        try:
+            server = socket.create_connection(self.upstream)
+        except OSError:
+            client.close()
+            return
+        done = threading.Event()
+
+        def pipe(source, sink, budget):
+            sent = 0
+            try:
+                while data := source.recv(65536):
+                    if budget is not None and sent + len(data) > budget:
+                        sink.sendall(data[: max(0, budget - sent)])
+                        break
+                    sink.sendall(data)
+                    sent += len(data)
+            except OSError:
+                pass
+            finally:
+                done.set()
+
+        threading.Thread(target=pipe, args=(client, server, request_budget), daemon=True).start()
+        threading.Thread(target=pipe, args=(server, client, response_budget), daemon=True).start()
+        done.wait(timeout=60)
+        for s in (client, server):  # the cut: both ends see the connection die
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
