@@ -390,6 +390,9 @@ RangerSync is starting on {base}
             "120",
             "--graceful-timeout",
             "20",
+            # Workers fork from the loaded app, so a worker that dies is replaced at once.
+            # (The app opens no database connection before the fork.)
+            "--preload",
             "server.wsgi:app",
         ],
     )

@@ -59,16 +59,26 @@ class LiveServer:
         self.process.wait(timeout=20)
 
 
-def start(cluster: Cluster, workdir: Path, timeout: float = 60.0) -> LiveServer:
-    cluster.drop_database(DATABASE)
-    cluster.ensure_database(DATABASE)
+def start(
+    cluster: Cluster,
+    workdir: Path,
+    timeout: float = 60.0,
+    extra_env: dict[str, str] | None = None,
+    database: str = DATABASE,
+) -> LiveServer:
+    cluster.drop_database(database)
+    cluster.ensure_database(database)
     port = free_port()
-    env = os.environ | {
-        "DATABASE_URL": cluster.url(DATABASE),
-        "RANGERSYNC_VAR_DIR": str(workdir / "var"),
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "2",
-    }
+    env = (
+        os.environ
+        | (extra_env or {})
+        | {
+            "DATABASE_URL": cluster.url(database),
+            "RANGERSYNC_VAR_DIR": str(workdir / "var"),
+            "PORT": str(port),
+            "WEB_CONCURRENCY": "2",
+        }
+    )
     log = workdir / "serve.log"
     with open(log, "w") as out:
         process = subprocess.Popen(

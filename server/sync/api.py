@@ -20,6 +20,7 @@ from schemas.sync import (
     StateQuery,
 )
 from server.areas.service import area_id_of
+from server.core import failpoints
 from server.core.api import API_PREFIX, Blueprint
 from server.core.errors import DomainError
 from server.core.web import commit, current_actor, db
@@ -107,7 +108,9 @@ def push(body):
         commit(review.quarantine_revoked(db(), error.extra["device_id"], body["records"]))
         raise
     tolerance = timedelta(seconds=current_app.extensions["rangersync"].config.clock_tolerance_s)
-    return commit(push_service.push(db(), actor, body["device_time"], body["records"], tolerance))
+    result = commit(push_service.push(db(), actor, body["device_time"], body["records"], tolerance))
+    failpoints.hit("push.after_commit")  # fault tests: committed, and the answer never leaves
+    return result
 
 
 @blp.get("/sync/pull")

@@ -5,15 +5,18 @@ their photos, none twice, every hash matching."""
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import random
 import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import psycopg
 
 from sync.client import DeviceClient
+from tests import live
 from tests.faults import FaultyProxy
 from tests.live import BIN
 
@@ -66,3 +69,51 @@ def test_500_reports_with_photos_through_a_link_that_keeps_dropping(live_server,
     for sha in photos.values():
         with open(f"{store}/{sha[:2]}/{sha[2:4]}/{sha}", "rb") as f:
             assert hashlib.sha256(f.read()).hexdigest() == sha
+
+
+def test_a_server_killed_after_commit_loses_and_duplicates_nothing(pg_cluster, tmp_path):
+    """A failpoint kills the worker after the commit, before the answer, half the time; over 100
+    pushes of random size, retried until answered, the server holds exactly the records sent."""
+    server = live.start(pg_cluster, tmp_path, extra_env={"RANGERSYNC_FAILPOINTS": "push.after_commit=0.5"},
+                        database="rangersync_failpoint")  # fmt: skip
+    try:
+        code = subprocess.run([BIN / "rangersync", "device", "enrol", "--area", "demo", "--user", "eliya"],
+                              env=server.env, capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+        token = server.http.json("POST", "/api/v1/devices/enrol", {"code": code})[1]["token"]
+        rng = random.Random(21)
+        history: dict[str, str] = {}  # record id → sent / acknowledged / indeterminate
+        kills = 0
+        client = DeviceClient(server.url, token, tmp_path / "outbox.db", retries=0, timeout_s=10)
+        for trial in range(100):
+            batch = [
+                client.record_report(
+                    "wildlife_sighting",
+                    {"type": "Point", "coordinates": [37.55, -3.41]},
+                    datetime.now(UTC) - timedelta(minutes=5),
+                    attributes={"species": "zebra", "count": 1 + trial},
+                )
+                for _ in range(rng.randint(1, 12))
+            ]
+            history.update(dict.fromkeys(batch, "sent"))
+            for _attempt in range(60):
+                if not client.pending():
+                    break
+                try:
+                    client.sync()
+                except (OSError, http.client.HTTPException):
+                    kills += 1
+                    history.update({i: "indeterminate" for i in batch if history[i] == "sent"})
+                    time.sleep(0.05)
+            assert not client.pending(), f"trial {trial}: still not through after 60 tries"
+            history.update(dict.fromkeys(batch, "acknowledged"))
+        assert kills > 20, "the failpoint should have fired often"
+        with psycopg.connect(server.env["DATABASE_URL"].replace("+psycopg", "")) as conn:
+            rows = [r for (r,) in conn.execute(
+                "SELECT id::text FROM reports WHERE id = ANY(%s::uuid[])", (list(history),))]  # fmt: skip
+        acknowledged = {i for i, state in history.items() if state == "acknowledged"}
+        assert len(rows) == len(set(rows))  # no duplicates
+        assert acknowledged <= set(rows) <= set(history)  # acknowledged ⊆ stored ⊆ sent
+        assert set(rows) == set(history)  # and, retried to the end, nothing lost
+    finally:
+        server.stop()
+        pg_cluster.drop_database("rangersync_failpoint")
