@@ -281,6 +281,52 @@ def simulate(server_url, area, manager, password_stdin, devices, hours, signal, 
         f"rangersync: {result.devices} devices, {result.fixes} fixes, {result.reports} reports, "
         f"{result.offline_syncs} sync attempts without signal; verdicts: {verdicts}"
     )
+    click.echo(f"rangersync: {result.sent} records sent, {result.acknowledged} acknowledged")
+    if not result.complete:
+        raise click.ClickException("not every record was acknowledged; see the verdicts above")
+
+
+@main.group()
+def gpx() -> None:
+    """Tracks from handheld GPS units."""
+
+
+@gpx.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--server", "server_url", default="http://127.0.0.1:5000", show_default=True)
+@click.option("--token-stdin", is_flag=True, required=True, help="the device token, on stdin")
+@click.option(
+    "--outbox",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gpx-outbox.db"),
+    show_default=True,
+    help="the device's local outbox (kept: re-run to retry)",
+)
+@click.option(
+    "--type",
+    "patrol_type",
+    default="foot",
+    type=click.Choice(["foot", "vehicle", "boat", "aerial"]),
+)
+def gpx_import(files, server_url, token_stdin, outbox, patrol_type) -> None:
+    """Import GPX tracks as patrols and sync them through the device protocol."""
+    from sync.client import DeviceClient
+    from sync.gpx import GPXError, import_gpx
+
+    token = sys.stdin.readline().strip()
+    client = DeviceClient(server_url, token, outbox)
+    for path in files:
+        try:
+            for patrol_id, fixes in import_gpx(client, path, patrol_type):
+                click.echo(f"{path.name}: patrol {patrol_id}, {fixes} fixes")
+        except GPXError as error:
+            raise click.ClickException(str(error)) from error
+    report = client.sync()
+    click.echo(
+        f"rangersync: synced; verdicts {dict(report.pushed)}; {client.pending()} still pending"
+    )
 
 
 @main.group()

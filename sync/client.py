@@ -166,6 +166,12 @@ class DeviceClient:
         }
         return self._add("edit", data)
 
+    def outbox_counts(self) -> tuple[int, int]:
+        """(records made, records the server acknowledged) — rejected ones are not."""
+        return self.db.execute(
+            "SELECT count(*), count(*) FILTER (WHERE state = 'synced') FROM outbox"
+        ).fetchone()
+
     def pending(self) -> int:
         (records,) = self.db.execute(
             "SELECT count(*) FROM outbox WHERE state = 'pending'"

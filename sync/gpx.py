@@ -71,8 +71,10 @@ def read_gpx(path: Path) -> list[GPXTrack]:
     return tracks
 
 
-def import_gpx(client: DeviceClient, path: Path, patrol_type: str = "foot", **patrol) -> list[str]:
-    """Every track of the file as a patrol in the client's outbox; answers the patrol ids."""
+def import_gpx(
+    client: DeviceClient, path: Path, patrol_type: str = "foot", **patrol
+) -> list[tuple[str, int]]:
+    """Every track of the file as a patrol in the client's outbox: (patrol id, fixes) each."""
     patrol_ids = []
     for track in read_gpx(path):
         fixes = sorted(track.fixes, key=lambda f: f.time)
@@ -83,5 +85,5 @@ def import_gpx(client: DeviceClient, path: Path, patrol_type: str = "foot", **pa
         )  # fmt: skip
         for fix in fixes:
             client.record_fix(patrol_id, fix)
-        patrol_ids.append(patrol_id)
+        patrol_ids.append((patrol_id, len(fixes)))
     return patrol_ids

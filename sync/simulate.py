@@ -31,6 +31,12 @@ class FleetResult:
     reports: int
     verdicts: Counter
     offline_syncs: int
+    sent: int = 0  # records the devices made (patrols, chunks, reports, edits)
+    acknowledged: int = 0  # of those, the ones the server answered stored, duplicate or kept
+
+    @property
+    def complete(self) -> bool:
+        return self.acknowledged == self.sent
 
 
 def _call(base: str, method: str, path: str, body: dict | None = None, token: str | None = None):
@@ -94,7 +100,7 @@ def run_fleet(
     workdir = workdir or Path(tempfile.mkdtemp(prefix="rangersync-sim-"))
     fleet = _enrol_fleet(base, area, manager, password, devices)
     totals: Counter = Counter()
-    fixes_total = reports_total = offline = 0
+    fixes_total = reports_total = offline = sent = acknowledged = 0
     now = datetime.now(UTC).replace(microsecond=0)
     for number, (ranger, token) in enumerate(fleet, start=1):
         client = DeviceClient(base, token, workdir / f"device-{number}.db", sleep=lambda s: None)
@@ -122,9 +128,11 @@ def run_fleet(
         client.edit("patrol", patrol_id, 1, {"ended_at": fixes[-1].time.isoformat()})
         _add(totals, client.sync())
         fixes_total += count
+        made, synced = client.outbox_counts()
+        sent, acknowledged = sent + made, acknowledged + synced
         say(f"device {number} ({ranger}): {count} fixes, {len(reporting_at)} reports, "
             f"{client.pending()} still pending")  # fmt: skip
-    return FleetResult(len(fleet), fixes_total, reports_total, totals, offline)
+    return FleetResult(len(fleet), fixes_total, reports_total, totals, offline, sent, acknowledged)
 
 
 def _report(client: DeviceClient, rng: random.Random, patrol_id: str, fix) -> None:

@@ -202,7 +202,11 @@ def test_the_fleet_simulator_brings_the_park_alive(live_server):
         env=live_server.env, capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    summary = result.stdout.strip().splitlines()[-1]
+    summary = next(line for line in result.stdout.splitlines() if "devices," in line)
     assert "2 devices, 240 fixes, 6 reports" in summary
     assert "rejected" not in summary and "conflict" not in summary
     assert "0 still pending" in result.stdout
+    sent, acknowledged = re.search(
+        r"(\d+) records sent, (\d+) acknowledged", result.stdout
+    ).groups()
+    assert sent == acknowledged and int(sent) > 0

@@ -103,7 +103,8 @@ def test_a_garmin_track_becomes_a_patrol_through_the_protocol(live_server, devic
         for i, f in enumerate(fixes)
     )
     client = DeviceClient(live_server.url, device["token"], tmp_path / "outbox.db")
-    (patrol_id,) = import_gpx(client, _gpx(tmp_path, points), leader="baraka")
+    ((patrol_id, count),) = import_gpx(client, _gpx(tmp_path, points), leader="baraka")
+    assert count == 300
     report = client.sync()
     assert report.pushed == {"stored": 2}  # the patrol and one chunk of 300 fixes
     with psycopg.connect(live_server.env["DATABASE_URL"].replace("+psycopg", "")) as conn:
@@ -136,3 +137,21 @@ def test_gpx_with_entities_is_refused(tmp_path):
     path.write_text('<?xml version="1.0"?><!DOCTYPE gpx [<!ENTITY a "aaaaaaaaaa">]><gpx>&a;</gpx>')
     with pytest.raises(GPXError, match="no DTD"):
         read_gpx(path)
+
+
+def test_gpx_import_command(live_server, device, tmp_path):
+    start = datetime(2026, 11, 21, 6, 0, tzinfo=UTC).timestamp()
+    points = "\n".join(
+        f'<trkpt lat="{-3.35 - i / 20000:.6f}" lon="{37.6 + i / 20000:.6f}">'
+        f"<time>{datetime.fromtimestamp(start + 30 * i, UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}</time></trkpt>"
+        for i in range(50)
+    )
+    path = _gpx(tmp_path, points)
+    result = subprocess.run(
+        [BIN / "rangersync", "gpx", "import", str(path), "--server", live_server.url, "--token-stdin",
+         "--outbox", str(tmp_path / "gpx.db")],
+        input=device["token"] + "\n", env=live_server.env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "track.gpx: patrol" in result.stdout and "50 fixes" in result.stdout
+    assert "0 still pending" in result.stdout
