@@ -45,10 +45,11 @@ CREATE TABLE IF NOT EXISTS scope (kind TEXT NOT NULL, id TEXT NOT NULL, data TEX
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS evidence (
     attachment_id TEXT PRIMARY KEY, content BLOB NOT NULL, upload_url TEXT,
-    uploaded INTEGER NOT NULL DEFAULT 0
+    uploaded INTEGER NOT NULL DEFAULT 0,
+    error TEXT                                      -- why the server refused the file
 );
 """
-RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
+RETRYABLE_STATUS = {408, 423, 425, 429, 500, 502, 503, 504}
 
 
 class SyncRefused(Exception):
@@ -235,40 +236,84 @@ class DeviceClient:
                 )
 
     def _upload_evidence(self, report: SyncReport) -> None:
-        """tus: create the upload once, then ask the server where it stands and send the rest."""
-        rows = self.db.execute(
-            "SELECT e.attachment_id, e.content, e.upload_url FROM evidence e"
-            " JOIN outbox o ON o.id = e.attachment_id"
-            " WHERE e.uploaded = 0 AND o.state = 'synced'"
+        """tus: create the upload once, then ask the server where it stands and send the rest.
+        A file the server refuses (wrong hash, not the media declared) is marked with the
+        reason and kept; the other files still go up."""
+        waiting = self.db.execute(
+            "SELECT e.attachment_id FROM evidence e JOIN outbox o ON o.id = e.attachment_id"
+            " WHERE e.uploaded = 0 AND e.error IS NULL AND o.state = 'synced'"
         ).fetchall()
-        for attachment_id, content, url in rows:
-            if url is None:
-                metadata = "attachment_id " + base64.b64encode(attachment_id.encode()).decode()
-                headers = {"Upload-Length": str(len(content)), "Upload-Metadata": metadata}
-                created = self._tus("POST", self.server_url + "/api/v1/uploads", headers, report)
-                if created.status == 409:
-                    problem = _problem(created)
-                    if not problem.get("stored"):
-                        raise SyncRefused(409, problem)
-                    self._mark_uploaded(attachment_id, report)  # an earlier attempt finished it
-                    continue
-                url = created.headers["Location"]
+        for (attachment_id,) in waiting:
+            content, url = self.db.execute(
+                "SELECT content, upload_url FROM evidence WHERE attachment_id = ?",
+                (attachment_id,),
+            ).fetchone()
+            try:
+                try:
+                    self._upload_one(attachment_id, content, url, report)
+                except SyncRefused as refused:
+                    if url is None or refused.status not in (404, 410):
+                        raise
+                    # the upload expired on the server: start a new one
+                    self._upload_one(attachment_id, content, None, report)
+            except SyncRefused as refused:
+                if refused.status in (401, 403, 426):
+                    raise  # the device itself is refused: stop syncing
                 with self.db:
                     self.db.execute(
-                        "UPDATE evidence SET upload_url = ? WHERE attachment_id = ?",
-                        (url, attachment_id),
+                        "UPDATE evidence SET error = ? WHERE attachment_id = ?",
+                        (str(refused), attachment_id),
                     )
-            while True:
-                offset = int(self._tus("HEAD", url, {}, report).headers["Upload-Offset"])
-                if offset >= len(content):
-                    break
-                piece = content[offset : offset + self.upload_chunk]
-                headers = {
-                    "Upload-Offset": str(offset),
-                    "Content-Type": "application/offset+octet-stream",
-                }
-                self._tus("PATCH", url, headers, report, piece)
-            self._mark_uploaded(attachment_id, report)
+
+    def _upload_one(self, attachment_id: str, content: bytes, url: str | None, report) -> None:
+        if url is None:
+            metadata = "attachment_id " + base64.b64encode(attachment_id.encode()).decode()
+            headers = {"Upload-Length": str(len(content)), "Upload-Metadata": metadata}
+            created = self._tus("POST", self.server_url + "/api/v1/uploads", headers, report)
+            if created.status == 409:
+                problem = _problem(created)
+                if not problem.get("stored"):
+                    raise SyncRefused(409, problem)
+                self._mark_uploaded(attachment_id, report)  # an earlier attempt finished it
+                return
+            url = created.headers["Location"]
+            with self.db:
+                self.db.execute(
+                    "UPDATE evidence SET upload_url = ? WHERE attachment_id = ?",
+                    (url, attachment_id),
+                )
+        self._send_rest(url, content, report)
+        self._mark_uploaded(attachment_id, report)
+
+    def _send_rest(self, url: str, content: bytes, report: SyncReport) -> None:
+        """Ask the server where the upload stands, send the next chunk from there, repeat.
+
+        A dropped PATCH is not retried as it was: the server kept what arrived, so the client
+        asks again (HEAD, which waits for the broken PATCH to end) and sends only the rest.
+        """
+        offset = int(self._tus("HEAD", url, {}, report).headers["Upload-Offset"])
+        failures = 0
+        while offset < len(content):
+            headers = {
+                "Upload-Offset": str(offset),
+                "Content-Type": "application/offset+octet-stream",
+            }
+            piece = content[offset : offset + self.upload_chunk]
+            answer = self._tus("PATCH", url, headers, report, piece, retry=False)
+            if answer is not None and answer.status == 204:
+                offset, failures = int(answer.headers["Upload-Offset"]), 0
+                continue
+            if answer is None:  # no answer: the link dropped
+                failures += 1
+                if failures > self.retries:
+                    raise ConnectionError(f"upload of {url} failed {failures} times in a row")
+                self._pause(failures)
+            before, offset = (
+                offset,
+                int(self._tus("HEAD", url, {}, report).headers["Upload-Offset"]),
+            )
+            if offset > before:
+                failures = 0  # the link drops but bytes get through: no reason to slow down
 
     def _mark_uploaded(self, attachment_id: str, report: SyncReport) -> None:
         with self.db:
@@ -278,10 +323,17 @@ class DeviceClient:
         report.uploaded += 1
 
     def _tus(
-        self, method: str, url: str, headers: dict, report: SyncReport, body: bytes | None = None
+        self,
+        method: str,
+        url: str,
+        headers: dict,
+        report: SyncReport,
+        body: bytes | None = None,
+        *,
+        retry: bool = True,
     ):
-        """One tus request, retried like every other; a 409 (offset moved) is for the caller."""
-        delay = self.backoff_s
+        """One tus request, retried like every other unless `retry` is off (then None means
+        no answer); a 409 (offset moved, or file already stored) is for the caller."""
         for attempt in range(self.retries + 1):
             report.attempts += 1
             request = urllib.request.Request(url, data=body, method=method)  # noqa: S310
@@ -294,17 +346,21 @@ class DeviceClient:
                     return response
             except urllib.error.HTTPError as error:
                 if error.code == 409 and method in ("PATCH", "POST"):
-                    # PATCH: the offset moved (a lost answer): ask again where it stands.
-                    # POST: the file is already stored.
                     return error
                 if error.code not in RETRYABLE_STATUS or attempt == self.retries:
                     raise SyncRefused(error.code, _problem(error)) from None
             except (OSError, http.client.HTTPException):
+                if not retry:
+                    return None
                 if attempt == self.retries:
                     raise
-            self.sleep(delay * (0.5 + self.rng.random()))
-            delay = min(delay * 2, 60.0)
+            self._pause(attempt + 1)
         raise AssertionError("unreachable")
+
+    def _pause(self, failures: int) -> None:
+        """Exponential backoff with jitter: base × 2^(failures-1), capped at a minute."""
+        delay = min(self.backoff_s * 2 ** (failures - 1), 60.0)
+        self.sleep(delay * (0.5 + self.rng.random()))
 
     def _pull(self, report: SyncReport) -> int:
         applied = 0
@@ -344,7 +400,6 @@ class DeviceClient:
 
     def _request(self, method: str, path: str, body: bytes | None, report: SyncReport) -> dict:
         """One request, retried on no answer and on 5xx, with exponential backoff and jitter."""
-        delay = self.backoff_s
         for attempt in range(self.retries + 1):
             report.attempts += 1
             request = urllib.request.Request(self.server_url + path, method=method)  # noqa: S310
@@ -366,8 +421,7 @@ class DeviceClient:
                 # a cut connection, a timeout, a truncated or garbled answer: no answer at all
                 if attempt == self.retries:
                     raise
-            self.sleep(delay * (0.5 + self.rng.random()))
-            delay = min(delay * 2, 60.0)
+            self._pause(attempt + 1)
         raise AssertionError("unreachable")
 
 

@@ -7,6 +7,7 @@ import contextlib
 import random
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 
 
@@ -15,8 +16,12 @@ class FaultyProxy:
     upstream: tuple[str, int]
     cut_probability: float = 0.3
     seed: int = 0
+    # a throttled link that resets after about this many request bytes on every connection
+    reset_every: int | None = None
+    rate_bytes_per_s: float | None = None
     cuts: int = 0
     connections: int = 0
+    bytes_up: int = 0  # request bytes that reached the server
     _rng: random.Random = field(init=False)
     _listener: socket.socket = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -40,11 +45,20 @@ class FaultyProxy:
         """Bytes to let through before cutting: (request side, response side); None: no cut."""
         with self._lock:
             self.connections += 1
+            if self.reset_every is not None:
+                return int(self.reset_every * self._rng.uniform(0.9, 1.1)), None
             if self._rng.random() >= self.cut_probability:
                 return None, None
             self.cuts += 1
             at = self._rng.randint(0, 20_000)
             return (at, None) if self._rng.random() < 0.5 else (None, at)
+
+    def _count(self, upstream: bool, n: int, cut: int | None = None) -> None:
+        with self._lock:
+            if upstream:
+                self.bytes_up += n
+            if cut is not None:
+                self.cuts += 1
 
     def _accept(self) -> None:
         while not self._stop.is_set():
@@ -63,22 +77,26 @@ class FaultyProxy:
             return
         done = threading.Event()
 
-        def pipe(source, sink, budget):
+        def pipe(source, sink, budget, upstream):
             sent = 0
             try:
-                while data := source.recv(65536):
+                while data := source.recv(16384):
                     if budget is not None and sent + len(data) > budget:
                         sink.sendall(data[: max(0, budget - sent)])
+                        self._count(upstream, max(0, budget - sent), cut=self.reset_every)
                         break
                     sink.sendall(data)
                     sent += len(data)
+                    self._count(upstream, len(data))
+                    if self.rate_bytes_per_s:
+                        time.sleep(len(data) / self.rate_bytes_per_s)
             except OSError:
                 pass
             finally:
                 done.set()
 
-        threading.Thread(target=pipe, args=(client, server, request_budget), daemon=True).start()
-        threading.Thread(target=pipe, args=(server, client, response_budget), daemon=True).start()
+        threading.Thread(target=pipe, args=(client, server, request_budget, True), daemon=True).start()
+        threading.Thread(target=pipe, args=(server, client, response_budget, False), daemon=True).start()
         done.wait(timeout=60)
         for s in (client, server):  # the cut: both ends see the connection die
             with contextlib.suppress(OSError):

@@ -61,6 +61,8 @@ def problem(
     response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="rangersync"'
+    if "retry_after_s" in body:  # a problem that passes: say when to ask again
+        response.headers["Retry-After"] = str(body["retry_after_s"])
     return response
 
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from server.core.db import utcnow
@@ -28,6 +29,8 @@ from server.evidence.storage import FileStore
 from server.reports.models import Attachment
 
 READ_SIZE = 64 * 1024
+STATE_WAIT_MS = 5000  # how long HEAD waits for a PATCH in flight
+LOCK_NOT_AVAILABLE = "55P03"
 CHECKSUMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "md5": hashlib.md5}
 
 
@@ -47,6 +50,12 @@ class WrongMedia(DomainError):
     status = 415
     code = "media-type-refused"
     title = "The file is not the media it claims to be"
+
+
+class UploadBusy(DomainError):
+    status = 423
+    code = "upload-busy"
+    title = "A chunk of this upload is still arriving"
 
 
 class HashMismatch(DomainError):
@@ -130,9 +139,13 @@ def create(
     return _state(upload)
 
 
-def _upload(session: Session, actor: Actor, upload_id: uuid.UUID, lock: bool = False) -> Upload:
+def _upload(
+    session: Session, actor: Actor, upload_id: uuid.UUID, lock: str | None = None
+) -> Upload:
     query = select(Upload).where(Upload.id == upload_id)
-    upload = session.scalar(query.with_for_update() if lock else query)
+    if lock:
+        query = query.with_for_update(read=lock == "share")
+    upload = session.scalar(query)
     if upload is None:
         raise NotFound("no such upload")
     authorize(actor, Action.REPORT_CREATE, upload.area_id, "upload")
@@ -142,7 +155,20 @@ def _upload(session: Session, actor: Actor, upload_id: uuid.UUID, lock: bool = F
 
 
 def state(session: Session, actor: Actor, upload_id: uuid.UUID) -> UploadState:
-    return _state(_upload(session, actor, upload_id))
+    """Where the upload stands. A PATCH still receiving bytes holds the upload's row; the
+    answer waits for it (briefly), so a client resuming after a dropped link learns the offset
+    that includes everything that arrived, not one the PATCH is about to move."""
+    session.execute(text(f"SET LOCAL lock_timeout = '{STATE_WAIT_MS}ms'"))
+    try:
+        upload = _upload(session, actor, upload_id, lock="share")
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise UploadBusy(
+            "a chunk of this upload is still arriving; ask again shortly",
+            extra={"retry_after_s": 2},
+        ) from None
+    return _state(upload)
 
 
 def append(
@@ -155,7 +181,7 @@ def append(
     declared_length: int | None,
     checksum: str | None,
 ) -> UploadState:
-    upload = _upload(session, actor, upload_id, lock=True)
+    upload = _upload(session, actor, upload_id, lock="update")
     if offset != upload.upload_offset:
         raise Conflict(f"the upload is at byte {upload.upload_offset}, not {offset}")
     if declared_length is not None and offset + declared_length > upload.length:
@@ -180,7 +206,12 @@ def append(
             if digest:  # an unverifiable part: the client sends this chunk again
                 out.truncate(offset)
                 raise
-        if digest and digest[0].digest() != digest[1]:
+            # The link dropped mid-chunk. What arrived is kept (tus: the server should store
+            # as much as it received) and the final SHA-256 still checks the whole file.
+            interrupted = True
+        else:
+            interrupted = False
+        if digest and not interrupted and digest[0].digest() != digest[1]:
             out.truncate(offset)
             raise ChecksumMismatch("the chunk was discarded; the offset did not move")
     upload.upload_offset = offset + written
@@ -230,7 +261,7 @@ def _finish(session: Session, store: FileStore, upload: Upload) -> None:
 
 
 def terminate(session: Session, actor: Actor, store: FileStore, upload_id: uuid.UUID) -> None:
-    upload = _upload(session, actor, upload_id, lock=True)
+    upload = _upload(session, actor, upload_id, lock="update")
     store.partial(upload.id).unlink(missing_ok=True)
     attachment = session.get(Attachment, upload.attachment_id)
     if attachment.state == "uploading":

@@ -117,3 +117,42 @@ def test_a_server_killed_after_commit_loses_and_duplicates_nothing(pg_cluster, t
     finally:
         server.stop()
         pg_cluster.drop_database("rangersync_failpoint")
+
+
+def test_an_8_mb_photo_over_a_throttled_link_that_resets_every_256_kb(live_server, tmp_path):
+    """Each 1 MB chunk is cut after about 256 KB; the server keeps what arrived, the client asks
+    where the upload stands and sends only the rest: at most one chunk re-sent per reset."""
+    code = subprocess.run([BIN / "rangersync", "device", "enrol", "--area", "demo", "--user", "neema"],
+                          env=live_server.env, capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    token = live_server.http.json("POST", "/api/v1/devices/enrol", {"code": code})[1]["token"]
+    chunk = 1024 * 1024
+    target = urlparse(live_server.url)
+    proxy = FaultyProxy((target.hostname, target.port), reset_every=256 * 1024,
+                        rate_bytes_per_s=8 * 1024 * 1024, seed=5)  # fmt: skip
+    slow = DeviceClient(proxy.url, token, tmp_path / "outbox.db", upload_chunk=chunk, retries=60,
+                        backoff_s=0.01, timeout_s=20)  # fmt: skip
+    report_id = slow.record_report(
+        "poaching.carcass", {"type": "Point", "coordinates": [37.52, -3.41]}, datetime.now(UTC),
+        attributes={"species": "elephant", "cause": "poaching_gunshot"},
+    )  # fmt: skip
+    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(8 * 1024 * 1024)
+    attachment_id = slow.declare_attachment(report_id, photo, "image/jpeg")
+    try:
+        outcome = slow.sync()  # the small push and pull pass; the photo's chunks are cut
+    finally:
+        proxy.close()
+    assert outcome.pushed == {"stored": 2} and outcome.uploaded == 1
+    assert slow.pending() == 0
+    assert proxy.cuts >= 25, "the link should have reset about every 256 KB"
+    resent = proxy.bytes_up - len(photo) - proxy.connections * 1024  # less each request's headers
+    print(f"8 MB photo: {proxy.cuts} resets, {proxy.connections} connections, "
+          f"{proxy.bytes_up - len(photo)} bytes beyond the photo went up")
+    assert resent <= proxy.cuts * chunk, f"{resent} bytes re-sent over {proxy.cuts} resets"
+    with psycopg.connect(live_server.env["DATABASE_URL"].replace("+psycopg", "")) as conn:
+        state, sha = conn.execute("SELECT state, sha256 FROM attachments WHERE id = %s",
+                                  (attachment_id,)).fetchone()  # fmt: skip
+    assert (state, sha) == ("stored", hashlib.sha256(photo).hexdigest())
+    with open(
+        f"{live_server.env['RANGERSYNC_VAR_DIR']}/evidence/sha256/{sha[:2]}/{sha[2:4]}/{sha}", "rb"
+    ) as f:
+        assert f.read() == photo
