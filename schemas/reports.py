@@ -10,6 +10,25 @@ from schemas.geo import Geometry
 STATUSES = ("new", "in_review", "confirmed", "rejected", "closed")
 
 
+class AttachmentOut(Out):
+    id = fields.UUID(required=True)
+    media_type = fields.String(required=True)
+    size_bytes = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    state = fields.String(
+        required=True,
+        metadata={"description": "expected (declared, no bytes yet), uploading, stored, failed"},
+    )
+    stored_at = fields.DateTime(allow_none=True)
+    file = fields.Function(
+        lambda a: f"/api/v1/attachments/{a.id}/file" if a.state == "stored" else None,
+        metadata={"description": "where the file is, once stored"},
+    )
+    thumbnail = fields.Function(
+        lambda a: f"/api/v1/attachments/{a.id}/thumbnail" if a.state == "stored" else None
+    )
+
+
 class ReportOut(Out):
     id = fields.UUID(required=True)
     area_id = fields.UUID(required=True)
@@ -26,6 +45,7 @@ class ReportOut(Out):
     patrol_id = fields.UUID(allow_none=True)
     device_id = fields.UUID(allow_none=True)
     received_at = fields.DateTime()
+    attachments = fields.List(fields.Nested(AttachmentOut))
 
 
 class StatusChange(Schema):

@@ -21,6 +21,7 @@ from server.core.encoding import RequestDecoding
 from server.core.web import close_session
 from server.devices import api as devices_api
 from server.evidence import api as uploads_api
+from server.evidence import files as evidence_files
 from server.evidence.storage import FileStore
 from server.reports import api as reports_api
 from server.sync import api as sync_api
@@ -97,6 +98,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         areas_api.blp,
         devices_api.blp,
         reports_api.blp,
+        evidence_files.blp,
         sync_api.blp,
         sync_api.review_blp,
     ):

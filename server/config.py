@@ -38,6 +38,7 @@ class Config:
     evidence_dir: Path  # content-addressed evidence files and partial uploads
     max_upload_bytes: int
     upload_ttl_hours: int  # an upload not finished by then expires
+    max_image_pixels: int  # photos whose header promises more are refused (decompression bombs)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -57,6 +58,7 @@ class Config:
             evidence_dir=Path(env.get("EVIDENCE_DIR") or var_dir / "evidence").resolve(),
             max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 200 * 1024 * 1024),
             upload_ttl_hours=_int(env, "UPLOAD_TTL_HOURS", 72),
+            max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 120_000_000),
         )
 
 

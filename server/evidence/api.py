@@ -15,7 +15,7 @@ from werkzeug.http import http_date
 from server.core.api import API_PREFIX
 from server.core.errors import DomainError, Invalid
 from server.core.web import commit, current_actor, db
-from server.evidence import service
+from server.evidence import images, service
 from server.evidence.storage import FileStore
 
 TUS_VERSION = "1.0.0"
@@ -133,8 +133,9 @@ def patch(upload_id: uuid.UUID):
         state = service.append(
             db(), current_actor(), _store(), upload_id, _int_header("Upload-Offset"),
             _Body(request.stream), request.content_length, request.headers.get("Upload-Checksum"),
+            max_pixels=current_app.extensions["rangersync"].config.max_image_pixels,
         )  # fmt: skip
-    except (service.HashMismatch, service.WrongMedia):
+    except (service.HashMismatch, service.WrongMedia, images.TooManyPixels):
         commit(None)  # the attachment is marked failed; the device is told why
         raise
     commit(state)

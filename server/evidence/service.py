@@ -15,6 +15,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import select, text
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from server.core.db import utcnow
 from server.core.errors import Conflict, DomainError, Gone, Invalid, NotFound
 from server.core.policy import Action, Actor, authorize
+from server.evidence import images
 from server.evidence.models import Upload
 from server.evidence.storage import FileStore
 from server.reports.models import Attachment
@@ -180,6 +182,8 @@ def append(
     body: BinaryIO,
     declared_length: int | None,
     checksum: str | None,
+    *,
+    max_pixels: int,
 ) -> UploadState:
     upload = _upload(session, actor, upload_id, lock="update")
     if offset != upload.upload_offset:
@@ -216,7 +220,7 @@ def append(
             raise ChecksumMismatch("the chunk was discarded; the offset did not move")
     upload.upload_offset = offset + written
     if upload.upload_offset == upload.length:
-        _finish(session, store, upload)
+        _finish(session, store, upload, max_pixels)
     session.flush()
     return _state(upload)
 
@@ -234,7 +238,7 @@ def _checksum(header: str | None):
     return CHECKSUMS[algorithm](), expected
 
 
-def _finish(session: Session, store: FileStore, upload: Upload) -> None:
+def _finish(session: Session, store: FileStore, upload: Upload, max_pixels: int) -> None:
     attachment = session.get(Attachment, upload.attachment_id)
     partial = store.partial(upload.id)
     sha = hashlib.sha256()
@@ -256,8 +260,17 @@ def _finish(session: Session, store: FileStore, upload: Upload) -> None:
             f"declared {attachment.media_type}, the bytes are "
             + (found or "no image, video or audio this server accepts")
         )
-    store.adopt(partial, attachment.sha256)
+    try:
+        images.check_pixels(partial, found, max_pixels)
+    except images.TooManyPixels:
+        attachment.state = "failed"
+        partial.unlink(missing_ok=True)
+        raise
+    blob = store.adopt(partial, attachment.sha256)
     attachment.state, attachment.stored_at = "stored", utcnow()
+    thumbnail = store.thumbnail(attachment.sha256)
+    if not thumbnail.exists():
+        images.make_thumbnail(blob, thumbnail, found, max_pixels)
 
 
 def terminate(session: Session, actor: Actor, store: FileStore, upload_id: uuid.UUID) -> None:
@@ -286,3 +299,24 @@ def purge_expired(session: Session, store: FileStore) -> int:
         session.delete(upload)
     session.flush()
     return len(expired)
+
+
+def evidence_file(
+    session: Session, actor: Actor, store: FileStore, attachment_id: uuid.UUID, *, thumbnail: bool
+) -> tuple[Path, str, str]:
+    """(path, media type, ETag) of a stored evidence file or of its thumbnail."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFound("no such attachment")
+    authorize(actor, Action.EVIDENCE_VIEW, attachment.area_id, "attachment")
+    if attachment.state != "stored":
+        raise NotFound(
+            f"the file has not arrived yet (it is {attachment.state})",
+            extra={"state": attachment.state},
+        )
+    if thumbnail:
+        path = store.thumbnail(attachment.sha256)
+        if not path.exists():
+            raise NotFound("this file has no thumbnail (not a photo the server can decode)")
+        return path, "image/jpeg", attachment.sha256 + "-thumbnail"
+    return store.blob(attachment.sha256), attachment.media_type, attachment.sha256

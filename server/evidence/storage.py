@@ -21,6 +21,10 @@ class FileStore:
     def blob(self, sha256: str) -> Path:
         return self.root / "sha256" / sha256[:2] / sha256[2:4] / sha256
 
+    def thumbnail(self, sha256: str) -> Path:
+        """A small JPEG of a stored photo for the dashboard (not every file has one)."""
+        return self.root / "thumbnails" / sha256[:2] / sha256[2:4] / f"{sha256}.jpg"
+
     def has(self, sha256: str) -> bool:
         return self.blob(sha256).exists()
 

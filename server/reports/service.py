@@ -15,7 +15,7 @@ from server.core import audit
 from server.core.db import utcnow
 from server.core.errors import Conflict, Invalid, NotFound
 from server.core.policy import Action, Actor, authorize
-from server.reports.models import STATUS_TRANSITIONS, Report, ReportCategory
+from server.reports.models import STATUS_TRANSITIONS, Attachment, Report, ReportCategory
 from server.sync.models import RecordVersion
 
 
@@ -36,15 +36,19 @@ class ReportView:
     patrol_id: uuid.UUID | None
     device_id: uuid.UUID | None
     received_at: datetime
+    attachments: list[Attachment]  # declared evidence, stored or still on its way
 
 
 def _view(session: Session, report: Report) -> ReportView:
     category = session.get(ReportCategory, report.category_id)
+    attachments = session.scalars(
+        select(Attachment).where(Attachment.report_id == report.id).order_by(Attachment.created_at)
+    ).all()
     return ReportView(
         report.id, report.area_id, category.key, report.status, report.priority, report.version,
         report.attributes, report.notes, to_shape(report.geom), report.observed_at,
         report.observed_at_device, report.clock_suspect, report.patrol_id, report.device_id,
-        report.received_at,
+        report.received_at, list(attachments),
     )  # fmt: skip
 
 

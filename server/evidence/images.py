@@ -1,0 +1,83 @@
+"""What evidence photos are checked for before they are kept, and their dashboard thumbnails.
+
+A photo is refused when its header promises more pixels than any field camera takes: decoding
+such a file (a "decompression bomb", a few KB that inflate to gigabytes) would take the server
+down. The header alone is read for that; nothing is decoded until the size is known to be sane.
+Thumbnails are made from verified files only, and a photo Pillow cannot decode (a truncated
+JPEG from a crashed camera app) is still kept as evidence, just without a thumbnail.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from server.core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+THUMBNAIL_PX = 480
+# Pillow's own guard refuses to even open a file past twice its fixed limit, which would hide
+# the size from us; this module checks every header against the configured limit itself,
+# before any decoding, so Pillow's is switched off (this module is Pillow's only user).
+Image.MAX_IMAGE_PIXELS = None
+DECODABLE = {"image/jpeg", "image/png", "image/webp"}
+
+
+class TooManyPixels(DomainError):
+    status = 422
+    code = "image-too-many-pixels"
+    title = "The image would decode to more pixels than allowed"
+
+
+def _open(path: Path) -> Image.Image | None:
+    """The image with only its header read, or None if Pillow does not know the bytes."""
+    try:
+        return Image.open(path)
+    except (OSError, ValueError, SyntaxError):
+        return None
+
+
+def check_pixels(path: Path, media_type: str, max_pixels: int) -> None:
+    """Refuse an image whose header declares more than `max_pixels` (before any decoding)."""
+    if media_type not in DECODABLE:
+        return
+    image = _open(path)
+    if image is None:
+        return
+    with image:
+        width, height = image.size
+    if width * height > max_pixels:
+        raise TooManyPixels(
+            f"the image says it is {width}×{height} pixels ({width * height:,}); "
+            f"this server decodes at most {max_pixels:,}",
+            extra={"width": width, "height": height, "max_pixels": max_pixels},
+        )
+
+
+def make_thumbnail(source: Path, target: Path, media_type: str, max_pixels: int) -> bool:
+    """A JPEG at most THUMBNAIL_PX on its longer side, upright as the camera held it.
+    Answers whether one was made."""
+    if media_type not in DECODABLE:
+        return False
+    image = _open(source)
+    if image is None:
+        return False
+    try:
+        with image:
+            if image.size[0] * image.size[1] > max_pixels:  # checked again: never decode a bomb
+                return False
+            image.draft("RGB", (THUMBNAIL_PX * 2, THUMBNAIL_PX * 2))  # JPEG: decode at 1/2..1/8
+            upright = ImageOps.exif_transpose(image)
+            upright.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f"{target.name}.{uuid.uuid4().hex}.part")
+            upright.convert("RGB").save(partial, "JPEG", quality=80, optimize=True)
+            partial.replace(target)
+        return True
+    except (OSError, ValueError, SyntaxError) as error:
+        log.warning("no thumbnail for %s: %s", source.name, error)
+        return False
