@@ -263,8 +263,18 @@ def purge_tombstones(days: int) -> None:
     type=click.FloatRange(0, 1),
     help="chance of a signal at each half-hourly sync attempt",
 )
+@click.option(
+    "--photos",
+    "photo_rate",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="chance that a report comes with a photo (uploaded resumably)",
+)
 @click.option("--seed", default=1, show_default=True)
-def simulate(server_url, area, manager, password_stdin, devices, hours, signal, seed) -> None:
+def simulate(
+    server_url, area, manager, password_stdin, devices, hours, signal, photo_rate, seed
+) -> None:
     """Handhelds walk patrols, file reports, lose signal and sync against a running server.
 
     Without --password-stdin it uses the demo park's password."""
@@ -274,16 +284,19 @@ def simulate(server_url, area, manager, password_stdin, devices, hours, signal, 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else DEMO_PASSWORD
     result = run_fleet(
         server_url, area=area, manager=manager, password=password, devices=devices,
-        hours=hours, signal=signal, seed=seed, say=click.echo,
+        hours=hours, signal=signal, photo_rate=photo_rate, seed=seed, say=click.echo,
     )  # fmt: skip
     verdicts = ", ".join(f"{n} {v}" for v, n in sorted(result.verdicts.items()))
     click.echo(
         f"rangersync: {result.devices} devices, {result.fixes} fixes, {result.reports} reports, "
         f"{result.offline_syncs} sync attempts without signal; verdicts: {verdicts}"
     )
-    click.echo(f"rangersync: {result.sent} records sent, {result.acknowledged} acknowledged")
+    click.echo(f"rangersync: {result.sent} records sent, {result.acknowledged} acknowledged; "
+               f"{result.photos} photos taken, {result.photos_uploaded} uploaded")  # fmt: skip
     if not result.complete:
-        raise click.ClickException("not every record was acknowledged; see the verdicts above")
+        raise click.ClickException(
+            "not every record was acknowledged or photo uploaded; see the verdicts above"
+        )
 
 
 @main.group()

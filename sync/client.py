@@ -173,6 +173,12 @@ class DeviceClient:
             "SELECT count(*), count(*) FILTER (WHERE state = 'synced') FROM outbox"
         ).fetchone()
 
+    def evidence_counts(self) -> tuple[int, int]:
+        """(evidence files taken, files the server holds)."""
+        return self.db.execute(
+            "SELECT count(*), coalesce(sum(uploaded), 0) FROM evidence"
+        ).fetchone()
+
     def pending(self) -> int:
         (records,) = self.db.execute(
             "SELECT count(*) FROM outbox WHERE state = 'pending'"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sync.client import DeviceClient, SyncReport
 from sync.fieldsim import FIX_INTERVAL_S, foot_patrol
+from sync.photos import photo
 
 SIGHTINGS = ("elephant", "giraffe", "buffalo", "lion", "rhino", "zebra")
 
@@ -33,10 +34,12 @@ class FleetResult:
     offline_syncs: int
     sent: int = 0  # records the devices made (patrols, chunks, reports, edits)
     acknowledged: int = 0  # of those, the ones the server answered stored, duplicate or kept
+    photos: int = 0  # evidence files taken
+    photos_uploaded: int = 0  # of those, the ones the server holds, verified by SHA-256
 
     @property
     def complete(self) -> bool:
-        return self.acknowledged == self.sent
+        return self.acknowledged == self.sent and self.photos_uploaded == self.photos
 
 
 def _call(base: str, method: str, path: str, body: dict | None = None, token: str | None = None):
@@ -88,19 +91,21 @@ def run_fleet(
     devices: int = 3,
     hours: float = 2.0,
     reports_per_patrol: int = 3,
+    photo_rate: float = 0.5,
     signal: float = 0.6,
     seed: int = 1,
     workdir: Path | None = None,
     say: Callable[[str], None] = print,
 ) -> FleetResult:
-    """Each device: a patrol of `hours` ending now, recorded offline; every simulated half hour it
-    tries to sync, and gets a signal with probability `signal`; at the end it reaches a post with
-    signal and syncs everything."""
+    """Each device: a patrol of `hours` ending now, recorded offline, with reports along the way
+    (a photo with each with probability `photo_rate`); every simulated half hour it tries to
+    sync, and gets a signal with probability `signal`; at the end it reaches a post with signal
+    and syncs everything."""
     rng = random.Random(seed)  # noqa: S311 (a simulation)
     workdir = workdir or Path(tempfile.mkdtemp(prefix="rangersync-sim-"))
     fleet = _enrol_fleet(base, area, manager, password, devices)
     totals: Counter = Counter()
-    fixes_total = reports_total = offline = sent = acknowledged = 0
+    fixes_total = reports_total = offline = sent = acknowledged = photos = uploaded = 0
     now = datetime.now(UTC).replace(microsecond=0)
     for number, (ranger, token) in enumerate(fleet, start=1):
         client = DeviceClient(base, token, workdir / f"device-{number}.db", sleep=lambda s: None)
@@ -118,7 +123,7 @@ def run_fleet(
         for i, fix in enumerate(fixes):
             client.record_fix(patrol_id, fix)
             if i in reporting_at:
-                _report(client, rng, patrol_id, fix)
+                _report(client, rng, patrol_id, fix, photo_rate)
                 reports_total += 1
             if i and i % every == 0:
                 if rng.random() < signal:
@@ -130,12 +135,17 @@ def run_fleet(
         fixes_total += count
         made, synced = client.outbox_counts()
         sent, acknowledged = sent + made, acknowledged + synced
+        files, files_up = client.evidence_counts()
+        photos, uploaded = photos + files, uploaded + files_up
         say(f"device {number} ({ranger}): {count} fixes, {len(reporting_at)} reports, "
-            f"{client.pending()} still pending")  # fmt: skip
-    return FleetResult(len(fleet), fixes_total, reports_total, totals, offline, sent, acknowledged)
+            f"{files} photos, {client.pending()} still pending")  # fmt: skip
+    return FleetResult(len(fleet), fixes_total, reports_total, totals, offline, sent, acknowledged,
+                       photos, uploaded)  # fmt: skip
 
 
-def _report(client: DeviceClient, rng: random.Random, patrol_id: str, fix) -> None:
+def _report(
+    client: DeviceClient, rng: random.Random, patrol_id: str, fix, photo_rate: float
+) -> None:
     where = {"type": "Point", "coordinates": [round(fix.lon, 6), round(fix.lat, 6)]}
     if rng.random() < 0.5:
         category, priority = "wildlife_sighting", 3
@@ -143,9 +153,11 @@ def _report(client: DeviceClient, rng: random.Random, patrol_id: str, fix) -> No
     else:
         category, priority = "poaching.snare", 2
         attributes = {"snare_type": "wire", "count": rng.randint(1, 6), "action_taken": "removed"}
-    client.record_report(
+    report_id = client.record_report(
         category, where, fix.time, patrol_id=patrol_id, priority=priority, attributes=attributes
     )
+    if rng.random() < photo_rate:  # 40 to 250 KB: a phone photo at the size field apps save
+        client.declare_attachment(report_id, photo(rng.randint(40_000, 250_000), rng), "image/jpeg")
 
 
 def _add(totals: Counter, report: SyncReport) -> None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
+
+import psycopg
 
 from tests.live import BIN
 
@@ -198,7 +201,7 @@ def test_a_device_syncs_over_real_http_with_gzip_and_retries(live_server):
 def test_the_fleet_simulator_brings_the_park_alive(live_server):
     result = subprocess.run(
         [BIN / "rangersync", "simulate", "--server", live_server.url, "--devices", "2", "--hours", "1",
-         "--signal", "0.5"],
+         "--signal", "0.5", "--photos", "1"],
         env=live_server.env, capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -206,7 +209,16 @@ def test_the_fleet_simulator_brings_the_park_alive(live_server):
     assert "2 devices, 240 fixes, 6 reports" in summary
     assert "rejected" not in summary and "conflict" not in summary
     assert "0 still pending" in result.stdout
-    sent, acknowledged = re.search(
-        r"(\d+) records sent, (\d+) acknowledged", result.stdout
+    sent, acknowledged, taken, uploaded = re.search(
+        r"(\d+) records sent, (\d+) acknowledged; (\d+) photos taken, (\d+) uploaded", result.stdout
     ).groups()
     assert sent == acknowledged and int(sent) > 0
+    assert taken == uploaded == "6"  # a photo with every report, each on the server
+    with psycopg.connect(live_server.env["DATABASE_URL"].replace("+psycopg", "")) as conn:
+        thumbnails = conn.execute(
+            "SELECT a.sha256 FROM attachments a JOIN devices d ON d.id = (SELECT device_id FROM reports r"
+            " WHERE r.id = a.report_id) WHERE d.app_version = 'sim-1' AND a.state = 'stored'"
+        ).fetchall()
+    assert len(thumbnails) >= 6
+    evidence = Path(live_server.env["RANGERSYNC_VAR_DIR"]) / "evidence" / "thumbnails"
+    assert all((evidence / s[:2] / s[2:4] / f"{s}.jpg").exists() for (s,) in thumbnails)
