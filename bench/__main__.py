@@ -1,4 +1,4 @@
-"""`make bench`: run every bench/bench_*.py main(), or the ones named on the command line."""
+"""`make bench`: run every benchmark in bench/ (each a module with main()), or those named."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from pathlib import Path
 
 
 def main(names: list[str]) -> int:
-    available = sorted(p.stem for p in Path(__file__).parent.glob("bench_*.py"))
+    available = sorted(
+        p.stem for p in Path(__file__).parent.glob("*.py") if not p.stem.startswith("_")
+    )
     chosen = names or available
     if not chosen:
         print("bench: no benchmarks yet")

@@ -84,6 +84,7 @@ class DeviceClient:
         upload_chunk: int = 256 * 1024,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        observe: Callable[[str, str, int | None, float], None] | None = None,
     ) -> None:
         self.server_url = server_url.rstrip("/")
         self.token = token
@@ -97,6 +98,8 @@ class DeviceClient:
         self.upload_chunk = upload_chunk
         self.sleep = sleep
         self.rng = rng or random.Random()  # noqa: S311 (jitter, not a secret)
+        # told of every request: (method, URL, status or None for no answer, seconds taken)
+        self.observe = observe or (lambda method, url, status, seconds: None)
 
     # --- recording (offline) ----------------------------------------------------------------
 
@@ -346,16 +349,20 @@ class DeviceClient:
             for name, value in {"Authorization": f"Bearer {self.token}", "Tus-Resumable": "1.0.0",
                                 **headers}.items():  # fmt: skip
                 request.add_header(name, value)
+            began = time.monotonic()
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
                     response.read()
+                    self.observe(method, url, response.status, time.monotonic() - began)
                     return response
             except urllib.error.HTTPError as error:
+                self.observe(method, url, error.code, time.monotonic() - began)
                 if error.code == 409 and method in ("PATCH", "POST"):
                     return error
                 if error.code not in RETRYABLE_STATUS or attempt == self.retries:
                     raise SyncRefused(error.code, _problem(error)) from None
             except (OSError, http.client.HTTPException):
+                self.observe(method, url, None, time.monotonic() - began)
                 if not retry:
                     return None
                 if attempt == self.retries:
@@ -416,14 +423,19 @@ class DeviceClient:
                 data = gzip.compress(body)
                 request.add_header("Content-Type", "application/json")
                 request.add_header("Content-Encoding", "gzip")
+            began = time.monotonic()
             try:
                 with urllib.request.urlopen(request, data=data, timeout=self.timeout_s) as response:  # noqa: S310
-                    return json.loads(response.read())
+                    answer = json.loads(response.read())
+                    self.observe(method, path, response.status, time.monotonic() - began)
+                    return answer
             except urllib.error.HTTPError as error:
+                self.observe(method, path, error.code, time.monotonic() - began)
                 problem = _problem(error)
                 if error.code not in RETRYABLE_STATUS or attempt == self.retries:
                     raise SyncRefused(error.code, problem) from None
             except (OSError, http.client.HTTPException, json.JSONDecodeError):
+                self.observe(method, path, None, time.monotonic() - began)
                 # a cut connection, a timeout, a truncated or garbled answer: no answer at all
                 if attempt == self.retries:
                     raise

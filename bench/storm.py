@@ -1,0 +1,272 @@
+"""End-of-shift storm: every handheld of a park comes back into signal at once and syncs.
+
+Workload: DEVICES devices (default 200), each with an 8-hour foot patrol recorded offline
+(960 fixes, one every 30 s), 5 reports and 2 photos (150–250 KB each) in its outbox. All are
+released together through a barrier and run the reference client's sync(): one push of
+12 records (patrol, 2 track chunks, 5 reports, 2 evidence declarations, the patrol's end),
+then the two photos by tus, then the pull. The server is `rangersync serve` as `make run` starts
+it, on a throwaway PostGIS cluster on this machine.
+
+Reference, in the same run: the same workload from REFERENCE devices one after another on the
+idle server. Printed: push latency p50/p95/max under the storm and idle, whole-sync latency,
+errors (requests answered 5xx or not at all, and syncs that raised), duplicates (rows beyond
+the distinct records sent, and verdicts other than `stored`), and a check that every photo is
+on disk with its hash. Goal on this 2-core machine: p95 ≤ 2 s per push, 0 errors, 0 duplicates.
+
+    .venv/bin/python bench/storm.py [--devices 200] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+from shapely.geometry import MultiPolygon, box
+
+from server.accounts.service import create_user
+from server.areas.service import create_area
+from server.core.db import make_engine, make_session_factory
+from server.core.migrate import upgrade
+from server.core.pgcluster import Cluster, free_port
+from server.core.policy import SYSTEM
+from server.devices.service import create_enrolment_code, enrol
+from server.reports.categories import load_standard_categories
+from sync.client import DeviceClient
+from sync.fieldsim import FIX_INTERVAL_S, foot_patrol
+from sync.photos import photo
+
+FIXES, REPORTS, PHOTOS = 960, 5, 2
+RANGERS = 40
+REFERENCE = 10
+
+
+def _enrol(url: str, devices: int) -> list[str]:
+    """A park, its rangers and `devices` enrolled handhelds; answers their tokens."""
+    engine = make_engine(url)
+    tokens = []
+    with make_session_factory(engine)() as session:
+        load_standard_categories(session)
+        area = create_area(session, SYSTEM, slug="storm", name="Storm Park",
+                           boundary=MultiPolygon([box(37.3, -3.6, 37.9, -3.2)]))  # fmt: skip
+        for r in range(RANGERS):
+            create_user(session, SYSTEM, area_id=area.id, username=f"ranger{r}",
+                        password="storm-password-1", role="ranger")  # fmt: skip
+        for d in range(devices):
+            code = create_enrolment_code(
+                session, SYSTEM, area.id, f"ranger{d % RANGERS}", ttl_hours=1
+            )
+            tokens.append(enrol(session, code.code).token)
+        session.commit()
+    engine.dispose()
+    return tokens
+
+
+class Device(threading.Thread):
+    """One handheld: records its shift offline, waits for the others, then syncs."""
+
+    def __init__(self, number: int, base: str, token: str, workdir: Path, barrier) -> None:
+        super().__init__(daemon=True)
+        self.number, self.base, self.token, self.workdir = number, base, token, workdir
+        self.barrier = barrier
+        self.pushes: list[float] = []
+        self.failures: list[str] = []  # 5xx answers and requests with no answer
+        self.error: BaseException | None = None
+        self.sync_seconds = 0.0
+        self.verdicts: Counter = Counter()
+        self.uploaded = 0
+        self.photos: dict[str, str] = {}
+        self.report_ids: list[str] = []
+
+    def _observe(self, method: str, url: str, status: int | None, seconds: float) -> None:
+        if method == "POST" and url.endswith("/sync/push") and status == 200:
+            self.pushes.append(seconds)
+        if status is None or status >= 500:
+            self.failures.append(f"{method} {url} -> {status}")
+
+    def run(self) -> None:
+        try:
+            self._record()
+            if self.barrier is not None:
+                self.barrier.wait()
+            began = time.perf_counter()
+            outcome = self.client.sync()
+            self.sync_seconds = time.perf_counter() - began
+            self.verdicts.update(outcome.pushed)
+            self.uploaded = outcome.uploaded
+        except BaseException as error:
+            self.error = error
+            if self.barrier is not None:
+                self.barrier.abort()
+
+    def _record(self) -> None:
+        rng = random.Random(self.number)
+        self.client = DeviceClient(self.base, self.token, self.workdir / f"d{self.number}.db",
+                                   observe=self._observe, timeout_s=120)  # fmt: skip
+        self.client.db.execute("PRAGMA synchronous = OFF")  # set-up speed; not what is measured
+        began = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=FIXES * FIX_INTERVAL_S)
+        start = (37.4 + rng.random() * 0.4, -3.55 + rng.random() * 0.3)
+        fixes = foot_patrol(start, began, FIXES, rng)
+        patrol_id = self.client.start_patrol(started_at=began, armed=True)
+        for fix in fixes:
+            self.client.record_fix(patrol_id, fix)
+        for i in range(REPORTS):
+            fix = fixes[(i + 1) * FIXES // (REPORTS + 1)]
+            where = {"type": "Point", "coordinates": [round(fix.lon, 6), round(fix.lat, 6)]}
+            report_id = self.client.record_report(
+                "poaching.snare", where, fix.time, patrol_id=patrol_id,
+                attributes={"snare_type": "wire", "count": 1 + i, "action_taken": "removed"},
+            )  # fmt: skip
+            self.report_ids.append(report_id)
+            if i < PHOTOS:
+                data = photo(rng.randint(150_000, 250_000), rng)
+                attachment_id = self.client.declare_attachment(report_id, data, "image/jpeg")
+                self.photos[attachment_id] = hashlib.sha256(data).hexdigest()
+        self.client.edit("patrol", patrol_id, 1, {"ended_at": fixes[-1].time.isoformat()})
+
+
+def _run(devices: list[Device]) -> float:
+    began = time.perf_counter()
+    for device in devices:
+        device.start()
+    for device in devices:
+        device.join()
+    return time.perf_counter() - began
+
+
+def _quantiles(values: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(values)
+    p = (
+        statistics.quantiles(ordered, n=100, method="inclusive")
+        if len(ordered) > 1
+        else ordered * 99
+    )
+    return p[49], p[94], ordered[-1]
+
+
+def _check_storage(conninfo: str, evidence: Path, devices: list[Device]) -> dict[str, int]:
+    report_ids = [r for d in devices for r in d.report_ids]
+    photos = {a: sha for d in devices for a, sha in d.photos.items()}
+    with psycopg.connect(conninfo) as conn:
+        reports, distinct = conn.execute(
+            "SELECT count(*), count(DISTINCT id) FROM reports WHERE id = ANY(%s::uuid[])",
+            (report_ids,),
+        ).fetchone()
+        points, distinct_points = conn.execute(
+            "SELECT count(*), count(DISTINCT (patrol_id, seq)) FROM track_points"
+        ).fetchone()
+        patrols = conn.execute("SELECT count(*) FROM patrols").fetchone()[0]
+        stored = dict(conn.execute(
+            "SELECT id::text, sha256 FROM attachments WHERE state = 'stored'").fetchall())  # fmt: skip
+    on_disk = sum(
+        1
+        for a, sha in photos.items()
+        if stored.get(a) == sha
+        and hashlib.sha256((evidence / sha[:2] / sha[2:4] / sha).read_bytes()).hexdigest() == sha
+    )
+    return {
+        "reports": reports, "report_rows_beyond_distinct": reports - distinct,
+        "reports_expected": len(report_ids), "patrols": patrols, "points": points,
+        "point_rows_beyond_distinct": points - distinct_points,
+        "photos_expected": len(photos), "photos_verified": on_disk,
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--devices", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="rangersync-storm-"))
+    cluster = Cluster(root, free_port())
+    cluster.start()
+    try:
+        cluster.ensure_database("storm")
+        url = cluster.url("storm")
+        upgrade(url)
+        tokens = _enrol(url, args.devices + REFERENCE)
+        port = free_port()
+        env = os.environ | {"DATABASE_URL": url, "PORT": str(port),
+                            "WEB_CONCURRENCY": str(args.workers),
+                            "RANGERSYNC_VAR_DIR": str(root / "var"), "LOG_LEVEL": "WARNING"}  # fmt: skip
+        server = subprocess.Popen(
+            [Path(sys.executable).parent / "rangersync", "serve", "--no-demo"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(150):
+                try:
+                    urllib.request.urlopen(base + "/readyz", timeout=2)  # noqa: S310 (loopback)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            workdir = root / "devices"
+            workdir.mkdir()
+            print(f"storm: reference, {REFERENCE} devices one after another on the idle server")
+            idle = [Device(i, base, tokens[i], workdir, None) for i in range(REFERENCE)]
+            for device in idle:
+                device.start()
+                device.join()
+            print(f"storm: {args.devices} devices record their shift, then sync at once "
+                  f"({args.workers} server workers)")  # fmt: skip
+            barrier = threading.Barrier(args.devices)
+            storm = [Device(REFERENCE + i, base, tokens[REFERENCE + i], workdir, barrier)
+                     for i in range(args.devices)]  # fmt: skip
+            wall = _run(storm)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+        everyone = idle + storm
+        storage = _check_storage(conninfo, root / "var" / "evidence" / "sha256", everyone)
+    finally:
+        cluster.destroy()
+
+    raised = [f"device {d.number}: {d.error!r}" for d in everyone if d.error]
+    failures = [f for d in everyone for f in d.failures]
+    verdicts = sum((d.verdicts for d in everyone), Counter())
+    duplicates = (storage["report_rows_beyond_distinct"] + storage["point_rows_beyond_distinct"]
+                  + sum(n for v, n in verdicts.items() if v != "stored"))  # fmt: skip
+    lost = (storage["reports_expected"] - storage["reports"]
+            + storage["photos_expected"] - storage["photos_verified"]
+            + len(everyone) * FIXES - storage["points"])  # fmt: skip
+    errors = len(raised) + len(failures) + lost
+    storm_pushes = [s for d in storm for s in d.pushes]
+    idle_pushes = [s for d in idle for s in d.pushes]
+    p50, p95, worst = _quantiles(storm_pushes)
+    i50, i95, _ = _quantiles(idle_pushes)
+    s50, s95, _ = _quantiles([d.sync_seconds for d in storm if not d.error] or [0.0])
+    for line in (raised + failures)[:10]:
+        print("  error:", line)
+    print(f"pushes: {len(storm_pushes)} under the storm, {len(idle_pushes)} idle; "
+          f"{FIXES} fixes, {REPORTS} reports, {PHOTOS} photos per device; storm took {wall:.1f} s")  # fmt: skip
+    print(f"push latency, storm:  p50 {p50:6.3f} s  p95 {p95:6.3f} s  max {worst:6.3f} s")
+    print(f"push latency, idle:   p50 {i50:6.3f} s  p95 {i95:6.3f} s")
+    print(f"whole sync (push, 2 photos, pull), storm: p50 {s50:6.3f} s  p95 {s95:6.3f} s")
+    print(f"stored: {storage['reports']}/{storage['reports_expected']} reports, "
+          f"{storage['points']} fixes, {storage['photos_verified']}/{storage['photos_expected']} "
+          f"photos verified by SHA-256; verdicts {dict(verdicts)}")  # fmt: skip
+    print(f"errors: {errors}  duplicates: {duplicates}  (goal: p95 <= 2 s, 0 errors, 0 duplicates)")
+    print(json.dumps({"metric": "storm_push_p95_s", "value": round(p95, 3), "goal": 2.0,
+                      "unit": "seconds", "devices": args.devices, "workers": args.workers,
+                      "p50_s": round(p50, 3), "idle_p50_s": round(i50, 3),
+                      "p95_vs_idle_p50": round(p95 / i50, 1), "errors": errors,
+                      "duplicates": duplicates}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
