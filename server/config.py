@@ -38,6 +38,8 @@ class Config:
     evidence_dir: Path  # content-addressed evidence files and partial uploads
     max_upload_bytes: int
     upload_ttl_hours: int  # an upload not finished by then expires
+    maps_dir: Path = Path("var/maps")  # offline map packages and parks' base maps
+    tile_cache_bytes: int = 64 * 1024 * 1024  # rendered vector tiles kept per worker process
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -57,6 +59,8 @@ class Config:
             evidence_dir=Path(env.get("EVIDENCE_DIR") or var_dir / "evidence").resolve(),
             max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 200 * 1024 * 1024),
             upload_ttl_hours=_int(env, "UPLOAD_TTL_HOURS", 72),
+            maps_dir=Path(env.get("MAPS_DIR") or var_dir / "maps").resolve(),
+            tile_cache_bytes=_int(env, "TILE_CACHE_BYTES", 64 * 1024 * 1024),
         )
 
 
