@@ -442,3 +442,7 @@ RangerSync is starting on {base}
             "server.wsgi:app",
         ],
     )
+
+from server.maps.cli import layers as _maps_layers  # noqa: E402
+
+main.add_command(_maps_layers)

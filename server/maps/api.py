@@ -16,12 +16,15 @@ from schemas.maps import (
     FeatureDelete,
     FeatureEdit,
     FeatureRef,
+    ImportFile,
+    ImportQuery,
+    ImportReportOut,
     LayerOut,
     TileQuery,
 )
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import commit, current_actor, db
-from server.maps import layers, tiles
+from server.maps import imports, layers, tiles
 
 blp = Blueprint("maps", __name__, url_prefix=API_PREFIX, description="Map layers and packages")
 tiles_blp = FlaskBlueprint("tiles", __name__)
@@ -99,3 +102,20 @@ def edit_feature(body, area, feature_id: uuid.UUID):
 def delete_feature(args, area, feature_id: uuid.UUID):
     """Delete a feature on the version you saw; devices get a tombstone."""
     commit(layers.delete_feature(db(), current_actor(), area, feature_id, **args))
+
+
+@blp.post("/areas/<area>/imports")
+@blp.arguments(ImportQuery, location="query")
+@blp.arguments(ImportFile, location="files")
+@blp.response(200, ImportReportOut)
+def import_file(args, files, area):
+    """Import GeoJSON, a zipped Shapefile, a GeoPackage or KML into the area's layers (managers).
+
+    `preview=true` reports what would change and changes nothing; rejected features come with
+    the reason and, for invalid geometry, where; `repair=true` makes invalid geometries valid
+    and lists each repair (also in the audit log)."""
+    upload = files["file"]
+    report = imports.import_file(
+        db(), current_actor(), area, upload.filename or "upload", upload.read(), **args
+    )
+    return report if args["preview"] else commit(report)
