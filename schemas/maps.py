@@ -101,6 +101,7 @@ class PackageFileOut(Out):
     size = fields.Integer()
     sha256 = fields.String()
     href = fields.String()
+    from_version = fields.Integer(metadata={"description": "a delta: the version it updates"})
 
 
 class ManifestOut(Out):
@@ -113,5 +114,7 @@ class ManifestOut(Out):
     min_zoom = fields.Integer()
     max_zoom = fields.Integer()
     tile_count = fields.Integer()
-    size = fields.Integer()
+    tiles_sha256 = fields.String(metadata={"description": "digest of the tiles (sync/mappack.py)"})
+    size = fields.Integer(metadata={"description": "bytes of a full download (deltas aside)"})
+    base_url = fields.String()
     files = fields.List(fields.Nested(PackageFileOut))

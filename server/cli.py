@@ -444,5 +444,7 @@ RangerSync is starting on {base}
     )
 
 from server.maps.cli import layers as _maps_layers  # noqa: E402
+from server.maps.cli import mappack as _maps_mappack  # noqa: E402
 
 main.add_command(_maps_layers)
+main.add_command(_maps_mappack)

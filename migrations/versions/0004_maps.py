@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("max_zoom", sa.SmallInteger(), nullable=False),
         sa.Column("bounds", postgresql.ARRAY(sa.Float()), nullable=False),
         sa.Column("tile_count", sa.Integer(), nullable=False),
+        sa.Column("tiles_sha256", sa.String(64), nullable=False),
         sa.Column("files", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column(
             "change_xid", XID8(), server_default=sa.text("pg_current_xact_id()"), nullable=False

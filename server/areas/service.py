@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from geoalchemy2.shape import from_shape, to_shape
@@ -29,6 +29,7 @@ class AreaView:
     bbox: list[float]
     boundary: BaseGeometry
     created_at: datetime
+    map_package: dict | None = None  # the manifest of the area's current offline map package
 
 
 def _view(area: Area, actor: Actor) -> AreaView:
@@ -72,7 +73,10 @@ def list_areas(session: Session, actor: Actor) -> list[AreaView]:
 
 
 def get_area(session: Session, actor: Actor, key: str | uuid.UUID) -> AreaView:
-    return _view(session.get(Area, area_id_of(session, actor, key)), actor)
+    from server.maps.packages import current_manifest  # maps builds on areas, not the reverse
+
+    area = session.get(Area, area_id_of(session, actor, key))
+    return replace(_view(area, actor), map_package=current_manifest(session, area.id, area.slug))
 
 
 def create_area(

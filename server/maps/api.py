@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint as FlaskBlueprint
-from flask import Response, current_app, request
+from flask import Response, current_app, request, send_file
 
 from schemas.maps import (
     FeatureCreate,
@@ -20,11 +20,12 @@ from schemas.maps import (
     ImportQuery,
     ImportReportOut,
     LayerOut,
+    ManifestOut,
     TileQuery,
 )
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import commit, current_actor, db
-from server.maps import imports, layers, tiles
+from server.maps import imports, layers, packages, tiles
 
 blp = Blueprint("maps", __name__, url_prefix=API_PREFIX, description="Map layers and packages")
 tiles_blp = FlaskBlueprint("tiles", __name__)
@@ -119,3 +120,24 @@ def import_file(args, files, area):
         db(), current_actor(), area, upload.filename or "upload", upload.read(), **args
     )
     return report if args["preview"] else commit(report)
+
+
+@blp.get("/areas/<area>/mappack")
+@blp.response(200, ManifestOut)
+def mappack_manifest(area):
+    """The manifest of the area's current offline map package (version, bounds, zooms, files
+    with size and SHA-256, and whether the layers have changed since it was built)."""
+    return packages.manifest(db(), current_actor(), area)
+
+
+@tiles_blp.get(f"{API_PREFIX}/areas/<area>/mappack/<int:version>/<name>")
+def mappack_file(area: str, version: int, name: str):
+    """One file of a package, with HTTP Range (206) so a dropped download resumes; If-Range
+    with the file's SHA-256 as ETag keeps a resumed download from mixing two versions."""
+    maps_dir = current_app.extensions["rangersync"].config.maps_dir
+    path, sha256 = packages.package_file(db(), current_actor(), area, version, name, maps_dir)
+    db().rollback()
+    media = "application/json" if name.endswith(".json") else "application/vnd.sqlite3"
+    response = send_file(path, mimetype=media, etag=sha256, conditional=True, max_age=0)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response

@@ -51,8 +51,9 @@ class MapPackage(ChangeTracked, Base):
     max_zoom: Mapped[int] = mapped_column(SmallInteger)
     bounds: Mapped[list[float]] = mapped_column(ARRAY(Float))
     tile_count: Mapped[int] = mapped_column(Integer)
-    # name → {"size", "sha256", "role"}: the package's files as the manifest lists them
-    files: Mapped[dict] = mapped_column(JSONB)
+    tiles_sha256: Mapped[str] = mapped_column(String(64))  # sync.mappack.tiles_digest
+    # [{"name", "role", "size", "sha256", "from_version"?}]: the files as the manifest lists them
+    files: Mapped[list] = mapped_column(JSONB)
 
 
 class MapBasemap(Base):

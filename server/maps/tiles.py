@@ -210,3 +210,17 @@ def _layer_exists(session: Session, layer: str, areas: list[uuid.UUID]) -> bool:
         ),
         {"areas": areas, "layer": layer},
     ).scalar_one()
+
+
+def package_tile_sql(specs: list[LayerSpec]) -> tuple[str, dict]:
+    """One statement rendering every layer of a tile for an offline package: the layers' MVT
+    bytes concatenated, which is itself a valid tile (a tile is a sequence of layers)."""
+    parts, params = [], {}
+    for i, spec in enumerate(specs):
+        rows = spec.rows.replace(":layer", f":layer_{i}")
+        parts.append(
+            f"coalesce((SELECT ST_AsMVT(t.*, :name_{i}, :extent, 'geom') FROM ({rows}) t"  # noqa: S608
+            " WHERE t.geom IS NOT NULL), ''::bytea)"
+        )
+        params |= {f"name_{i}": spec.name, f"layer_{i}": spec.name}
+    return f"{_ENVELOPE} SELECT {' || '.join(parts)} AS mvt", params

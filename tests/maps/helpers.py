@@ -28,6 +28,7 @@ class MapPark:
     west: float
     south: float
     tokens: dict[str, str]  # role → access token
+    usernames: dict[str, str]  # role → username
     post_id: uuid.UUID
     patrol_id: uuid.UUID
     report_id: uuid.UUID
@@ -84,4 +85,5 @@ def map_park(session: Session, client, west: float = 37.0, south: float = -3.5) 
     area, users, post, patrol, report = build_park(session, west, south)
     session.commit()
     tokens = {role: factories.token(client, u.username) for role, u in users.items()}
-    return MapPark(area.id, area.slug, west, south, tokens, post.id, patrol.id, report.id)
+    names = {role: u.username for role, u in users.items()}
+    return MapPark(area.id, area.slug, west, south, tokens, names, post.id, patrol.id, report.id)
