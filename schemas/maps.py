@@ -44,7 +44,7 @@ class FeatureEdit(Schema):
 
 
 class FeatureDelete(Schema):
-    version = fields.Integer(required=True, strict=True)
+    version = fields.Integer(required=True, metadata={"description": "the version you saw"})
 
 
 class FeatureRef(Out):

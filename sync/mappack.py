@@ -77,6 +77,7 @@ class MapPackUpdater:
         folder: Path,
         *,
         timeout_s: float = 30.0,
+        chunk_bytes: int = DOWNLOAD_CHUNK,
         on_chunk: Callable[[str, int], None] | None = None,
     ) -> None:
         self.server_url = server_url.rstrip("/")
@@ -84,6 +85,7 @@ class MapPackUpdater:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.timeout_s = timeout_s
+        self.chunk_bytes = chunk_bytes
         self.on_chunk = on_chunk  # tests cut downloads here, as a lost signal would
 
     def installed(self) -> dict | None:
@@ -152,7 +154,7 @@ class MapPackUpdater:
                 result.resumed += response.status == 206
                 size = have if response.status == 206 else 0
                 with part.open(mode) as out:
-                    while chunk := response.read(DOWNLOAD_CHUNK):
+                    while chunk := response.read(self.chunk_bytes):
                         out.write(chunk)
                         size += len(chunk)
                         result.downloaded_bytes += len(chunk)
