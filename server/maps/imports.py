@@ -70,10 +70,10 @@ def import_file(
     candidates = _keep_family(session, area_id, source.candidates, report)
     candidates = _keep_inside(session, area_id, candidates, report)
     candidates = _keep_unique_ids(session, area_id, candidates, report)
-    plan = _plan(session, area_id, candidates)
+    plan = _plan(session, area_id, candidates, report.notes)
     targets = sorted({c.target_layer for c in candidates} | ({layer} if layer else set()))
     gone = _missing(session, area_id, targets, candidates) if replace else []
-    report.created, report.updated = len(plan["create"]), len(plan["update"])
+    report.created, report.updated = len(plan["created"]), len(plan["updated"])
     report.unchanged, report.deleted = len(plan["unchanged"]), len(gone)
     per_layer: dict[str, Counter] = {}
     for action, rows in plan.items():
@@ -83,8 +83,8 @@ def import_file(
     report.rejected.sort(key=lambda r: (r.source_layer, r.index))
     if preview:
         return report
-    _insert(session, area_id, plan["create"])
-    _update(session, plan["update"])
+    _insert(session, area_id, plan["created"])
+    _update(session, plan["updated"])
     if gone:
         session.execute(
             text(
@@ -206,7 +206,7 @@ def _keep_unique_ids(session, area_id, candidates: list[Candidate], report) -> l
     return kept
 
 
-def _plan(session, area_id, candidates: list[Candidate]) -> dict[str, list[Candidate]]:
+def _plan(session, area_id, candidates: list[Candidate], notes: list[str]) -> dict:
     ids = [c.feature_id for c in candidates if c.feature_id]
     existing = (
         {
@@ -223,11 +223,16 @@ def _plan(session, area_id, candidates: list[Candidate]) -> dict[str, list[Candi
         if ids
         else {}
     )
-    plan: dict[str, list[Candidate]] = {"create": [], "update": [], "unchanged": []}
+    plan: dict[str, list[Candidate]] = {"created": [], "updated": [], "unchanged": []}
+    copied = 0
     for c in candidates:
         row = existing.get(c.feature_id)
+        if row is not None and row.layer != c.target_layer:
+            # a copy into another layer (an export of `road` imported as `tracks`): new ids,
+            # so the originals stay where they are
+            c.feature_id, row, copied = None, None, copied + 1
         if row is None:
-            plan["create"].append(c)
+            plan["created"].append(c)
         elif (
             not row.deleted
             and row.layer == c.target_layer
@@ -237,7 +242,9 @@ def _plan(session, area_id, candidates: list[Candidate]) -> dict[str, list[Candi
         ):
             plan["unchanged"].append(c)
         else:
-            plan["update"].append(c)
+            plan["updated"].append(c)
+    if copied:
+        notes.append(f"{copied} features have ids of another layer: imported as new features")
     return plan
 
 

@@ -90,7 +90,7 @@ def test_a_utm_shapefile_is_reprojected_to_wgs84(db, tmp_path):
         "LineString",
     )
     report = import_file(db, SYSTEM, area.slug, "roads.zip", data)
-    assert report.created == 1 and report.layers == {"roads": {"create": 1}}
+    assert report.created == 1 and report.layers == {"roads": {"created": 1}}
     stored = to_shape(features(db, area.id, "roads")["Spine"].geom)
     assert shapely.equals_exact(stored, road, tolerance=1e-7)
     data = files.zipped_shapefile(
@@ -127,7 +127,7 @@ def test_a_geopackage_with_two_layers_fills_two_layers(db, tmp_path):
         },
     )
     report = import_file(db, SYSTEM, area.slug, "park.gpkg", data)
-    assert report.layers == {"fences": {"create": 1}, "water_points": {"create": 2}}
+    assert report.layers == {"fences": {"created": 1}, "water_points": {"created": 2}}
     assert set(features(db, area.id, "water_points")) == {"A", "B"}
 
 
@@ -135,7 +135,7 @@ def test_kml_placemarks_become_points_without_altitude(db):
     area = factories.area(db)
     data = files.kml("Ranger Posts", [("HQ", 37.1, -3.4), ("Gate", 37.2, -3.35)])
     report = import_file(db, SYSTEM, area.slug, "posts.kml", data)
-    assert report.layers == {"ranger_posts": {"create": 2}}
+    assert report.layers == {"ranger_posts": {"created": 2}}
     assert any("altitudes dropped" in n for n in report.notes)
     hq = features(db, area.id, "ranger_posts")["HQ"]
     assert to_shape(hq.geom).equals(Point(37.1, -3.4)) and hq.properties == {}
@@ -179,6 +179,10 @@ def test_export_then_import_changes_nothing(db, client, tmp_path):
     assert exported.status_code == 200 and exported.mimetype == "application/geo+json"
     report = import_file(db, SYSTEM, park.slug, "road.geojson", exported.data, layer="road")
     assert (report.unchanged, report.created, report.updated) == (1, 0, 0)
+    # the same file into another layer copies the features; the originals stay
+    copy = import_file(db, SYSTEM, park.slug, "road.geojson", exported.data, layer="tracks")
+    assert copy.created == 1 and "another layer" in copy.notes[0]
+    assert set(features(db, park.area_id, "road")) == set(features(db, park.area_id, "tracks"))
     # and through a Shapefile in UTM: the same geometry, to a millimetre, in a new layer
     feature = exported.get_json()["features"][0]
     original = shape(feature["geometry"])
