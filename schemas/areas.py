@@ -37,3 +37,9 @@ class AreaCreate(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     timezone = fields.String(load_default="UTC", validate=validate.Length(min=1, max=64))
     boundary = Geometry(allowed=("Polygon", "MultiPolygon"), required=True)
+
+
+class AreaEdit(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    timezone = fields.String(validate=validate.Length(min=1, max=64))
+    boundary = Geometry(allowed=("Polygon", "MultiPolygon"))

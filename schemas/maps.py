@@ -47,6 +47,21 @@ class FeatureDelete(Schema):
     version = fields.Integer(required=True, metadata={"description": "the version you saw"})
 
 
+class ZoneCreate(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(load_default="management")
+    geometry = Geometry(allowed=("Polygon", "MultiPolygon"), required=True)
+    properties = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class ZoneEdit(Schema):
+    version = fields.Integer(required=True, strict=True)
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    kind = fields.String()
+    geometry = Geometry(allowed=("Polygon", "MultiPolygon"))
+    properties = fields.Dict(keys=fields.String())
+
+
 class FeatureRef(Out):
     id = fields.UUID(required=True)
     href = fields.String()

@@ -106,3 +106,43 @@ def create_area(
 
 def area_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Area))
+
+
+def update_area(
+    session: Session,
+    actor: Actor,
+    key: str | uuid.UUID,
+    *,
+    name: str | None = None,
+    boundary: Polygon | MultiPolygon | None = None,
+    timezone: str | None = None,
+) -> AreaView:
+    """Rename an area, redraw its boundary or change its time zone (the area's admins)."""
+    area = session.get(Area, area_id_of(session, actor, key), with_for_update=True)
+    authorize(actor, Action.AREA_EDIT, area.id, "area")
+    if timezone is not None and timezone not in zoneinfo.available_timezones():
+        raise Invalid(f"unknown time zone {timezone!r}", errors={"timezone": ["unknown IANA zone"]})
+    if name is not None:
+        area.name = name
+    if timezone is not None:
+        area.timezone = timezone
+    if boundary is not None:
+        if isinstance(boundary, Polygon):
+            boundary = MultiPolygon([boundary])
+        area.boundary = from_shape(boundary, srid=4326)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "area.update",
+        "area",
+        area.id,
+        area_id=area.id,
+        fields=sorted(
+            k
+            for k, v in {"name": name, "boundary": boundary, "timezone": timezone}.items()
+            if v is not None
+        ),
+    )
+    session.refresh(area)
+    return get_area(session, actor, area.id)

@@ -22,10 +22,12 @@ from schemas.maps import (
     LayerOut,
     ManifestOut,
     TileQuery,
+    ZoneCreate,
+    ZoneEdit,
 )
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import commit, current_actor, db
-from server.maps import imports, layers, packages, tiles
+from server.maps import imports, layers, packages, tiles, zones
 
 blp = Blueprint("maps", __name__, url_prefix=API_PREFIX, description="Map layers and packages")
 tiles_blp = FlaskBlueprint("tiles", __name__)
@@ -141,3 +143,29 @@ def mappack_file(area: str, version: int, name: str):
     response = send_file(path, mimetype=media, etag=sha256, conditional=True, max_age=0)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+@blp.post("/areas/<area>/zones")
+@blp.arguments(ZoneCreate)
+@blp.response(201, FeatureRef)
+def create_zone(body, area):
+    """Add a zone (managers)."""
+    zone_id = commit(zones.create_zone(db(), current_actor(), area, **body))
+    return {"id": zone_id, "href": f"{API_PREFIX}/areas/{area}/layers/zones"}
+
+
+@blp.patch("/areas/<area>/zones/<uuid:zone_id>")
+@blp.arguments(ZoneEdit)
+@blp.response(200, FeatureRef)
+def edit_zone(body, area, zone_id: uuid.UUID):
+    """Edit a zone on the version you saw (409 if it changed since)."""
+    commit(zones.update_zone(db(), current_actor(), area, zone_id, **body))
+    return {"id": zone_id, "href": f"{API_PREFIX}/areas/{area}/layers/zones"}
+
+
+@blp.delete("/areas/<area>/zones/<uuid:zone_id>")
+@blp.arguments(FeatureDelete, location="query")
+@blp.response(204)
+def delete_zone(args, area, zone_id: uuid.UUID):
+    """Delete a zone on the version you saw; devices get a tombstone."""
+    commit(zones.delete_zone(db(), current_actor(), area, zone_id, **args))

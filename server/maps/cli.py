@@ -63,6 +63,21 @@ def layers_import(file: Path, area_slug, layer, preview, repair, replace) -> Non
     print_report(report)
 
 
+@layers.command("export")
+@click.option("--area", "area_slug", required=True)
+@click.option("--layer", required=True)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def layers_export(area_slug: str, layer: str, file: Path) -> None:
+    """Write a layer as GeoJSON (with its features' ids, so a re-import updates in place)."""
+    from server.cli import unit_of_work
+    from server.maps.layers import layer_geojson
+
+    with unit_of_work() as session:
+        document = layer_geojson(session, SYSTEM, area_slug, layer)
+    file.write_bytes(document.body)
+    click.echo(f"rangersync: {layer} of {area_slug} written to {file}")
+
+
 @layers.command("list")
 @click.option("--area", "area_slug", required=True)
 def layers_list(area_slug: str) -> None:

@@ -117,3 +117,69 @@ def test_devices_pull_edits_and_deletions(committed_db, committed_client):
     assert body["changes"] == [
         {"kind": "map_feature", "id": str(park.post_id), "deleted": True, "data": None}
     ]
+
+
+def test_zones_are_created_edited_and_deleted_on_versions(db, client):
+    park = h.map_park(db, client)
+    manager = park.headers("manager")
+    lon, lat = park.centre
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[lon, lat], [lon + 0.01, lat], [lon + 0.01, lat + 0.01], [lon, lat]]],
+    }
+    created = client.post(
+        f"/api/v1/areas/{park.slug}/zones",
+        headers=manager,
+        json={"name": "Danger", "kind": "danger", "geometry": square},
+    )
+    assert created.status_code == 201
+    zone_id = created.get_json()["id"]
+    assert (
+        client.post(
+            f"/api/v1/areas/{park.slug}/zones",
+            headers=manager,
+            json={"name": "X", "kind": "party", "geometry": square},
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"/api/v1/areas/{park.slug}/zones",
+            headers=park.headers("ranger"),
+            json={"name": "X", "geometry": square},
+        ).status_code
+        == 403
+    )
+    url = f"/api/v1/areas/{park.slug}/zones/{zone_id}"
+    assert (
+        client.patch(url, json={"version": 1, "name": "Snares"}, headers=manager).status_code == 200
+    )
+    assert (
+        client.patch(url, json={"version": 1, "name": "Late"}, headers=manager).status_code == 409
+    )
+    zones = client.get(f"/api/v1/areas/{park.slug}/layers/zones", headers=manager).get_json()
+    mine = next(f for f in zones["features"] if f["id"] == zone_id)
+    assert mine["properties"]["name"] == "Snares" and mine["geometry"]["type"] == "MultiPolygon"
+    assert client.delete(url, query_string={"version": 2}, headers=manager).status_code == 204
+    zones = client.get(f"/api/v1/areas/{park.slug}/layers/zones", headers=manager).get_json()
+    assert zone_id not in {f["id"] for f in zones["features"]}
+
+
+def test_an_admin_edits_the_area_and_tiles_follow(db, client):
+    park = h.map_park(db, client)
+    url = f"/api/v1/areas/{park.slug}"
+    assert (
+        client.patch(url, json={"name": "Renamed"}, headers=park.headers("manager")).status_code
+        == 403
+    )
+    edited = client.patch(
+        url, json={"name": "Renamed", "timezone": "Africa/Nairobi"}, headers=park.headers("admin")
+    )
+    assert edited.status_code == 200
+    assert edited.get_json()["name"] == "Renamed"
+    assert (
+        client.patch(
+            url, json={"timezone": "Mars/Olympus"}, headers=park.headers("admin")
+        ).status_code
+        == 422
+    )
