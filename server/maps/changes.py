@@ -25,6 +25,8 @@ SOURCES: dict[str, tuple[str, str, str | None]] = {
     "patrols": ("patrols", "area_id", None),
     "reports": ("reports", "area_id", "report"),
 }
+# Tables of every area whose rows a source's tiles show (a report tile names its category).
+SHARED: dict[str, tuple[str, ...]] = {"reports": ("report_categories",)}
 _UNSEEN = (
     "change_xid >= CAST(:xmin AS xid8)"
     " AND NOT pg_visible_in_snapshot(change_xid, CAST(:snap AS pg_snapshot))"
@@ -51,6 +53,8 @@ def changed_since(
         )
         if tombstone_kind:
             kinds.append(tombstone_kind)
+        for shared in SHARED.get(source, ()):
+            tests.append(f"EXISTS (SELECT 1 FROM {shared} WHERE {_UNSEEN})")  # noqa: S608
     if kinds:
         tests.append(
             f"EXISTS (SELECT 1 FROM tombstones WHERE {_UNSEEN}"  # noqa: S608

@@ -150,3 +150,30 @@ def test_a_change_in_another_park_keeps_the_cache(committed_db, committed_client
     post.name, post.version = "Renamed", post.version + 1
     db.commit()
     assert get_tile(client, a, "ranger", "road").headers["X-Tile-Cache"] == "hit"
+
+
+def test_renaming_a_category_drops_cached_report_tiles(committed_db, committed_client):
+    db, client = committed_db, committed_client
+    park = h.map_park(db, client)
+    get_tile(client, park, "ranger", "reports")
+    assert get_tile(client, park, "ranger", "reports").headers["X-Tile-Cache"] == "hit"
+    from server.reports.models import Report, ReportCategory
+
+    category = db.get(ReportCategory, db.get(Report, park.report_id).category_id)
+    category.label = category.label + " (wire)"
+    db.commit()
+    assert get_tile(client, park, "ranger", "reports").headers["X-Tile-Cache"] == "miss"
+
+
+def test_a_manager_sees_only_their_areas(db, client):
+    a = h.map_park(db, client, west=37.0)
+    b = h.map_park(db, client, west=37.0005)
+    z, x, y = h.tile_of(*a.centre, 10)
+    ids = set()
+    for layer in ("patrols", "reports", "ranger_post"):
+        response = client.get(f"/tiles/{layer}/{z}/{x}/{y}.mvt", headers=b.headers("manager"))
+        ids |= {
+            f["properties"]["id"] for f in decode(response).get(layer, {"features": []})["features"]
+        }
+    assert {str(b.patrol_id), str(b.report_id), str(b.post_id)} <= ids
+    assert not {str(a.patrol_id), str(a.report_id), str(a.post_id)} & ids
