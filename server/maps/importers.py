@@ -54,6 +54,7 @@ class Candidate:
     name: str | None
     properties: dict[str, Any]
     geometry: BaseGeometry
+    kind: str | None = None  # a zone's kind, when the target is the zones layer
 
     @property
     def family(self) -> str:
@@ -212,9 +213,11 @@ def _read_layer(path: Path, source_layer: str, target: str, repair: bool, out: S
         values.pop("id", None)
         feature_id = None if noise else _uuid(source_id)
         name = _pop_name(values)
+        # A null field is an absent one: GDAL gives every feature of a layer every field the
+        # layer has (a GeoJSON property on one feature becomes a null on all the others).
         properties = {k: v for k, v in values.items()
                       if k.lower() not in noise and k not in IGNORED_FIELDS
-                      and not (noise and v is None)}  # fmt: skip
+                      and v is not None}  # fmt: skip
         if feature_id is None and source_id is not None and not noise:
             properties["source_id"] = source_id  # an id that is not ours, kept as it came
         out.candidates.append(Candidate(target, source_layer, index, source_id, feature_id, name,

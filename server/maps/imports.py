@@ -16,9 +16,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import shapely
+from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from server.areas.models import ZONE_KINDS
 from server.areas.service import area_id_of
 from server.core import audit
 from server.core.policy import Action, Actor, authorize
@@ -26,6 +28,7 @@ from server.maps.importers import Candidate, Rejection, Repair, read_source
 from server.maps.layers import check_layer_name
 
 log = logging.getLogger(__name__)
+ZONES = "zones"  # the one built-in layer a file may fill
 
 
 @dataclass
@@ -59,15 +62,16 @@ def import_file(
 ) -> ImportReport:
     area_id = area_id_of(session, actor, area)
     authorize(actor, Action.MAP_EDIT, area_id, "area")
-    if layer is not None:
+    if layer is not None and layer != ZONES:
         check_layer_name(layer)
     source = read_source(data, filename, layer=layer, repair=repair)
     report = ImportReport(
         preview, rejected=source.rejected, repaired=source.repaired, notes=source.notes
     )
-    for target in sorted({c.target_layer for c in source.candidates}):
+    for target in sorted({c.target_layer for c in source.candidates} - {ZONES}):
         check_layer_name(target)
     candidates = _keep_family(session, area_id, source.candidates, report)
+    candidates = _zones_ready(candidates, report)
     candidates = _keep_inside(session, area_id, candidates, report)
     candidates = _keep_unique_ids(session, area_id, candidates, report)
     plan = _plan(session, area_id, candidates, report.notes)
@@ -85,10 +89,10 @@ def import_file(
         return report
     _insert(session, area_id, plan["created"])
     _update(session, plan["updated"])
-    if gone:
+    for table in ("map_features", "zones") if gone else ():
         session.execute(
             text(
-                "UPDATE map_features SET deleted_at = now(), updated_at = now(),"
+                f"UPDATE {table} SET deleted_at = now(), updated_at = now(),"  # noqa: S608
                 " version = version + 1 WHERE id = ANY(:ids)"
             ),
             {"ids": gone},
@@ -141,7 +145,7 @@ def _keep_family(session, area_id, candidates: list[Candidate], report) -> list[
         "POLYGON": "polygon",
         "MULTIPOLYGON": "polygon",
     }
-    families = {r.layer: family_of.get(r.gtype) for r in rows}
+    families = {r.layer: family_of.get(r.gtype) for r in rows} | {ZONES: "polygon"}
     kept = []
     for c in candidates:
         family = families.setdefault(c.target_layer, c.family)
@@ -153,6 +157,29 @@ def _keep_family(session, area_id, candidates: list[Candidate], report) -> list[
                 f"layer {c.target_layer!r} holds {family}s; this is a {c.geometry.geom_type}",
             )
         else:
+            kept.append(c)
+    return kept
+
+
+def _zones_ready(candidates: list[Candidate], report) -> list[Candidate]:
+    """Zones need a name and a known kind (the `kind` field, else management); stored as
+    MultiPolygons, which is what a Polygon is in the zones table."""
+    kept = []
+    for c in candidates:
+        if c.target_layer != ZONES:
+            kept.append(c)
+            continue
+        kind = c.properties.pop("kind", None) or "management"
+        if kind not in ZONE_KINDS:
+            _reject(
+                report, c, "bad-kind", f"zone kind {kind!r} is not one of {', '.join(ZONE_KINDS)}"
+            )
+        elif not c.name:
+            _reject(report, c, "missing-name", "a zone needs a name (a 'name' field)")
+        else:
+            if isinstance(c.geometry, Polygon):
+                c.geometry = MultiPolygon([c.geometry])
+            c.kind = kind
             kept.append(c)
     return kept
 
@@ -185,7 +212,10 @@ def _keep_unique_ids(session, area_id, candidates: list[Candidate], report) -> l
     foreign = (
         set(
             session.scalars(
-                text("SELECT id FROM map_features WHERE id = ANY(:ids) AND area_id <> :a"),
+                text(
+                    "SELECT id FROM map_features WHERE id = ANY(:ids) AND area_id <> :a"
+                    " UNION ALL SELECT id FROM zones WHERE id = ANY(:ids) AND area_id <> :a"
+                ),
                 {"ids": ids, "a": area_id},
             )
         )
@@ -213,9 +243,11 @@ def _plan(session, area_id, candidates: list[Candidate], notes: list[str]) -> di
             r.id: r
             for r in session.execute(
                 text(
-                    "SELECT id, layer, name, properties, ST_AsBinary(geom) AS wkb,"
+                    "SELECT id, layer, NULL AS kind, name, properties, ST_AsBinary(geom) AS wkb,"
                     " deleted_at IS NOT NULL AS deleted FROM map_features"
-                    " WHERE id = ANY(:ids) AND area_id = :a"
+                    " WHERE id = ANY(:ids) AND area_id = :a UNION ALL"
+                    " SELECT id, 'zones', kind, name, properties, ST_AsBinary(geom),"
+                    " deleted_at IS NOT NULL FROM zones WHERE id = ANY(:ids) AND area_id = :a"
                 ),
                 {"ids": ids, "a": area_id},
             )
@@ -236,6 +268,7 @@ def _plan(session, area_id, candidates: list[Candidate], notes: list[str]) -> di
         elif (
             not row.deleted
             and row.layer == c.target_layer
+            and row.kind == c.kind
             and row.name == c.name
             and row.properties == c.properties
             and shapely.equals_exact(shapely.from_wkb(bytes(row.wkb)), c.geometry, 0)
@@ -254,6 +287,8 @@ def _missing(session, area_id, layers: list[str], candidates: list[Candidate]) -
         session.scalars(
             text(
                 "SELECT id FROM map_features WHERE area_id = :a AND layer = ANY(:layers)"
+                " AND deleted_at IS NULL AND NOT (id = ANY(:keep)) UNION ALL"
+                " SELECT id FROM zones WHERE area_id = :a AND 'zones' = ANY(:layers)"
                 " AND deleted_at IS NULL AND NOT (id = ANY(:keep))"
             ),
             {"a": area_id, "layers": layers, "keep": keep},
@@ -264,7 +299,7 @@ def _missing(session, area_id, layers: list[str], candidates: list[Candidate]) -
 def _columns(rows: list[Candidate]) -> dict:
     return {
         "ids": [c.feature_id or uuid.uuid4() for c in rows],
-        "layers": [c.target_layer for c in rows],
+        "layers": [c.kind if c.target_layer == ZONES else c.target_layer for c in rows],
         "names": [c.name for c in rows],
         "wkbs": [shapely.to_wkb(c.geometry) for c in rows],
         "props": [json.dumps(c.properties) for c in rows],
@@ -277,26 +312,37 @@ _UNNEST = (
 )
 
 
+def _split(rows: list[Candidate]) -> list[tuple[str, str, list[Candidate]]]:
+    """(table, the column the `layer` array fills, rows): zones carry their kind there."""
+    zones = [c for c in rows if c.target_layer == ZONES]
+    features = [c for c in rows if c.target_layer != ZONES]
+    return [
+        (t, col, r)
+        for t, col, r in (("map_features", "layer", features), ("zones", "kind", zones))
+        if r
+    ]
+
+
 def _insert(session: Session, area_id: uuid.UUID, rows: list[Candidate]) -> None:
-    if rows:
+    for table, column, part in _split(rows):
         session.execute(
             text(
-                "INSERT INTO map_features (id, area_id, layer, name, geom, properties, version)"  # noqa: S608
+                f"INSERT INTO {table} (id, area_id, {column}, name, geom, properties, version)"  # noqa: S608
                 " SELECT u.id, :a, u.layer, u.name, ST_GeomFromWKB(u.wkb, 4326),"
                 f" CAST(u.props AS jsonb), 1 FROM {_UNNEST}"
             ),
-            _columns(rows) | {"a": area_id},
+            _columns(part) | {"a": area_id},
         )
 
 
 def _update(session: Session, rows: list[Candidate]) -> None:
-    if rows:
+    for table, column, part in _split(rows):
         session.execute(
             text(
-                "UPDATE map_features f SET layer = u.layer, name = u.name,"  # noqa: S608
+                f"UPDATE {table} f SET {column} = u.layer, name = u.name,"  # noqa: S608
                 " geom = ST_GeomFromWKB(u.wkb, 4326), properties = CAST(u.props AS jsonb),"
                 " version = f.version + 1, updated_at = now(), deleted_at = NULL"
                 f" FROM {_UNNEST} WHERE f.id = u.id"
             ),
-            _columns(rows),
+            _columns(part),
         )

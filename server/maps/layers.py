@@ -28,7 +28,9 @@ from server.maps.tiles import BUILT_IN_LAYERS
 
 # Keys a feature's properties may not use: they are the feature's own columns on the wire.
 RESERVED_PROPERTIES = frozenset({"id", "name", "version", "layer"})
-_GEOJSON_DIGITS = 15  # enough for a double to come back as it went in
+# PostGIS prints the shortest decimal that reads back as the same double, cut at this many
+# decimals: 30 is enough for every coordinate, so export → import is exact (15 was not).
+_GEOJSON_DIGITS = 30
 
 
 @dataclass(frozen=True)

@@ -264,3 +264,38 @@ def test_cli_import_prints_accepted_and_rejected(committed_db, fresh_engine, tmp
     assert "rejected water#1: invalid-geometry: Self-intersection" in result.output
     assert "at 37.110000, -3.390000" in result.output
     assert set(features(committed_db, area.id, "water")) == {"Dam"}
+
+
+def test_zones_can_be_imported_with_their_kinds(db, client):
+    park = h.map_park(db, client)
+    lon, lat = park.centre
+    square = shapely.geometry.mapping(shapely.geometry.box(lon, lat, lon + 0.01, lat + 0.01))
+    data = files.geojson(
+        [
+            (square, {"name": "Snare belt", "kind": "danger", "ranger_note": "go in pairs"}),
+            (square, {"name": "Disco", "kind": "party"}),
+            (square, {"kind": "buffer"}),
+            ({"type": "Point", "coordinates": [lon, lat]}, {"name": "Dot"}),
+        ]
+    )
+    report = import_file(db, SYSTEM, park.slug, "zones.geojson", data, layer="zones")
+    assert report.created == 1
+    assert {r.index: r.reason for r in report.rejected} == {
+        1: "bad-kind",
+        2: "missing-name",
+        3: "wrong-type",
+    }
+    zones = client.get(
+        f"/api/v1/areas/{park.slug}/layers/zones", headers=park.headers("ranger")
+    ).get_json()["features"]
+    belt = next(z for z in zones if z["properties"]["name"] == "Snare belt")
+    assert (
+        belt["properties"]["kind"] == "danger"
+        and belt["properties"]["ranger_note"] == "go in pairs"
+    )
+    assert belt["geometry"]["type"] == "MultiPolygon"
+    exported = client.get(
+        f"/api/v1/areas/{park.slug}/layers/zones", headers=park.headers("manager")
+    )
+    again = import_file(db, SYSTEM, park.slug, "zones.geojson", exported.data, layer="zones")
+    assert (again.unchanged, again.created, again.updated) == (2, 0, 0), exported.get_json()
