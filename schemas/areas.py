@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from schemas.common import Out
 from schemas.geo import Geometry
+from schemas.maps import ManifestOut
 
 SLUG = validate.Regexp(
     r"^[a-z0-9][a-z0-9-]{0,62}$",
@@ -24,6 +25,11 @@ class AreaOut(Out):
     bbox = fields.List(fields.Float(), metadata={"description": "[west, south, east, north]"})
     boundary = Geometry(allowed=("MultiPolygon",))
     created_at = fields.DateTime()
+    map_package = fields.Nested(
+        ManifestOut,
+        allow_none=True,
+        metadata={"description": "manifest of the current offline map package (one area only)"},
+    )
 
 
 class AreaCreate(Schema):
@@ -31,3 +37,9 @@ class AreaCreate(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     timezone = fields.String(load_default="UTC", validate=validate.Length(min=1, max=64))
     boundary = Geometry(allowed=("Polygon", "MultiPolygon"), required=True)
+
+
+class AreaEdit(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    timezone = fields.String(validate=validate.Length(min=1, max=64))
+    boundary = Geometry(allowed=("Polygon", "MultiPolygon"))

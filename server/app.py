@@ -23,6 +23,8 @@ from server.devices import api as devices_api
 from server.evidence import api as uploads_api
 from server.evidence import files as evidence_files
 from server.evidence.storage import FileStore
+from server.maps import api as maps_api
+from server.maps.tiles import TileCache
 from server.reports import api as reports_api
 from server.sync import api as sync_api
 from server.web import pages
@@ -101,9 +103,12 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         evidence_files.blp,
         sync_api.blp,
         sync_api.review_blp,
+        maps_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)
+    app.register_blueprint(maps_api.tiles_blp)
+    app.extensions["rangersync.tiles"] = TileCache(config.tile_cache_bytes)
     app.register_blueprint(health.blp)
     app.register_blueprint(pages.blp)
     problems.register(app)

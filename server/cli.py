@@ -455,3 +455,9 @@ RangerSync is starting on {base}
             "server.wsgi:app",
         ],
     )
+
+from server.maps.cli import layers as _maps_layers  # noqa: E402
+from server.maps.cli import mappack as _maps_mappack  # noqa: E402
+
+main.add_command(_maps_layers)
+main.add_command(_maps_mappack)

@@ -39,6 +39,8 @@ class Config:
     max_upload_bytes: int
     upload_ttl_hours: int  # an upload not finished by then expires
     max_image_pixels: int  # photos whose header promises more are refused (decompression bombs)
+    maps_dir: Path = Path("var/maps")  # offline map packages and parks' base maps
+    tile_cache_bytes: int = 64 * 1024 * 1024  # rendered vector tiles kept per worker process
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -59,6 +61,8 @@ class Config:
             max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 200 * 1024 * 1024),
             upload_ttl_hours=_int(env, "UPLOAD_TTL_HOURS", 72),
             max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 120_000_000),
+            maps_dir=Path(env.get("MAPS_DIR") or var_dir / "maps").resolve(),
+            tile_cache_bytes=_int(env, "TILE_CACHE_BYTES", 64 * 1024 * 1024),
         )
 
 

@@ -7,6 +7,7 @@ from server.core.audit import AuditEntry
 from server.core.db import Base
 from server.devices.models import Device, EnrolmentCode
 from server.evidence.models import Upload
+from server.maps.models import MapBasemap, MapPackage
 from server.patrols.models import Patrol, PatrolLeg, PatrolMember, TrackPoint
 from server.reports.models import Attachment, Report, ReportCategory
 from server.sync.models import (
@@ -29,7 +30,9 @@ __all__ = [
     "Device",
     "DeviceStatus",
     "EnrolmentCode",
+    "MapBasemap",
     "MapFeature",
+    "MapPackage",
     "Membership",
     "Patrol",
     "PatrolLeg",

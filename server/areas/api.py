@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.areas import AreaCreate, AreaOut
+from schemas.areas import AreaCreate, AreaEdit, AreaOut
 from server.areas import service
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import commit, current_actor, db
@@ -30,3 +30,11 @@ def create_area(body):
 def get_area(area):
     """One area, by id or slug."""
     return service.get_area(db(), current_actor(), area)
+
+
+@blp.patch("/areas/<area>")
+@blp.arguments(AreaEdit)
+@blp.response(200, AreaOut)
+def edit_area(body, area):
+    """Rename an area, redraw its boundary or change its time zone (the area's admins)."""
+    return commit(service.update_area(db(), current_actor(), area, **body))

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.core.db import Base, ChangeTracked, created_at_column, geometry_ok, new_id, one_of
 
 SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$"
+LAYER_PATTERN = "^[a-z][a-z0-9_]{0,31}$"
 ZONE_KINDS = ("management", "intensive_protection", "danger", "buffer", "community", "other")
+# The demo park's layers; managers may name others (lower-case, digits, '_'; see LAYER_PATTERN).
 FEATURE_LAYERS = (
     "road",
     "river",
@@ -72,7 +74,7 @@ class MapFeature(ChangeTracked, _Versioned, Base):
     __tablename__ = "map_features"
     __table_args__ = (
         geometry_ok("geom"),
-        one_of("layer", FEATURE_LAYERS),
+        CheckConstraint(f"layer ~ '{LAYER_PATTERN}'", name="layer_format"),
         Index("ix_map_features_area_id_layer", "area_id", "layer"),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from geoalchemy2.shape import from_shape, to_shape
@@ -29,6 +29,7 @@ class AreaView:
     bbox: list[float]
     boundary: BaseGeometry
     created_at: datetime
+    map_package: dict | None = None  # the manifest of the area's current offline map package
 
 
 def _view(area: Area, actor: Actor) -> AreaView:
@@ -72,7 +73,10 @@ def list_areas(session: Session, actor: Actor) -> list[AreaView]:
 
 
 def get_area(session: Session, actor: Actor, key: str | uuid.UUID) -> AreaView:
-    return _view(session.get(Area, area_id_of(session, actor, key)), actor)
+    from server.maps.packages import current_manifest  # maps builds on areas, not the reverse
+
+    area = session.get(Area, area_id_of(session, actor, key))
+    return replace(_view(area, actor), map_package=current_manifest(session, area.id, area.slug))
 
 
 def create_area(
@@ -102,3 +106,43 @@ def create_area(
 
 def area_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Area))
+
+
+def update_area(
+    session: Session,
+    actor: Actor,
+    key: str | uuid.UUID,
+    *,
+    name: str | None = None,
+    boundary: Polygon | MultiPolygon | None = None,
+    timezone: str | None = None,
+) -> AreaView:
+    """Rename an area, redraw its boundary or change its time zone (the area's admins)."""
+    area = session.get(Area, area_id_of(session, actor, key), with_for_update=True)
+    authorize(actor, Action.AREA_EDIT, area.id, "area")
+    if timezone is not None and timezone not in zoneinfo.available_timezones():
+        raise Invalid(f"unknown time zone {timezone!r}", errors={"timezone": ["unknown IANA zone"]})
+    if name is not None:
+        area.name = name
+    if timezone is not None:
+        area.timezone = timezone
+    if boundary is not None:
+        if isinstance(boundary, Polygon):
+            boundary = MultiPolygon([boundary])
+        area.boundary = from_shape(boundary, srid=4326)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "area.update",
+        "area",
+        area.id,
+        area_id=area.id,
+        fields=sorted(
+            k
+            for k, v in {"name": name, "boundary": boundary, "timezone": timezone}.items()
+            if v is not None
+        ),
+    )
+    session.refresh(area)
+    return get_area(session, actor, area.id)

@@ -1,9 +1,10 @@
 """The pull: every change in a device's scope since its cursor, in pages, deletions included.
 
 Scope: its area (boundary), the report categories, its area's zones, map features and active
-safety alerts, and its own reports as managers changed them. Deleted, retired, cancelled or
-expired objects come as tombstones ({"deleted": true}). The pull runs in one REPEATABLE READ
-transaction, so a page is one consistent snapshot.
+safety alerts, its own reports as managers changed them, and its area's offline map package.
+Deleted, retired, cancelled, superseded or expired objects come as tombstones
+({"deleted": true}). The pull runs in one REPEATABLE READ transaction, so a page is one
+consistent snapshot.
 """
 
 from __future__ import annotations
@@ -71,6 +72,15 @@ KINDS: dict[str, str] = {
         FROM tombstones t
         WHERE (t.area_id = :area OR t.area_id IS NULL)
           AND (t.device_id IS NULL OR t.device_id = :device)""",
+    # Last, so that the kind indexes of cursors issued before it existed stay valid. A new
+    # build supersedes the previous package, which devices then get as deleted.
+    "map_package": """
+        SELECT p.id, p.change_xid, p.superseded_at IS NOT NULL AS deleted, json_build_object(
+            'version', p.version, 'built_at', p.built_at, 'bounds', p.bounds,
+            'min_zoom', p.min_zoom, 'max_zoom', p.max_zoom, 'tile_count', p.tile_count,
+            'tiles_sha256', p.tiles_sha256, 'files', p.files,
+            'base_url', '/api/v1/areas/' || p.area_id || '/mappack/' || p.version || '/') AS data
+        FROM map_packages p WHERE p.area_id = :area""",
 }
 KIND_NAMES = list(KINDS)
 

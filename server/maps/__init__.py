@@ -1,0 +1,1 @@
+"""Protected-area maps: layer import, GeoJSON and vector tiles, offline map packages."""

@@ -1,0 +1,311 @@
+"""Reading map files (GeoJSON, zipped Shapefile, GeoPackage, KML/KMZ) into checked WGS 84
+features, with every refusal explained: no geometry, wrong type, missing CRS, out of range,
+invalid (with the reason and where). Nothing here touches the database.
+
+Files are read by GDAL through pyogrio, but only after their first bytes say they are one of the
+four formats: GDAL also opens formats (VRT, for one) that could read files on this server.
+Invalid geometries are repaired (shapely.make_valid) only when asked, and each repair is listed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tempfile
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyogrio
+import pyogrio.errors
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+from shapely.geometry.base import BaseGeometry
+
+from server.core.errors import Invalid
+
+MAX_FEATURES = 100_000
+DRIVERS = {"GeoJSON", "ESRI Shapefile", "GPKG", "KML", "LIBKML"}
+FAMILIES = {
+    "Point": "point", "MultiPoint": "point",
+    "LineString": "line", "MultiLineString": "line",
+    "Polygon": "polygon", "MultiPolygon": "polygon",
+}  # fmt: skip
+# Fields KML readers add to every placemark; they describe rendering, not the feature.
+KML_NOISE = {"id", "timestamp", "begin", "end", "altitudemode", "tessellate", "extrude",
+             "visibility", "draworder", "icon", "snippet"}  # fmt: skip
+IGNORED_FIELDS = {"layer", "version"}  # RangerSync's own, written by its GeoJSON export
+_LOCATION = re.compile(r"\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)\s*\]")
+
+
+@dataclass
+class Candidate:
+    target_layer: str
+    source_layer: str
+    index: int
+    source_id: str | None
+    feature_id: uuid.UUID | None
+    name: str | None
+    properties: dict[str, Any]
+    geometry: BaseGeometry
+    kind: str | None = None  # a zone's kind, when the target is the zones layer
+
+    @property
+    def family(self) -> str:
+        return FAMILIES[self.geometry.geom_type]
+
+
+@dataclass
+class Rejection:
+    source_layer: str
+    index: int
+    source_id: str | None
+    reason: str
+    detail: str
+    location: list[float] | None = None
+
+
+@dataclass
+class Repair:
+    source_layer: str
+    index: int
+    detail: str
+
+
+@dataclass
+class SourceRead:
+    candidates: list[Candidate] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    repaired: list[Repair] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def sniff(data: bytes, filename: str) -> str:
+    """The file's format from its first bytes: 'geojson', 'zip', 'gpkg' or 'kml'."""
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"{"):
+        return "geojson"
+    if head.startswith(b"SQLite format 3\x00"):
+        return "gpkg"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head.startswith(b"<") and b"<kml" in data[:4096]:
+        return "kml"
+    raise Invalid(
+        f"{filename!r} is not GeoJSON, a zipped Shapefile, a GeoPackage or KML/KMZ",
+        errors={"file": ["unsupported format"]},
+    )
+
+
+def _check_zip(data: bytes) -> str:
+    """A zipped Shapefile (.shp with .shx and .dbf) or a KMZ; nothing else goes to GDAL."""
+    try:
+        names = zipfile.ZipFile(BytesIO(data)).namelist()
+    except zipfile.BadZipFile as error:
+        raise Invalid(f"a broken zip file: {error}", errors={"file": ["bad zip"]}) from None
+    lower = [n.lower() for n in names]
+    if any(n.endswith(".kml") for n in lower) and not any(n.endswith(".shp") for n in lower):
+        return ".kmz"
+    if not any(n.endswith(".shp") for n in lower):
+        raise Invalid("the zip holds no .shp file", errors={"file": ["no shapefile in the zip"]})
+    allowed = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml", "/")
+    strangers = [n for n in names if not n.lower().endswith(allowed)]
+    if strangers:
+        raise Invalid(f"the zip holds files that are not part of a Shapefile: {strangers[:5]}",
+                      errors={"file": ["unexpected files in the zip"]})  # fmt: skip
+    return ".zip"
+
+
+def _stem(filename: str) -> str:
+    stem = Path(filename).name.rsplit(".", 1)[0]
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", stem)[:60] or "upload"
+
+
+def layer_name_from(source: str) -> str:
+    name = re.sub(r"[^a-z0-9]+", "_", source.lower()).strip("_")[:32]
+    if not name or not name[0].isalpha():
+        raise Invalid(
+            f"cannot make a layer name from {source!r}: name the target layer",
+            errors={"layer": ["required for this file"]},
+        )
+    return name
+
+
+def read_source(
+    data: bytes, filename: str, *, layer: str | None = None, repair: bool = False
+) -> SourceRead:
+    kind = sniff(data, filename)
+    suffix = {"geojson": ".geojson", "gpkg": ".gpkg", "kml": ".kml"}.get(kind) or _check_zip(data)
+    result = SourceRead()
+    with tempfile.TemporaryDirectory(prefix="rangersync-import-") as tmp:
+        path = Path(tmp) / (_stem(filename) + suffix)
+        path.write_bytes(data)
+        try:
+            info_layers = pyogrio.list_layers(path)
+            for source_layer, _type in info_layers:
+                target = layer or layer_name_from(str(source_layer))
+                _read_layer(path, str(source_layer), target, repair, result)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
+            raise Invalid(
+                f"cannot read {filename!r}: {error}", errors={"file": ["unreadable"]}
+            ) from None
+    if len(result.candidates) + len(result.rejected) > MAX_FEATURES:
+        raise Invalid(f"more than {MAX_FEATURES} features in one import: split the file",
+                      errors={"file": ["too many features"]})  # fmt: skip
+    return result
+
+
+def _read_layer(path: Path, source_layer: str, target: str, repair: bool, out: SourceRead):
+    info = pyogrio.read_info(path, layer=source_layer)
+    if info["driver"] not in DRIVERS:
+        raise Invalid(f"{info['driver']} files are not accepted", errors={"file": ["format"]})
+    meta, _fids, geometries, columns = pyogrio.raw.read(path, layer=source_layer)
+    names = [str(n) for n in meta["fields"]]
+    kinds = meta.get("ogr_types") or [""] * len(names)
+    noise = KML_NOISE if info["driver"] in ("KML", "LIBKML") else set()
+    transformer, crs_problem = _transformer(meta.get("crs"))
+    z_dropped = 0
+    for index, wkb in enumerate(geometries):
+        values = {n: _value(col[index], kind) for n, col, kind in zip(names, columns, kinds,
+                                                                      strict=True)}  # fmt: skip
+        source_id = _source_id(values)
+        reject = _rejecter(out, source_layer, index, source_id)
+        if crs_problem:
+            reject("missing-crs", crs_problem)
+            continue
+        if wkb is None:
+            reject("no-geometry", "the feature has no geometry")
+            continue
+        geometry = shapely.from_wkb(wkb)
+        if geometry.geom_type not in FAMILIES:
+            reject("wrong-type", f"{geometry.geom_type} is not a point, line or polygon type")
+            continue
+        if geometry.is_empty:
+            reject("empty-geometry", "the geometry is empty")
+            continue
+        if shapely.has_z(geometry):
+            geometry, z_dropped = shapely.force_2d(geometry), z_dropped + 1
+        if transformer is not None:
+            geometry = shapely.transform(geometry, transformer.transform, interleaved=False)
+        problem = _range_problem(geometry)
+        if problem:
+            reject("out-of-range", problem)
+            continue
+        if not geometry.is_valid:
+            reason = shapely.is_valid_reason(geometry)
+            if not repair:
+                reject("invalid-geometry", reason, _location(reason))
+                continue
+            fixed = _repaired(geometry)
+            if fixed is None:
+                reject("invalid-geometry", f"{reason}; nothing of its type survives repair",
+                       _location(reason))  # fmt: skip
+                continue
+            out.repaired.append(Repair(source_layer, index, f"{reason}: made valid "
+                                       f"({geometry.geom_type} → {fixed.geom_type})"))  # fmt: skip
+            geometry = fixed
+        values.pop("id", None)
+        feature_id = None if noise else _uuid(source_id)
+        name = _pop_name(values)
+        # A null field is an absent one: GDAL gives every feature of a layer every field the
+        # layer has (a GeoJSON property on one feature becomes a null on all the others).
+        properties = {k: v for k, v in values.items()
+                      if k.lower() not in noise and k not in IGNORED_FIELDS
+                      and v is not None}  # fmt: skip
+        if feature_id is None and source_id is not None and not noise:
+            properties["source_id"] = source_id  # an id that is not ours, kept as it came
+        out.candidates.append(Candidate(target, source_layer, index, source_id, feature_id, name,
+                                        properties, geometry))  # fmt: skip
+    if z_dropped:
+        out.notes.append(f"{source_layer}: altitudes dropped from {z_dropped} features "
+                         "(map layers are 2D)")  # fmt: skip
+
+
+def _rejecter(out: SourceRead, source_layer: str, index: int, source_id: str | None):
+    def reject(reason: str, detail: str, location: list[float] | None = None) -> None:
+        out.rejected.append(Rejection(source_layer, index, source_id, reason, detail, location))
+
+    return reject
+
+
+def _transformer(crs_text: str | None) -> tuple[Transformer | None, str | None]:
+    if not crs_text:
+        return None, "the file has no coordinate reference system (a Shapefile needs its .prj)"
+    try:
+        crs = CRS.from_user_input(crs_text)
+    except CRSError as error:
+        return None, f"unknown coordinate reference system: {error}"
+    if crs.equals(CRS.from_epsg(4326), ignore_axis_order=True):
+        return None, None
+    return Transformer.from_crs(crs, 4326, always_xy=True), None
+
+
+def _range_problem(geometry: BaseGeometry) -> str | None:
+    coords = shapely.get_coordinates(geometry)
+    if not np.isfinite(coords).all():
+        return "coordinates are not finite numbers"
+    west, south, east, north = geometry.bounds
+    if west < -180 or east > 180 or south < -90 or north > 90:
+        return f"bounds {[round(v, 6) for v in geometry.bounds]} are outside lon/lat range"
+    return None
+
+
+def _repaired(geometry: BaseGeometry) -> BaseGeometry | None:
+    """make_valid, keeping only parts of the original's family (a polygon stays areal)."""
+    family = FAMILIES[geometry.geom_type]
+    fixed = shapely.make_valid(geometry)
+    parts = [p for p in getattr(fixed, "geoms", [fixed]) if FAMILIES.get(p.geom_type) == family]
+    if not parts:
+        return None
+    merged = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+    return merged if merged.is_valid and not merged.is_empty else None
+
+
+def _location(reason: str) -> list[float] | None:
+    match = _LOCATION.search(reason)
+    return [float(match.group(1)), float(match.group(2))] if match else None
+
+
+def _value(value: Any, ogr_type: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else str(value.astype("datetime64[ms]")) + "Z"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None  # a missing number: GDAL hands nulls of numeric fields over as NaN
+        if ogr_type.startswith("OFTInteger") and value.is_integer():
+            return int(value)  # nulls made the column float; the field is an integer one
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def _source_id(values: dict[str, Any]) -> str | None:
+    value = values.get("id")
+    return None if value is None else str(value)
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _pop_name(values: dict[str, Any]) -> str | None:
+    for key in list(values):
+        if key.lower() == "name":
+            value = values.pop(key)
+            return None if value is None else str(value)
+    return None
