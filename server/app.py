@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from server import health
 from server.accounts import api as accounts_api
+from server.alerts import api as alerts_api
 from server.areas import api as areas_api
 from server.config import PROJECT_ROOT, Config
 from server.core import pgcluster, problems
@@ -99,6 +100,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         reports_api.blp,
         sync_api.blp,
         sync_api.review_blp,
+        alerts_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)
