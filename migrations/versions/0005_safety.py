@@ -328,6 +328,18 @@ def upgrade() -> None:
         "radius_m IS NULL OR (radius_m > 0 AND geom IS NOT NULL)",
     )
     install_job_queue()
+    op.execute(TRACK_LINE.format(condition="ST_NPoints(r) >= 2 AND ST_Length(r) > 0"))
+
+
+# A patrol standing still (every fix at one spot) left a two-point line of zero length, which
+# rs_geometry_ok() refuses, so its track chunks were rejected: a ranger who does not move is
+# exactly whom the no-movement rule must see. Now such a patrol has no line until it moves.
+TRACK_LINE = """
+CREATE OR REPLACE FUNCTION rs_track_line(g geometry) RETURNS geometry
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN {condition} THEN r END FROM (SELECT ST_RemoveRepeatedPoints(g) AS r) s
+$$
+"""
 
 
 def install_job_queue() -> None:
@@ -355,6 +367,7 @@ def install_job_queue() -> None:
 
 
 def downgrade() -> None:
+    op.execute(TRACK_LINE.format(condition="ST_NPoints(r) >= 2"))
     op.execute("DROP SCHEMA procrastinate CASCADE")
     op.drop_constraint(op.f("ck_safety_alerts_radius"), "safety_alerts", type_="check")
     op.drop_constraint(op.f("ck_safety_alerts_kind_allowed"), "safety_alerts", type_="check")
