@@ -24,6 +24,8 @@ from server.devices import api as devices_api
 from server.evidence import api as uploads_api
 from server.evidence.storage import FileStore
 from server.reports import api as reports_api
+from server.safety import api as safety_api
+from server.safety import live as safety_live
 from server.sync import api as sync_api
 from server.web import pages
 from sync.protocol import MAX_COMPRESSION_RATIO, PROTOCOL_VERSION
@@ -101,9 +103,11 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         sync_api.blp,
         sync_api.review_blp,
         alerts_api.blp,
+        safety_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)
+    app.register_blueprint(safety_live.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(pages.blp)
     problems.register(app)

@@ -38,6 +38,14 @@ class Config:
     evidence_dir: Path  # content-addressed evidence files and partial uploads
     max_upload_bytes: int
     upload_ttl_hours: int  # an upload not finished by then expires
+    # Ranger safety (issue 6): the SOS text webhook, the notification adapters, the worker.
+    sos_webhook_token: str | None = None  # set: gateways must send it as a bearer token
+    smtp_url: str | None = None  # smtp://user:pass@host:port (smtps:// for TLS, ?starttls=1)
+    smtp_from: str = "rangersync@localhost"
+    sms_gateway_url: str | None = None  # a generic HTTP SMS gateway: POST JSON {to, text}
+    sms_gateway_token: str | None = None
+    notify_max_attempts: int = 8
+    notify_timeout_s: int = 20
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -57,6 +65,13 @@ class Config:
             evidence_dir=Path(env.get("EVIDENCE_DIR") or var_dir / "evidence").resolve(),
             max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 200 * 1024 * 1024),
             upload_ttl_hours=_int(env, "UPLOAD_TTL_HOURS", 72),
+            sos_webhook_token=env.get("SOS_WEBHOOK_TOKEN") or None,
+            smtp_url=env.get("SMTP_URL") or None,
+            smtp_from=env.get("SMTP_FROM") or "rangersync@localhost",
+            sms_gateway_url=env.get("SMS_GATEWAY_URL") or None,
+            sms_gateway_token=env.get("SMS_GATEWAY_TOKEN") or None,
+            notify_max_attempts=_int(env, "NOTIFY_MAX_ATTEMPTS", 8),
+            notify_timeout_s=_int(env, "NOTIFY_TIMEOUT_S", 20),
         )
 
 
