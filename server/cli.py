@@ -442,3 +442,8 @@ RangerSync is starting on {base}
             "server.wsgi:app",
         ],
     )
+
+
+from server.notify.cli import worker as _worker_command  # noqa: E402 (registered last)
+
+main.add_command(_worker_command)
