@@ -14,6 +14,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
+import shapely.wkb
 from geoalchemy2.shape import to_shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -156,7 +157,10 @@ def _rows(session: Session, sql: str, area, device) -> list:
 
 
 def _shape(geom):
-    return to_shape(geom) if geom is not None else None
+    """A geometry column read by raw SQL (hex EWKB) or by the ORM, as Shapely."""
+    if geom is None:
+        return None
+    return shapely.wkb.loads(geom, hex=True) if isinstance(geom, str) else to_shape(geom)
 
 
 def _overdue(session: Session, area, device, fired: Fired) -> None:
@@ -181,7 +185,7 @@ def _no_movement(session: Session, area, device, fired: Fired) -> None:
             message=f"No movement for {minutes} min during an active patrol (within "
                     f"{r['no_movement_radius_m']:.0f} m since {r['since']:%H:%M} UTC): "
                     "possible injury.",
-            geometry=to_shape(r["geom"]), radius_m=r["nearby_radius_km"] * 1000,
+            geometry=_shape(r["geom"]), radius_m=r["nearby_radius_km"] * 1000,
             audience_={"geofence": True}, dedupe_key=r["key"], subject_id=r["patrol_id"],
         ))  # fmt: skip
 
@@ -191,7 +195,7 @@ def _danger_zone(session: Session, area, device, fired: Fired) -> None:
         fired.add(raise_alert(
             session, r["area_id"], severity="warning", kind="danger_zone", source="rule",
             message=f"A patrol entered the danger zone {r['zone_name']}.",
-            geometry=to_shape(r["geom"]), audience_={"geofence": True},
+            geometry=_shape(r["geom"]), audience_={"geofence": True},
             dedupe_key=f"danger_zone:{r['patrol_id']}:{r['zone_id']}", subject_id=r["patrol_id"],
         ))  # fmt: skip
 
@@ -202,7 +206,7 @@ def _hostile(session: Session, area, device, fired: Fired) -> None:
             session, r["area_id"], severity="critical", kind="hostile_incident", source="rule",
             message=f"{r['label']} reported at {r['observed_at']:%H:%M} UTC within "
                     f"{r['hostile_radius_km']:g} km of your patrol.",
-            geometry=to_shape(r["geom"]), radius_m=r["hostile_radius_km"] * 1000,
+            geometry=_shape(r["geom"]), radius_m=r["hostile_radius_km"] * 1000,
             audience_={"geofence": True}, dedupe_key=f"hostile_incident:{r['id']}",
             subject_id=r["id"],
         ))  # fmt: skip

@@ -61,14 +61,17 @@ def walk(
     *,
     minutes: float = 1.0,
     step: float = 0.0,
+    jitter: float = 0.0,
     start: datetime | None = None,
     patrol: dict | None = None,
 ) -> dict:
-    """Push fixes every 30 s for `minutes`, from (lon, lat) moving `step` degrees east each time;
-    the first call also starts the device's patrol (`patrol` overrides its fields)."""
+    """Push fixes every 30 s for `minutes`, from (lon, lat) moving `step` degrees east each time
+    (or back and forth by `jitter`); the first call also starts the device's patrol (`patrol`
+    overrides its fields)."""
     start = start or datetime.now(UTC) - timedelta(minutes=minutes)
     n = max(2, int(minutes * 2))
-    fixes = [Fix(lon + i * step, lat, start + timedelta(seconds=30 * i), 5.0) for i in range(n)]
+    fixes = [Fix(lon + i * step + (i % 2) * jitter, lat, start + timedelta(seconds=30 * i), 5.0)
+             for i in range(n)]  # fmt: skip
     records = []
     if device.seq == 0:
         records.append(h.patrol(device.patrol_id, started_at=start, **(patrol or {})))
