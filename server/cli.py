@@ -430,6 +430,10 @@ RangerSync is starting on {base}
             f"{host}:{port}",
             "--workers",
             str(workers),
+            # Threads (gthread workers): a dashboard's live stream (SSE) holds one thread, not
+            # a whole worker.
+            "--threads",
+            os.environ.get("WEB_THREADS", "4"),
             "--access-logfile",
             "-",
             "--timeout",
@@ -447,3 +451,7 @@ RangerSync is starting on {base}
 from server.notify.cli import worker as _worker_command  # noqa: E402 (registered last)
 
 main.add_command(_worker_command)
+
+from server.alerts.cli import alert as _alert_group  # noqa: E402 (registered last)
+
+main.add_command(_alert_group)

@@ -21,7 +21,9 @@ from server.safety import events
 
 blp = Blueprint("live", __name__, url_prefix=API_PREFIX)
 POLL_S = 0.5
-HEARTBEAT_S = 15.0
+# A comment line this often: proxies keep the connection, and a client that left is noticed
+# (the second write fails) within seconds, so a worker shutting down is not held by it.
+HEARTBEAT_S = 3.0
 STREAM_S = 60.0  # then the client reconnects (with Last-Event-ID): no worker is held forever
 
 _CONCERNING = f"""
