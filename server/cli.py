@@ -264,7 +264,8 @@ def purge_tombstones(days: int) -> None:
     help="chance of a signal at each half-hourly sync attempt",
 )
 @click.option("--seed", default=1, show_default=True)
-def simulate(server_url, area, manager, password_stdin, devices, hours, signal, seed) -> None:
+@click.option("--sos", is_flag=True, help="then a safety drill: an SOS and an overdue patrol")
+def simulate(server_url, area, manager, password_stdin, devices, hours, signal, seed, sos) -> None:
     """Handhelds walk patrols, file reports, lose signal and sync against a running server.
 
     Without --password-stdin it uses the demo park's password."""
@@ -284,6 +285,12 @@ def simulate(server_url, area, manager, password_stdin, devices, hours, signal, 
     click.echo(f"rangersync: {result.sent} records sent, {result.acknowledged} acknowledged")
     if not result.complete:
         raise click.ClickException("not every record was acknowledged; see the verdicts above")
+    if sos:
+        from sync.safety_sim import run_drill
+
+        drill = run_drill(server_url, area=area, manager=manager, password=password, say=click.echo)
+        if not drill.complete:
+            raise click.ClickException("the SOS or the overdue patrol did not reach everyone")
 
 
 @main.group()

@@ -51,11 +51,13 @@ RETURNING area_id
 """
 
 OVERDUE = f"""
-SELECT p.id, p.area_id, p.planned_end, p.objective, u.username, dp.geom, dp.fixed_at,
-       s.nearby_radius_km
+SELECT p.id, p.area_id, p.planned_end, p.objective, coalesce(u.username, du.username) AS username,
+       dp.geom, dp.fixed_at, s.nearby_radius_km
 FROM patrols p
 JOIN safety_settings s ON s.area_id = p.area_id
 LEFT JOIN users u ON u.id = p.leader_id
+LEFT JOIN devices d ON d.id = p.device_id
+LEFT JOIN users du ON du.id = d.user_id
 LEFT JOIN device_positions dp ON dp.device_id = p.device_id
 WHERE p.ended_at IS NULL AND p.planned_end IS NOT NULL
   AND p.planned_end + make_interval(mins => s.overdue_grace_min) < now() AND {_SCOPE}
@@ -235,6 +237,7 @@ def after_push(session: Session, device_id: uuid.UUID) -> Fired:
         ).scalar_one()
     session.execute(text(ENSURE_SETTINGS), {"area": area_id})
     audience.match_positions(session, area_id, device_id=device_id)
+    _overdue(session, area_id, device_id, fired)  # a patrol synced after its planned end
     _danger_zone(session, area_id, device_id, fired)
     _no_movement(session, area_id, device_id, fired)
     _hostile(session, area_id, None, fired)  # its reports, or its arrival near another's
