@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from server import health
 from server.accounts import api as accounts_api
+from server.alerts import api as alerts_api
 from server.areas import api as areas_api
 from server.config import PROJECT_ROOT, Config
 from server.core import pgcluster, problems
@@ -26,6 +27,8 @@ from server.evidence.storage import FileStore
 from server.maps import api as maps_api
 from server.maps.tiles import TileCache
 from server.reports import api as reports_api
+from server.safety import api as safety_api
+from server.safety import live as safety_live
 from server.sync import api as sync_api
 from server.web import pages
 from sync.protocol import MAX_COMPRESSION_RATIO, PROTOCOL_VERSION
@@ -104,10 +107,13 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         sync_api.blp,
         sync_api.review_blp,
         maps_api.blp,
+        alerts_api.blp,
+        safety_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)
     app.register_blueprint(maps_api.tiles_blp)
+    app.register_blueprint(safety_live.blp)
     app.extensions["rangersync.tiles"] = TileCache(config.tile_cache_bytes)
     app.register_blueprint(health.blp)
     app.register_blueprint(pages.blp)

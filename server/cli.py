@@ -272,8 +272,9 @@ def purge_tombstones(days: int) -> None:
     help="chance that a report comes with a photo (uploaded resumably)",
 )
 @click.option("--seed", default=1, show_default=True)
+@click.option("--sos", is_flag=True, help="then a safety drill: an SOS and an overdue patrol")
 def simulate(
-    server_url, area, manager, password_stdin, devices, hours, signal, photo_rate, seed
+    server_url, area, manager, password_stdin, devices, hours, signal, photo_rate, seed, sos
 ) -> None:
     """Handhelds walk patrols, file reports, lose signal and sync against a running server.
 
@@ -297,6 +298,12 @@ def simulate(
         raise click.ClickException(
             "not every record was acknowledged or photo uploaded; see the verdicts above"
         )
+    if sos:
+        from sync.safety_sim import run_drill
+
+        drill = run_drill(server_url, area=area, manager=manager, password=password, say=click.echo)
+        if not drill.complete:
+            raise click.ClickException("the SOS or the overdue patrol did not reach everyone")
 
 
 @main.group()
@@ -443,6 +450,10 @@ RangerSync is starting on {base}
             f"{host}:{port}",
             "--workers",
             str(workers),
+            # Threads (gthread workers): a dashboard's live stream (SSE) holds one thread, not
+            # a whole worker.
+            "--threads",
+            os.environ.get("WEB_THREADS", "4"),
             "--access-logfile",
             "-",
             "--timeout",
@@ -461,3 +472,11 @@ from server.maps.cli import mappack as _maps_mappack  # noqa: E402
 
 main.add_command(_maps_layers)
 main.add_command(_maps_mappack)
+
+from server.notify.cli import worker as _worker_command  # noqa: E402 (registered last)
+
+main.add_command(_worker_command)
+
+from server.alerts.cli import alert as _alert_group  # noqa: E402 (registered last)
+
+main.add_command(_alert_group)

@@ -41,6 +41,14 @@ class Config:
     max_image_pixels: int  # photos whose header promises more are refused (decompression bombs)
     maps_dir: Path = Path("var/maps")  # offline map packages and parks' base maps
     tile_cache_bytes: int = 64 * 1024 * 1024  # rendered vector tiles kept per worker process
+    # Ranger safety (issue 6): the SOS text webhook, the notification adapters, the worker.
+    sos_webhook_token: str | None = None  # set: gateways must send it as a bearer token
+    smtp_url: str | None = None  # smtp://user:pass@host:port (smtps:// for TLS, ?starttls=1)
+    smtp_from: str = "rangersync@localhost"
+    sms_gateway_url: str | None = None  # a generic HTTP SMS gateway: POST JSON {to, text}
+    sms_gateway_token: str | None = None
+    notify_max_attempts: int = 8
+    notify_timeout_s: int = 20
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -63,6 +71,13 @@ class Config:
             max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 120_000_000),
             maps_dir=Path(env.get("MAPS_DIR") or var_dir / "maps").resolve(),
             tile_cache_bytes=_int(env, "TILE_CACHE_BYTES", 64 * 1024 * 1024),
+            sos_webhook_token=env.get("SOS_WEBHOOK_TOKEN") or None,
+            smtp_url=env.get("SMTP_URL") or None,
+            smtp_from=env.get("SMTP_FROM") or "rangersync@localhost",
+            sms_gateway_url=env.get("SMS_GATEWAY_URL") or None,
+            sms_gateway_token=env.get("SMS_GATEWAY_TOKEN") or None,
+            notify_max_attempts=_int(env, "NOTIFY_MAX_ATTEMPTS", 8),
+            notify_timeout_s=_int(env, "NOTIFY_TIMEOUT_S", 20),
         )
 
 

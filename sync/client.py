@@ -69,6 +69,15 @@ class SyncReport:
     attempts: int = 0
 
 
+@dataclass
+class SosOutcome:
+    counter: int
+    channel: str  # "http": the server answered; "text": send `message` by SMS or satellite
+    answer: dict | None
+    message: str  # the signed text form, always made
+    text: str | None  # the ranger's words as sent (cut to fit one text message)
+
+
 class DeviceClient:
     def __init__(
         self,
@@ -441,6 +450,51 @@ class DeviceClient:
                     raise
             self._pause(attempt + 1)
         raise AssertionError("unreachable")
+
+    # --- safety: SOS and alert acknowledgements ---------------------------------------------
+
+    def send_sos(
+        self,
+        device_id: str,
+        lon: float,
+        lat: float,
+        text: str | None = None,
+        at: datetime | None = None,
+        attempts: int = 2,
+    ) -> SosOutcome:
+        """Raise an SOS: over data if an answer comes within a couple of tries, otherwise the
+        signed text message for the SMS app or satellite messenger to send (sync/sos.py). Both
+        carry the same counter, so sending both is still one SOS on the server."""
+        from sync import sos as sos_text
+
+        with self.db:
+            counter = int(self._state("sos_counter") or 0) + 1
+            self.db.execute(
+                "INSERT OR REPLACE INTO state (key, value) VALUES ('sos_counter', ?)",
+                (str(counter),),
+            )
+        at = (at or datetime.now(UTC)).replace(microsecond=0)
+        if text is not None:  # cut to what one text message holds, and say so in the outcome
+            room = sos_text.room_for_text(device_id, counter, lat, lon, at)
+            text = text.strip()[:room].strip() or None
+        message = sos_text.encode(
+            sos_text.key_from_token(self.token), device_id, counter, lat, lon, at, text
+        )
+        where = {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]}
+        body = {"counter": counter, "sent_at": at.isoformat(), "text": text, "position": where}
+        retries, self.retries = self.retries, max(0, attempts - 1)
+        try:
+            answer = self._request("POST", "/api/v1/sos", json.dumps(body).encode(), SyncReport())
+            return SosOutcome(counter, "http", answer, message, text)
+        except (SyncRefused, OSError, http.client.HTTPException, json.JSONDecodeError):
+            return SosOutcome(counter, "text", None, message, text)
+        finally:
+            self.retries = retries
+
+    def acknowledge_alert(self, alert_id: str) -> dict:
+        """Tell the server this alert reached the ranger (safe to repeat)."""
+        body = json.dumps({"acknowledged_at": _now()}).encode()
+        return self._request("POST", f"/api/v1/alerts/{alert_id}/ack", body, SyncReport())
 
 
 def _problem(error: urllib.error.HTTPError) -> dict:

@@ -25,6 +25,7 @@ from server.core.api import API_PREFIX, Blueprint
 from server.core.errors import DomainError
 from server.core.web import commit, current_actor, db
 from server.devices.service import DeviceRevoked
+from server.safety import hooks as safety_hooks
 from server.sync import pull as pull_service
 from server.sync import push as push_service
 from server.sync import review
@@ -110,6 +111,7 @@ def push(body):
     tolerance = timedelta(seconds=current_app.extensions["rangersync"].config.clock_tolerance_s)
     result = commit(push_service.push(db(), actor, body["device_time"], body["records"], tolerance))
     failpoints.hit("push.after_commit")  # fault tests: committed, and the answer never leaves
+    safety_hooks.after_push(db(), actor)  # positions, geofences, rules: own transaction
     return result
 
 

@@ -70,6 +70,12 @@ class PushContext:
     def corrected(self, device_time: datetime) -> datetime:
         return device_time + self.skew
 
+    def check_plan(self, value: datetime | None, pointer: str) -> None:
+        """A planned time is a person's intention, stored as given: it may lie in the future
+        (the overdue-patrol rule needs exactly that), but not before 2000."""
+        if value is not None and value < EARLIEST:
+            raise Rejection("time-out-of-range", pointer, f"{value.isoformat()} is before 2000")
+
     def check_time(self, value: datetime | None, pointer: str) -> None:
         """A time the device stamped must be consistent with its own clock at send time; its
         corrected value must be a real date. A device whose clock reset to 1970 still syncs:

@@ -65,8 +65,8 @@ def _checked_changes(ctx: PushContext, target: str, changes: dict) -> dict:
         if changes["status"] not in STATUS_TRANSITIONS:
             raise Rejection("invalid-change", "/data/changes/status", "not a report status")
         checked["status"] = changes["status"]
-    for name in ("ended_at", "planned_end"):
-        ctx.check_time(checked.get(name), f"/data/changes/{name}")
+    ctx.check_time(checked.get("ended_at"), "/data/changes/ended_at")
+    ctx.check_plan(checked.get("planned_end"), "/data/changes/planned_end")
     return checked
 
 

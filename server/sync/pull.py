@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from server.alerts import audience as alert_audience
 from server.core.errors import Forbidden
 from server.core.policy import Action, Actor, authorize
 from server.devices.models import Device
@@ -45,21 +46,20 @@ KINDS: dict[str, str] = {
             'layer', layer, 'name', name, 'version', version, 'properties', properties,
             'geometry', ST_AsGeoJSON(geom)::json) AS data
         FROM map_features WHERE area_id = :area""",
-    "alert": """
+    # Alerts that concern this device (server.alerts.audience): the whole area's, its teams',
+    # and those it was matched to by position; a device matched later sees the alert's
+    # change_xid move (audience_version), so an incremental pull brings it then.
+    "alert": f"""
         SELECT a.id, a.change_xid,
                a.cancelled_at IS NOT NULL
                OR (a.valid_until IS NOT NULL AND a.valid_until <= now())
-               OR (a.audience ? 'teams' AND NOT EXISTS (
-                   SELECT 1 FROM team_members tm
-                   WHERE tm.user_id = :user
-                     AND tm.team_id::text IN (
-                         SELECT jsonb_array_elements_text(a.audience -> 'teams'))
-               )) AS deleted,
+               OR NOT {alert_audience.concerns(":device", ":user")} AS deleted,
                json_build_object(
                    'severity', a.severity, 'message', a.message, 'source', a.source,
                    'valid_from', a.valid_from, 'valid_until', a.valid_until,
-                   'geometry', ST_AsGeoJSON(a.geom)::json) AS data
-        FROM safety_alerts a WHERE a.area_id = :area""",
+                   'geometry', ST_AsGeoJSON(a.geom)::json,
+                   'kind', a.kind, 'radius_m', a.radius_m) AS data
+        FROM safety_alerts a WHERE a.area_id = :area""",  # noqa: S608
     "report": """
         SELECT r.id, r.change_xid, false AS deleted, json_build_object(
             'version', r.version, 'status', r.status, 'priority', r.priority, 'notes', r.notes,

@@ -119,8 +119,10 @@ def store_patrol(
 ) -> Verdict:
     if verdict := created(ctx, "patrol", record_id, digest, raw):
         return verdict
-    for name in ("planned_start", "planned_end", "started_at", "ended_at"):
+    for name in ("started_at", "ended_at"):
         ctx.check_time(data.get(name), f"/data/{name}")
+    for name in ("planned_start", "planned_end"):  # plans may lie ahead of the device's clock
+        ctx.check_plan(data.get(name), f"/data/{name}")
     if data.get("ended_at") and data["ended_at"] < data["started_at"]:
         raise Rejection("ends-before-start", "/data/ended_at", "the patrol ends before it starts")
     if (

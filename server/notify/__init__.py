@@ -1,0 +1,1 @@
+"""The durable notification outbox, its procrastinate worker and the delivery adapters."""

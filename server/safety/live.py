@@ -1,0 +1,96 @@
+"""The live channel: Server-Sent Events of an area's safety events (alerts raised, acknowledged,
+escalated, cancelled), read from the `safety_events` table so that every app process serves the
+same stream. A client resumes with Last-Event-ID; a stream ends after a while and EventSource
+reconnects by itself, so a worker is never held forever."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Blueprint, Response, current_app, request, stream_with_context
+from sqlalchemy import text
+
+from server.alerts import audience
+from server.areas.service import area_id_of
+from server.core.api import API_PREFIX
+from server.core.errors import Invalid
+from server.core.policy import Action, authorize
+from server.core.web import current_actor, db
+from server.safety import events
+
+blp = Blueprint("live", __name__, url_prefix=API_PREFIX)
+POLL_S = 0.5
+# A comment line this often: proxies keep the connection, and a client that left is noticed
+# (the second write fails) within seconds, so a worker shutting down is not held by it.
+HEARTBEAT_S = 3.0
+STREAM_S = 60.0  # then the client reconnects (with Last-Event-ID): no worker is held forever
+
+_CONCERNING = f"""
+SELECT a.id FROM safety_alerts a
+WHERE a.id = ANY(:ids) AND {audience.concerns(":device", ":user")}
+"""  # noqa: S608 (a constant fragment)
+
+
+def _start_after(area_id) -> int:
+    raw = request.headers.get("Last-Event-ID") or request.args.get("after")
+    if raw is None:
+        return events.latest_id(db(), area_id)
+    if not raw.isdigit():
+        raise Invalid("Last-Event-ID (or after) is an event id", errors={"/after": ["not an id"]})
+    return int(raw)
+
+
+@blp.get("/areas/<area>/live")
+def live(area):
+    """text/event-stream of the area's safety events: managers get all of them, a device only
+    the alerts that concern it."""
+    actor = current_actor()
+    area_id = area_id_of(db(), actor, area)
+    authorize(actor, Action.ALERT_VIEW if actor.kind == "device" else Action.ALERT_ISSUE,
+              area_id, "area")  # fmt: skip
+    after = _start_after(area_id)
+    device_user = (actor.id, actor.user_id) if actor.kind == "device" else None
+    db().close()  # the stream reads with short sessions of its own
+    factory = current_app.extensions["rangersync"].session_factory
+    try:
+        seconds = min(float(request.args.get("seconds", STREAM_S)), STREAM_S)
+    except ValueError:
+        raise Invalid("seconds is a number", errors={"/seconds": ["not a number"]}) from None
+
+    def stream():
+        nonlocal after
+        yield "retry: 2000\n\n"
+        started = beat = time.monotonic()
+        while time.monotonic() - started < seconds:
+            with factory() as session:
+                batch = events.since(session, area_id, after)
+                visible = _visible(session, batch, device_user)
+            for event in batch:
+                after = event["id"]
+                if event["id"] in visible:
+                    data = json.dumps(event["payload"], default=str)
+                    yield f"id: {event['id']}\nevent: {event['kind']}\ndata: {data}\n\n"
+                    beat = time.monotonic()
+            if time.monotonic() - beat > HEARTBEAT_S:
+                yield ": keep-alive\n\n"
+                beat = time.monotonic()
+            if not batch:
+                time.sleep(POLL_S)
+        yield f"id: {after}\nevent: reconnect\ndata: {{}}\n\n"
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
+
+
+def _visible(session, batch: list[dict], device_user) -> set[int]:
+    if device_user is None:
+        return {e["id"] for e in batch}
+    ids = [e["alert_id"] for e in batch if e["kind"] in ("alert", "cancelled") and e["alert_id"]]
+    if not ids:
+        return set()
+    device, user = device_user
+    concerning = set(session.execute(
+        text(_CONCERNING), {"ids": ids, "device": device, "user": user}
+    ).scalars())  # fmt: skip
+    return {e["id"] for e in batch if e["alert_id"] in concerning and e["kind"] != "acknowledged"}

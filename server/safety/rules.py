@@ -1,0 +1,254 @@
+"""The automatic safety rules, evaluated as data arrives (after a device's push commits) and on a
+schedule (the worker): overdue patrol, no movement, danger-zone entry, hostile incident near a
+patrol; and the escalation of critical alerts nobody acknowledged.
+
+Each rule finds its events with one set-based query and raises one alert per event with a
+`dedupe_key` naming the event, unique per area: evaluating again, from any process, at any time,
+never raises a second alert for the same event.
+"""
+
+# ruff: noqa: S608  (the SQL fragments are constants; values are bound parameters)
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+import shapely.wkb
+from geoalchemy2.shape import to_shape
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from server.alerts import audience
+from server.alerts.service import AlertView, describe, event_payload, raise_alert
+from server.notify import outbox
+from server.safety import events
+
+log = logging.getLogger(__name__)
+
+_SCOPE = """(CAST(:area AS uuid) IS NULL OR p.area_id = CAST(:area AS uuid))
+    AND (CAST(:device AS uuid) IS NULL OR p.device_id = CAST(:device AS uuid))"""
+
+ENSURE_SETTINGS = """
+INSERT INTO safety_settings (area_id) SELECT id FROM areas
+WHERE CAST(:area AS uuid) IS NULL OR id = CAST(:area AS uuid)
+ON CONFLICT DO NOTHING
+"""
+
+# A device's last known position: the last fix of its most recently started patrol, if newer.
+UPDATE_POSITION = """
+INSERT INTO device_positions (device_id, area_id, geom, fixed_at, patrol_id)
+SELECT p.device_id, p.area_id, tp.geom, tp.recorded_at, p.id
+FROM (SELECT * FROM patrols WHERE device_id = :device AND max_seq IS NOT NULL
+      ORDER BY started_at DESC LIMIT 1) p
+JOIN track_points tp ON tp.patrol_id = p.id AND tp.seq = p.max_seq
+                    AND tp.track_month = p.track_month
+ON CONFLICT (device_id) DO UPDATE
+SET geom = excluded.geom, fixed_at = excluded.fixed_at, patrol_id = excluded.patrol_id,
+    updated_at = now()
+WHERE excluded.fixed_at > device_positions.fixed_at
+RETURNING area_id
+"""
+
+OVERDUE = f"""
+SELECT p.id, p.area_id, p.planned_end, p.objective, coalesce(u.username, du.username) AS username,
+       dp.geom, dp.fixed_at, s.nearby_radius_km
+FROM patrols p
+JOIN safety_settings s ON s.area_id = p.area_id
+LEFT JOIN users u ON u.id = p.leader_id
+LEFT JOIN devices d ON d.id = p.device_id
+LEFT JOIN users du ON du.id = d.user_id
+LEFT JOIN device_positions dp ON dp.device_id = p.device_id
+WHERE p.ended_at IS NULL AND p.planned_end IS NOT NULL
+  AND p.planned_end + make_interval(mins => s.overdue_grace_min) < now() AND {_SCOPE}
+  AND NOT EXISTS (SELECT 1 FROM safety_alerts a WHERE a.area_id = p.area_id
+                  AND a.dedupe_key = 'overdue_patrol:' || p.id)
+"""
+
+# Stationary since the first fix after the last one farther than the radius from the latest fix
+# (or since the first fix); that moment names the episode, so a ranger who moves on and stops
+# again is a new event.
+NO_MOVEMENT = f"""
+WITH last AS (
+    SELECT p.id AS patrol_id, p.area_id, p.device_id, p.track_month, tp.geom, tp.recorded_at,
+           s.no_movement_min, s.no_movement_radius_m, s.nearby_radius_km
+    FROM patrols p
+    JOIN safety_settings s ON s.area_id = p.area_id
+    JOIN track_points tp ON tp.patrol_id = p.id AND tp.seq = p.max_seq
+                        AND tp.track_month = p.track_month
+    WHERE p.ended_at IS NULL AND {_SCOPE}
+), still AS (
+    SELECT l.*, coalesce(
+        (SELECT min(t.recorded_at) FROM track_points t
+         WHERE t.patrol_id = l.patrol_id AND t.track_month = l.track_month
+           AND t.recorded_at > moved.at),
+        (SELECT min(t.recorded_at) FROM track_points t
+         WHERE t.patrol_id = l.patrol_id AND t.track_month = l.track_month)) AS since
+    FROM last l
+    CROSS JOIN LATERAL (
+        SELECT max(t.recorded_at) AS at FROM track_points t
+        WHERE t.patrol_id = l.patrol_id AND t.track_month = l.track_month
+          AND NOT ST_DWithin(t.geom::geography, l.geom::geography, l.no_movement_radius_m)
+    ) moved
+)
+SELECT *, 'no_movement:' || patrol_id || ':' || extract(epoch FROM since)::bigint AS key
+FROM still
+WHERE recorded_at - since >= make_interval(mins => no_movement_min)
+  AND NOT EXISTS (SELECT 1 FROM safety_alerts a WHERE a.area_id = still.area_id
+                  AND a.dedupe_key = 'no_movement:' || patrol_id || ':'
+                                     || extract(epoch FROM since)::bigint)
+"""
+
+DANGER_ZONE = f"""
+SELECT p.id AS patrol_id, p.area_id, z.id AS zone_id, z.name AS zone_name, z.geom
+FROM patrols p
+LEFT JOIN device_positions dp ON dp.device_id = p.device_id AND dp.patrol_id = p.id
+JOIN zones z ON z.area_id = p.area_id AND z.kind = 'danger' AND z.deleted_at IS NULL
+WHERE p.ended_at IS NULL AND {_SCOPE}
+  AND (ST_Intersects(z.geom, p.line) OR ST_Intersects(z.geom, dp.geom))
+  AND NOT EXISTS (SELECT 1 FROM safety_alerts a WHERE a.area_id = p.area_id
+                  AND a.dedupe_key = 'danger_zone:' || p.id || ':' || z.id)
+"""
+
+# A hostile report (its category says so) observed recently within the area's radius of another
+# active patrol's last known position: warn everyone within that radius, and the managers.
+HOSTILE = """
+SELECT r.id, r.area_id, ST_PointOnSurface(r.geom) AS geom, c.label, r.observed_at,
+       s.hostile_radius_km
+FROM reports r
+JOIN report_categories c ON c.id = r.category_id AND c.hostile
+JOIN safety_settings s ON s.area_id = r.area_id
+WHERE r.observed_at > now() - make_interval(mins => s.hostile_max_age_min)
+  AND (CAST(:area AS uuid) IS NULL OR r.area_id = CAST(:area AS uuid))
+  AND (CAST(:device AS uuid) IS NULL OR r.device_id = CAST(:device AS uuid))
+  AND EXISTS (
+      SELECT 1 FROM patrols p JOIN device_positions dp ON dp.device_id = p.device_id
+      WHERE p.area_id = r.area_id AND p.ended_at IS NULL
+        AND p.device_id IS DISTINCT FROM r.device_id
+        AND ST_DWithin(dp.geom::geography, ST_PointOnSurface(r.geom)::geography,
+                       s.hostile_radius_km * 1000))
+  AND NOT EXISTS (SELECT 1 FROM safety_alerts a WHERE a.area_id = r.area_id
+                  AND a.dedupe_key = 'hostile_incident:' || r.id)
+"""
+
+ESCALATE = f"""
+UPDATE safety_alerts a SET escalated_at = now()
+FROM safety_settings s
+WHERE s.area_id = a.area_id AND a.severity = 'critical' AND a.escalated_at IS NULL
+  AND {audience.ACTIVE}
+  AND a.created_at < now() - make_interval(mins => s.escalate_after_min)
+  AND (CAST(:area AS uuid) IS NULL OR a.area_id = CAST(:area AS uuid))
+  AND EXISTS (SELECT 1 FROM ({audience.COUNTS}) c
+              WHERE c.recipients = 0 OR c.acknowledged < c.recipients)
+RETURNING a.id
+"""
+
+
+@dataclass
+class Fired:
+    alerts: list[AlertView] = field(default_factory=list)
+    escalated: list[uuid.UUID] = field(default_factory=list)
+
+    def add(self, view: AlertView | None) -> None:
+        if view is not None:
+            self.alerts.append(view)
+
+
+def _rows(session: Session, sql: str, area, device) -> list:
+    return session.execute(text(sql), {"area": area, "device": device}).mappings().all()
+
+
+def _shape(geom):
+    """A geometry column read by raw SQL (hex EWKB) or by the ORM, as Shapely."""
+    if geom is None:
+        return None
+    return shapely.wkb.loads(geom, hex=True) if isinstance(geom, str) else to_shape(geom)
+
+
+def _overdue(session: Session, area, device, fired: Fired) -> None:
+    for r in _rows(session, OVERDUE, area, device):
+        where = _shape(r["geom"])
+        last = f"; last position at {r['fixed_at']:%H:%M} UTC" if where is not None else ""
+        fired.add(raise_alert(
+            session, r["area_id"], severity="critical", kind="overdue_patrol", source="rule",
+            message=f"Patrol led by {r['username'] or 'unknown'} is overdue: planned to end "
+                    f"{r['planned_end']:%Y-%m-%d %H:%M} UTC and not ended{last}.",
+            geometry=where, radius_m=r["nearby_radius_km"] * 1000 if where is not None else None,
+            audience_={"geofence": True} if where is not None else None,
+            dedupe_key=f"overdue_patrol:{r['id']}", subject_id=r["id"],
+        ))  # fmt: skip
+
+
+def _no_movement(session: Session, area, device, fired: Fired) -> None:
+    for r in _rows(session, NO_MOVEMENT, area, device):
+        minutes = int((r["recorded_at"] - r["since"]).total_seconds() // 60)
+        fired.add(raise_alert(
+            session, r["area_id"], severity="critical", kind="no_movement", source="rule",
+            message=f"No movement for {minutes} min during an active patrol (within "
+                    f"{r['no_movement_radius_m']:.0f} m since {r['since']:%H:%M} UTC): "
+                    "possible injury.",
+            geometry=_shape(r["geom"]), radius_m=r["nearby_radius_km"] * 1000,
+            audience_={"geofence": True}, dedupe_key=r["key"], subject_id=r["patrol_id"],
+        ))  # fmt: skip
+
+
+def _danger_zone(session: Session, area, device, fired: Fired) -> None:
+    for r in _rows(session, DANGER_ZONE, area, device):
+        fired.add(raise_alert(
+            session, r["area_id"], severity="warning", kind="danger_zone", source="rule",
+            message=f"A patrol entered the danger zone {r['zone_name']}.",
+            geometry=_shape(r["geom"]), audience_={"geofence": True},
+            dedupe_key=f"danger_zone:{r['patrol_id']}:{r['zone_id']}", subject_id=r["patrol_id"],
+        ))  # fmt: skip
+
+
+def _hostile(session: Session, area, device, fired: Fired) -> None:
+    for r in _rows(session, HOSTILE, area, device):
+        fired.add(raise_alert(
+            session, r["area_id"], severity="critical", kind="hostile_incident", source="rule",
+            message=f"{r['label']} reported at {r['observed_at']:%H:%M} UTC within "
+                    f"{r['hostile_radius_km']:g} km of your patrol.",
+            geometry=_shape(r["geom"]), radius_m=r["hostile_radius_km"] * 1000,
+            audience_={"geofence": True}, dedupe_key=f"hostile_incident:{r['id']}",
+            subject_id=r["id"],
+        ))  # fmt: skip
+
+
+def escalate(session: Session, area_id: uuid.UUID | None, fired: Fired) -> None:
+    """Critical alerts not acknowledged by every device they concern, past the area's time."""
+    from server.alerts.service import _alert, _view
+
+    for alert_id in session.execute(text(ESCALATE), {"area": area_id}).scalars().all():
+        view = _view(session, _alert(session, alert_id))
+        subject, body, short = describe(view, escalated=True)
+        outbox.enqueue(session, view.area_id, view.id, "escalated", subject, body, short)
+        events.record(session, view.area_id, "escalated", view.id, event_payload(view))
+        fired.escalated.append(alert_id)
+
+
+def after_push(session: Session, device_id: uuid.UUID) -> Fired:
+    """What a device's push may have changed: its position, the geofenced alerts it enters, and
+    the rules that its data can trigger. The caller commits."""
+    fired = Fired()
+    area_id = session.execute(text(UPDATE_POSITION), {"device": device_id}).scalar_one_or_none()
+    if area_id is None:  # no newer fix: positions did not change, but reports may have come
+        area_id = session.execute(
+            text("SELECT area_id FROM devices WHERE id = :d"), {"d": device_id}
+        ).scalar_one()
+    session.execute(text(ENSURE_SETTINGS), {"area": area_id})
+    audience.match_positions(session, area_id, device_id=device_id)
+    _overdue(session, area_id, device_id, fired)  # a patrol synced after its planned end
+    _danger_zone(session, area_id, device_id, fired)
+    _no_movement(session, area_id, device_id, fired)
+    _hostile(session, area_id, None, fired)  # its reports, or its arrival near another's
+    return fired
+
+
+def evaluate(session: Session, area_id: uuid.UUID | None = None) -> Fired:
+    """Every rule for every area (or one), and escalation: what the worker runs each minute."""
+    fired = Fired()
+    session.execute(text(ENSURE_SETTINGS), {"area": area_id})
+    for rule in (_overdue, _no_movement, _danger_zone, _hostile):
+        rule(session, area_id, None, fired)
+    escalate(session, area_id, fired)
+    return fired
