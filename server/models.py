@@ -2,6 +2,13 @@
 
 from server.accounts.models import ApiToken, Membership, Team, TeamMember, User
 from server.alerts.models import SafetyAlert
+from server.analytics.models import (
+    CoverageSetting,
+    CoverageVisit,
+    PatrolEffort,
+    PatrolPlan,
+    ZoneVisit,
+)
 from server.areas.models import Area, MapFeature, Zone
 from server.core.audit import AuditEntry
 from server.core.db import Base
@@ -26,14 +33,18 @@ __all__ = [
     "Area",
     "Attachment",
     "AuditEntry",
+    "CoverageSetting",
+    "CoverageVisit",
     "Device",
     "DeviceStatus",
     "EnrolmentCode",
     "MapFeature",
     "Membership",
     "Patrol",
+    "PatrolEffort",
     "PatrolLeg",
     "PatrolMember",
+    "PatrolPlan",
     "QuarantinedRecord",
     "RecordVersion",
     "Report",
@@ -49,5 +60,6 @@ __all__ = [
     "Upload",
     "User",
     "Zone",
+    "ZoneVisit",
     "metadata",
 ]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import text
 
+from server.analytics.tracks import refresh_patrols
 from server.patrols.models import Patrol
 from server.patrols.service import append_figures, derive_figures
 from server.sync.common import PushContext, Rejection, Verdict, keep_conflict
@@ -180,6 +181,8 @@ def store_chunk(
         _append(ctx, patrol, columns, params["t0_corrected"])
     elif new:  # fixes arrived out of order, or around ones already stored
         derive_figures(ctx.session, patrol.id)
+    if new:  # coverage, hours per zone and cleaned effort follow the new fixes
+        refresh_patrols(ctx.session, [patrol.id])
     points = {"new": new, "duplicate": same - new, "conflict": different}
     if different:
         keep_conflict(ctx, "track_chunk", record_id, "points-differ", raw)
