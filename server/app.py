@@ -12,6 +12,8 @@ from sqlalchemy.orm import sessionmaker
 
 from server import health
 from server.accounts import api as accounts_api
+from server.analytics import api as analytics_api
+from server.analytics import api_browse as browse_api
 from server.areas import api as areas_api
 from server.config import PROJECT_ROOT, Config
 from server.core import pgcluster, problems
@@ -29,6 +31,7 @@ from sync.protocol import MAX_COMPRESSION_RATIO, PROTOCOL_VERSION
 
 # Front-end libraries installed from the npm registry at set-up (package.json) and served by us.
 VENDOR_PACKAGES = {"swagger-ui": "swagger-ui-dist"}
+VENDOR_PACKAGES |= {"maplibre-gl": "maplibre-gl/dist", "uplot": "uplot/dist"}
 NODE_MODULES = PROJECT_ROOT / "node_modules"
 
 
@@ -99,6 +102,8 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         reports_api.blp,
         sync_api.blp,
         sync_api.review_blp,
+        analytics_api.blp,
+        browse_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)

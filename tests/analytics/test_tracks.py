@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from pyproj import Geod, Transformer
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from server.analytics.models import CoverageSetting, CoverageVisit, PatrolEffort, ZoneVisit
 from server.analytics.tracks import refresh_patrols
@@ -114,3 +114,16 @@ def test_days_are_the_areas_local_days(db):
     for v in db.scalars(select(CoverageVisit).filter_by(patrol_id=p)):
         days[v.day] = days.get(v.day, 0) + v.fixes
     assert days == {T0.date(): 10, T0.date() + timedelta(days=1): 11}
+
+
+def test_the_grid_numbers_cells_as_postgis_square_grid_does(db):
+    """Area cells come from ST_SquareGrid, track cells from floor(x / size): the same numbering."""
+    for lon, lat in ((37.05, -3.45), (-0.001, 0.001), (150.3, -42.9)):
+        i, j = db.execute(
+            text(
+                "SELECT g.i, g.j FROM ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326),"
+                " 6933) AS p, ST_SquareGrid(1000, p) AS g WHERE ST_Intersects(g.geom, p)"
+            ),
+            {"lon": lon, "lat": lat},
+        ).one()
+        assert (i, j) == cell(lon, lat, 1000)
