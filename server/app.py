@@ -26,7 +26,7 @@ from server.evidence import api as uploads_api
 from server.evidence.storage import FileStore
 from server.reports import api as reports_api
 from server.sync import api as sync_api
-from server.web import pages
+from server.web import area_pages, pages
 from sync.protocol import MAX_COMPRESSION_RATIO, PROTOCOL_VERSION
 
 # Front-end libraries installed from the npm registry at set-up (package.json) and served by us.
@@ -109,6 +109,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     app.register_blueprint(uploads_api.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(pages.blp)
+    app.register_blueprint(area_pages.blp)
     problems.register(app)
     app.teardown_appcontext(close_session)
 

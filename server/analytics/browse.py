@@ -40,7 +40,7 @@ def layers(session: Session, actor: Actor, area: str | uuid.UUID) -> list[dict]:
 
 
 PATROLS = """
-    SELECT p.id, p.patrol_type, p.mandate, p.objective, p.started_at, p.ended_at, p.armed,
+    SELECT p.id, p.area_id, p.patrol_type, p.mandate, p.objective, p.started_at, p.ended_at, p.armed,
            t.name AS team, u.display_name AS leader,
            (SELECT string_agg(mu.display_name, ', ' ORDER BY mu.display_name)
             FROM patrol_members m JOIN users mu ON mu.id = m.user_id
@@ -130,12 +130,12 @@ def reports(
     actor: Actor,
     area: str | uuid.UUID,
     *,
-    status: str | None,
-    category: str | None,
-    start: datetime | None,
-    end: datetime | None,
-    limit: int,
-    offset: int,
+    status: str | None = None,
+    category: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[dict]:
     """Reports to triage, newest first, filtered by status, category (or its parent) and time."""
     area_id = analysed_area(session, actor, area, Action.REPORT_VIEW)
