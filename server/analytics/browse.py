@@ -40,7 +40,8 @@ def layers(session: Session, actor: Actor, area: str | uuid.UUID) -> list[dict]:
 
 
 PATROLS = """
-    SELECT p.id, p.area_id, p.patrol_type, p.mandate, p.objective, p.started_at, p.ended_at, p.armed,
+    SELECT p.id, p.area_id, p.patrol_type, p.mandate, p.objective, p.started_at, p.ended_at,
+           p.armed,
            t.name AS team, u.display_name AS leader,
            (SELECT string_agg(mu.display_name, ', ' ORDER BY mu.display_name)
             FROM patrol_members m JOIN users mu ON mu.id = m.user_id
