@@ -56,9 +56,9 @@ FIXES_SQL = """
     ), speeds AS (
         SELECT good.*,
                ST_Distance(geom::geography, g_prev::geography)
-                 / greatest(abs(extract(epoch FROM recorded_at - t_prev)), 1) AS v_in,
+                 / greatest(abs(extract(epoch FROM recorded_at - t_prev)::float8), 1) AS v_in,
                ST_Distance(geom::geography, g_next::geography)
-                 / greatest(abs(extract(epoch FROM t_next - recorded_at)), 1) AS v_out,
+                 / greatest(abs(extract(epoch FROM t_next - recorded_at)::float8), 1) AS v_out,
                CASE transport WHEN 'vehicle' THEN :v_vehicle WHEN 'boat' THEN :v_boat
                               WHEN 'aerial' THEN :v_aerial ELSE :v_foot END AS v_max
         FROM good
@@ -75,7 +75,7 @@ FIXES_SQL = """
                floor(ST_Y(ST_Transform(geom, {srid})) / cell_m)::int AS j,
                (recorded_at AT TIME ZONE timezone)::date AS day,
                coalesce(ST_Distance(geom::geography, g_next::geography), 0) AS metres,
-               coalesce(greatest(extract(epoch FROM t_next - recorded_at), 0), 0) AS seconds
+               coalesce(greatest(extract(epoch FROM t_next - recorded_at)::float8, 0), 0) AS seconds
         FROM clean
     ), fixes AS (
         SELECT patrol_id, area_id, seq, recorded_at, geom, flag, i, j, day, metres, seconds,
