@@ -442,3 +442,8 @@ RangerSync is starting on {base}
             "server.wsgi:app",
         ],
     )
+
+
+from server.analytics.cli import analytics as analytics_group  # noqa: E402
+
+main.add_command(analytics_group)
