@@ -46,7 +46,8 @@ PATROLS = """
            (SELECT string_agg(mu.display_name, ', ' ORDER BY mu.display_name)
             FROM patrol_members m JOIN users mu ON mu.id = m.user_id
             WHERE m.patrol_id = p.id) AS members,
-           p.point_count AS fixes, e.poor_accuracy, e.impossible_speed, e.quality,
+           coalesce(e.fixes, p.point_count) AS fixes, e.poor_accuracy, e.impossible_speed,
+           e.quality,
            coalesce(e.distance_m, 0) / 1000 AS km, coalesce(e.duration_s, 0) / 3600 AS hours,
            coalesce(e.moving_s, 0) / 3600 AS moving_hours,
            (SELECT count(*) FROM reports r WHERE r.patrol_id = p.id) AS reports,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.areas.models import Zone
 from server.patrols.models import Patrol
+from server.patrols.service import derive_figures
 
 T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 
@@ -61,6 +62,7 @@ def patrol(
                 for seq, (lon, lat, t, acc) in enumerate(fixes)
             ],
         )
+        derive_figures(session, p.id)  # the patrol's own line and figures, as ingest keeps them
     return p.id
 
 

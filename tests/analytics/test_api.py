@@ -193,3 +193,43 @@ def test_device_health_flags_devices_that_never_synced(client, db, scene):
     [row] = get(client, scene, "/devices/health").get_json()
     assert row["stale"] is True and row["last_sync_at"] is None
     assert row["username"] == ranger.username
+
+
+def test_a_coarser_grid_rebuilds_coverage_on_it(client, scene):
+    slug = scene["area"].slug
+    before = get(client, scene, f"/coverage?{PERIOD}").get_json()
+    answer = client.put(f"/api/v1/areas/{slug}/coverage/settings", json={"cell_m": 2000},
+                        headers=scene["manager"])  # fmt: skip
+    assert answer.status_code == 200 and answer.get_json() == {"cell_m": 2000}
+    after = get(client, scene, f"/coverage?{PERIOD}").get_json()
+    assert after["cell_m"] == 2000
+    # 16 times fewer cells, plus the cells that only graze the boundary (~33 × 22 km park)
+    assert before["cells"] / 16 <= after["cells"] < before["cells"] / 16 + 2 * (33 + 22) / 2
+    assert after["hours"] == pytest.approx(before["hours"])  # the same effort, fewer cells
+    for body, who, status in (({"cell_m": 10}, "manager", 422), ({"cell_m": 900}, "ranger", 403)):
+        answer = client.put(
+            f"/api/v1/areas/{slug}/coverage/settings", json=body, headers=scene[who]
+        )
+        assert answer.status_code == status
+
+
+def test_reports_list_filters_and_exports(client, scene):
+    rows = get(client, scene, "/reports").get_json()
+    assert len(rows) == 4 and {r["status"] for r in rows} == {"new", "confirmed", "rejected"}
+    assert len(get(client, scene, "/reports?status=new").get_json()) == 2
+    assert len(get(client, scene, "/reports?category=poaching.carcass").get_json()) == 1
+    geojson = get(client, scene, "/reports?format=geojson").get_json(force=True)
+    assert geojson["features"][0]["geometry"]["type"] == "Point"
+    assert get(client, scene, "/reports", "stranger").status_code == 404
+
+
+def test_patrol_page_data_and_layers(client, scene):
+    answer = client.get(f"/api/v1/patrols/{scene['patrol']}", headers=scene["manager"])
+    body = answer.get_json()
+    assert body["fixes"] == 11 and body["quality"] == 1.0 and len(body["report_list"]) == 4
+    assert body["geometry"]["type"] == "LineString"
+    assert [(z["name"], round(z["hours"] * 60, 6)) for z in body["zones"]] == [("Core", 5.0)]
+    layers = get(client, scene, "/layers").get_json()
+    assert {r["layer"] for r in layers} == {"boundary", "zone"}
+    other = client.get(f"/api/v1/patrols/{scene['patrol']}", headers=scene["stranger"])
+    assert other.status_code == 404
