@@ -233,3 +233,32 @@ def test_patrol_page_data_and_layers(client, scene):
     assert {r["layer"] for r in layers} == {"boundary", "zone"}
     other = client.get(f"/api/v1/patrols/{scene['patrol']}", headers=scene["stranger"])
     assert other.status_code == 404
+
+
+def test_a_stored_photo_is_served_to_the_area_only(client, db, app, scene):
+    import hashlib
+
+    from server.reports.models import Attachment
+
+    data = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+    sha256 = hashlib.sha256(data).hexdigest()
+    blob = app.extensions["rangersync"].evidence.blob(sha256)
+    blob.parent.mkdir(parents=True, exist_ok=True)
+    blob.write_bytes(data)
+    report = db.scalars(select(Report).where(Report.area_id == scene["area"].id)).first()
+    stored, expected = uuid.uuid4(), uuid.uuid4()
+    db.add_all([
+        Attachment(id=stored, area_id=report.area_id, report_id=report.id, sha256=sha256,
+                   size_bytes=len(data), media_type="image/png", state="stored"),
+        Attachment(id=expected, area_id=report.area_id, report_id=report.id, sha256="0" * 64,
+                   size_bytes=10, media_type="image/jpeg", state="expected"),
+    ])  # fmt: skip
+    db.flush()
+    listed = client.get(f"/api/v1/reports/{report.id}/attachments", headers=scene["manager"])
+    assert {a["state"] for a in listed.get_json()} == {"stored", "expected"}
+    photo = client.get(f"/api/v1/attachments/{stored}/content", headers=scene["manager"])
+    assert photo.status_code == 200 and photo.mimetype == "image/png" and photo.data == data
+    missing = client.get(f"/api/v1/attachments/{expected}/content", headers=scene["manager"])
+    assert missing.status_code == 404
+    other = client.get(f"/api/v1/attachments/{stored}/content", headers=scene["stranger"])
+    assert other.status_code == 404
