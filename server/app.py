@@ -13,6 +13,8 @@ from sqlalchemy.orm import sessionmaker
 from server import health
 from server.accounts import api as accounts_api
 from server.alerts import api as alerts_api
+from server.analytics import api as analytics_api
+from server.analytics import api_browse as browse_api
 from server.areas import api as areas_api
 from server.config import PROJECT_ROOT, Config
 from server.core import pgcluster, problems
@@ -30,11 +32,12 @@ from server.reports import api as reports_api
 from server.safety import api as safety_api
 from server.safety import live as safety_live
 from server.sync import api as sync_api
-from server.web import pages
+from server.web import area_pages, pages
 from sync.protocol import MAX_COMPRESSION_RATIO, PROTOCOL_VERSION
 
 # Front-end libraries installed from the npm registry at set-up (package.json) and served by us.
 VENDOR_PACKAGES = {"swagger-ui": "swagger-ui-dist"}
+VENDOR_PACKAGES |= {"maplibre-gl": "maplibre-gl/dist", "uplot": "uplot/dist"}
 NODE_MODULES = PROJECT_ROOT / "node_modules"
 
 
@@ -109,6 +112,8 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         maps_api.blp,
         alerts_api.blp,
         safety_api.blp,
+        analytics_api.blp,
+        browse_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)
@@ -117,6 +122,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     app.extensions["rangersync.tiles"] = TileCache(config.tile_cache_bytes)
     app.register_blueprint(health.blp)
     app.register_blueprint(pages.blp)
+    app.register_blueprint(area_pages.blp)
     problems.register(app)
     app.teardown_appcontext(close_session)
 

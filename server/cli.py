@@ -480,3 +480,7 @@ main.add_command(_worker_command)
 from server.alerts.cli import alert as _alert_group  # noqa: E402 (registered last)
 
 main.add_command(_alert_group)
+
+from server.analytics.cli import analytics as analytics_group  # noqa: E402
+
+main.add_command(analytics_group)

@@ -2,6 +2,13 @@
 
 from server.accounts.models import ApiToken, Membership, Team, TeamMember, User
 from server.alerts.models import AlertAck, AlertMatch, SafetyAlert
+from server.analytics.models import (
+    CoverageSetting,
+    CoverageVisit,
+    PatrolEffort,
+    PatrolPlan,
+    ZoneVisit,
+)
 from server.areas.models import Area, MapFeature, Zone
 from server.core.audit import AuditEntry
 from server.core.db import Base
@@ -31,6 +38,8 @@ __all__ = [
     "Area",
     "Attachment",
     "AuditEntry",
+    "CoverageSetting",
+    "CoverageVisit",
     "Device",
     "DevicePosition",
     "DeviceStatus",
@@ -41,8 +50,10 @@ __all__ = [
     "Membership",
     "Notification",
     "Patrol",
+    "PatrolEffort",
     "PatrolLeg",
     "PatrolMember",
+    "PatrolPlan",
     "QuarantinedRecord",
     "RecordVersion",
     "Report",
@@ -61,5 +72,6 @@ __all__ = [
     "Upload",
     "User",
     "Zone",
+    "ZoneVisit",
     "metadata",
 ]

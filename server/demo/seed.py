@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts import passwords
 from server.accounts.models import Membership, Team, TeamMember, User
+from server.analytics.tracks import refresh_area
 from server.areas.models import Area, MapFeature, Zone
 from server.core import audit, tokens
 from server.core.policy import SYSTEM
@@ -89,6 +90,7 @@ def seed(session: Session, now: datetime | None = None) -> bool:
     teams = _teams(session, area.id, users)
     devices = _devices(session, area.id, users)
     _patrols_and_reports(session, area.id, users, teams, devices, now, rng)
+    refresh_area(session, area.id)  # coverage and effort of the seeded patrols
     audit.record(session, SYSTEM, "demo.seed", "area", area.id, area_id=area.id)
     session.flush()
     return True

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import text
 
+from server.analytics.incremental import fixes_arrived
 from server.patrols.models import Patrol
 from server.patrols.service import append_figures, derive_figures
 from server.sync.common import PushContext, Rejection, Verdict, keep_conflict
@@ -171,6 +172,7 @@ def store_chunk(
         "t0": data["t0"],
         "t0_corrected": ctx.corrected(data["t0"]),
     }
+    previous_max = patrol.max_seq  # for analytics: did this chunk extend the patrol?
     new = ctx.session.execute(INSERT_FIXES, params).rowcount
     same, different = new, 0
     if new < n:
@@ -180,6 +182,9 @@ def store_chunk(
         _append(ctx, patrol, columns, params["t0_corrected"])
     elif new:  # fixes arrived out of order, or around ones already stored
         derive_figures(ctx.session, patrol.id)
+    if new:  # coverage, hours per zone and cleaned effort follow the new fixes
+        fixes_arrived(ctx.session, patrol.id, first_seq=data["seq"], all_new=new == n,
+                      previous_max=previous_max)  # fmt: skip
     points = {"new": new, "duplicate": same - new, "conflict": different}
     if different:
         keep_conflict(ctx, "track_chunk", record_id, "points-differ", raw)

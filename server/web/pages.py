@@ -14,6 +14,14 @@ blp = Blueprint("pages", __name__)
 
 @blp.get("/")
 def index():
+    """The dashboard; the sign-in page when not signed in."""
+    if not session.get("token"):
+        return render_template("login.html", error=None)
+    return dashboard()
+
+
+@blp.get("/about")
+def about():
     return render_template("index.html", signed_in=bool(session.get("token")))
 
 

@@ -1,0 +1,74 @@
+// Charts and tables of the analytics page, drawn from the API with uPlot (served by this server).
+import { getJSON } from "./api.js";
+
+const fmt = (x, digits = 1) => (x === null || x === undefined ? "—" : Number(x).toFixed(digits));
+
+function fill(table, rows, cells) {
+  const body = table.querySelector("tbody");
+  body.replaceChildren(...rows.map((row) => {
+    const tr = document.createElement("tr");
+    for (const value of cells(row)) {
+      const td = document.createElement("td");
+      td.textContent = value;
+      tr.append(td);
+    }
+    return tr;
+  }));
+  if (!rows.length) body.innerHTML = "<tr><td colspan='9'>Nothing in this period.</td></tr>";
+}
+
+function days(start, end) {
+  const out = [];
+  for (let d = new Date(`${start}T00:00:00Z`); d <= new Date(`${end}T00:00:00Z`);
+       d.setUTCDate(d.getUTCDate() + 1)) out.push(d.toISOString().slice(0, 10));
+  return out;
+}
+
+function plot(element, series, data, width) {
+  element.replaceChildren();
+  return new uPlot({ width, height: 220, series, axes: [{}, {}], scales: { x: { time: true } } },
+                   data, element);
+}
+
+export async function analytics(root) {
+  const api = root.dataset.api;
+  const q = root.dataset.query;
+  const params = new URLSearchParams(q);
+  const width = Math.min(root.clientWidth || 800, 900);
+
+  const perDay = await getJSON(`${api}/effort?by=day&${q}`);
+  const hours = new Map(perDay.map((r) => [r.key, r.hours]));
+  const xs = days(params.get("start"), params.get("end"));
+  plot(document.getElementById("chart-effort"),
+       [{}, { label: "hours", stroke: "#2f5d3a", fill: "rgba(47,93,58,.2)" }],
+       [xs.map((d) => Date.parse(d) / 1000), xs.map((d) => hours.get(d) || 0)], width);
+
+  const trends = await getJSON(`${api}/findings/trends?${q}`);
+  const months = [...new Set(xs.map((d) => d.slice(0, 7)))];
+  const findings = months.map((m) => trends.filter((t) => t.month === m)
+                                           .reduce((n, t) => n + t.findings, 0));
+  const effort = months.map((m) => trends.find((t) => t.month === m)?.hours || 0);
+  plot(document.getElementById("chart-trends"),
+       [{}, { label: "findings", stroke: "#d7301f" },
+        { label: "per 100 h", stroke: "#08519c" }],
+       [months.map((m) => Date.parse(`${m}-01`) / 1000), findings,
+        findings.map((n, i) => (effort[i] ? (100 * n) / effort[i] : null))], width);
+
+  const effortTable = document.getElementById("effort-table");
+  const showEffort = async (by) => {
+    const rows = await getJSON(`${api}/effort?by=${by}&${q}`);
+    fill(effortTable, rows, (r) => [r.label, r.patrols, fmt(r.km), fmt(r.hours), fmt(r.moving_hours)]);
+    document.getElementById("effort-csv").href = `${api}/effort?by=${by}&${q}&format=csv`;
+  };
+  document.querySelectorAll("[data-by]").forEach((b) =>
+    b.addEventListener("click", () => showEffort(b.dataset.by)));
+  await showEffort("ranger");
+
+  const cpue = await getJSON(`${api}/findings/cpue?${q}`);
+  fill(document.getElementById("cpue-table"), cpue, (r) =>
+    [r.category, r.findings, fmt(r.per_km && 100 * r.per_km, 2), fmt(r.per_hour && 100 * r.per_hour, 2)]);
+  const hot = await getJSON(`${api}/findings/hotspots?${q}`);
+  fill(document.getElementById("hotspot-table"), hot, (r) =>
+    [`${r.i}, ${r.j}`, r.findings, r.categories, fmt(r.hours)]);
+  root.dataset.ready = "true";
+}

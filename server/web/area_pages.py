@@ -1,0 +1,166 @@
+"""The managers' dashboard pages of one area: server-rendered HTML from the same services the API
+uses, with small JavaScript modules for the map, the charts and the buttons.
+
+A page is a function registered with `@page(key, title)`: it gets the request's session, actor
+and area and returns the template's context; the navigation lists every registered page in
+order. Adding a page (alerts, say) is one function and one template under area/.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+
+from server.analytics import browse, coverage, devices, plans
+from server.analytics.common import analysed_area, period
+from server.areas import service as areas
+from server.core.errors import Invalid, NotFound, Unauthenticated
+from server.core.policy import Action
+from server.core.web import current_actor, db
+from server.reports import service as reports
+from server.reports.models import STATUS_TRANSITIONS
+from server.sync import review
+
+blp = Blueprint("area_pages", __name__)
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str
+    title: str
+    render: Callable[..., dict]
+
+
+PAGES: dict[str, Page] = {}
+
+
+def page(key: str, title: str):
+    def register(render: Callable[..., dict]) -> Callable[..., dict]:
+        PAGES[key] = Page(key, title, render)
+        return render
+
+    return register
+
+
+def _day(name: str) -> date | None:
+    raw = request.args.get(name) or None
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Invalid(
+            f"{name} must be a date (YYYY-MM-DD)", errors={name: ["not a date"]}
+        ) from None
+
+
+def _period():
+    return period(_day("start"), _day("end"))
+
+
+@page("map", "Map")
+def map_page(s, actor, area):
+    return {"period": _period()}
+
+
+@page("reports", "Reports")
+def reports_page(s, actor, area):
+    status = request.args.get("status") or None
+    category = request.args.get("category") or None
+    if status is not None and status not in STATUS_TRANSITIONS:
+        raise Invalid(f"unknown status {status!r}", errors={"status": ["unknown"]})
+    rows = browse.reports(s, actor, area.id, status=status, category=category, start=None,
+                          end=None, limit=500, offset=0)  # fmt: skip
+    return {"reports": rows, "status": status, "category": category,
+            "statuses": list(STATUS_TRANSITIONS)}  # fmt: skip
+
+
+@page("patrols", "Patrols")
+def patrols_page(s, actor, area):
+    p = _period()
+    return {"period": p, "patrols": browse.patrols(s, actor, area.id, p)}
+
+
+@page("analytics", "Coverage & effort")
+def analytics_page(s, actor, area):
+    p = _period()
+    return {"period": p, "summary": coverage.summary(s, actor, area.id, p),
+            "plans": plans.list_plans(s, actor, area.id)}  # fmt: skip
+
+
+@page("devices", "Devices")
+def devices_page(s, actor, area):
+    hours = request.args.get("stale_hours", "24")
+    if not hours.isdigit() or not 1 <= int(hours) <= 8760:
+        raise Invalid("stale_hours must be 1 to 8760", errors={"stale_hours": ["out of range"]})
+    rows = devices.health(s, actor, area.id, int(hours), datetime.now(UTC))
+    return {"devices": rows, "stale_hours": int(hours)}
+
+
+@page("review", "Sync review")
+def review_page(s, actor, area):
+    return {"quarantine": review.list_quarantine(s, actor, area.id, "open"),
+            "conflicts": review.list_conflicts(s, actor, area.id, "open")}  # fmt: skip
+
+
+def _signed_in():
+    if not session.get("token"):
+        return None
+    try:
+        return current_actor()
+    except Unauthenticated:
+        session.clear()
+        return None
+
+
+def _render(template: str, area_key: str, current: str, **context):
+    actor = _signed_in()
+    if actor is None:
+        return redirect(url_for("pages.login_form", next=request.path))
+    s = db()
+    area = areas.get_area(s, actor, area_key)
+    analysed_area(s, actor, area.id, Action.REPORT_TRIAGE)  # the dashboard is for managers
+    extra = context.pop("render")(s, actor, area) if "render" in context else {}
+    return render_template(
+        template, area=area, pages=PAGES.values(), current=current, **context, **extra
+    )
+
+
+@blp.get("/areas/<area>/")
+def area_home(area: str):
+    return redirect(url_for("area_pages.area_page", area=area, key="map"))
+
+
+@blp.get("/areas/<area>/<key>")
+def area_page(area: str, key: str):
+    selected = PAGES.get(key)
+    if selected is None:
+        return render_template("area/missing.html", key=key), 404
+    return _render(f"area/{key}.html", area, key, render=selected.render)
+
+
+@blp.get("/areas/<area>/reports/<uuid:report_id>")
+def report_page(area: str, report_id: uuid.UUID):
+    def render(s, actor, a):
+        report = reports.get_report(s, actor, report_id)
+        if report.area_id != a.id:
+            raise NotFound("no such report in this area")
+        return {"report": report, "next_statuses": sorted(STATUS_TRANSITIONS[report.status]),
+                "attachments": browse.attachments(s, actor, report_id)}  # fmt: skip
+
+    return _render("area/report.html", area, "reports", render=render)
+
+
+@blp.get("/areas/<area>/patrols/<uuid:patrol_id>")
+def patrol_page(area: str, patrol_id: uuid.UUID):
+    def render(s, actor, a):
+        found = browse.patrol(s, actor, patrol_id)
+        if found["area_id"] != a.id:
+            raise NotFound("no such patrol in this area")
+        return {"patrol": found}
+
+    return _render("area/patrol.html", area, "patrols", render=render)
