@@ -406,6 +406,7 @@ class DeviceClient:
         no answer); a 409 (offset moved, or file already stored) is for the caller."""
         for attempt in range(self.retries + 1):
             report.attempts += 1
+            wait_at_least = 0.0
             request = urllib.request.Request(url, data=body, method=method)  # noqa: S310
             headers = {"Authorization": f"Bearer {token or self.token}",
                        "Tus-Resumable": "1.0.0", **headers}  # fmt: skip
@@ -423,19 +424,23 @@ class DeviceClient:
                     return error
                 if error.code not in RETRYABLE_STATUS or attempt == self.retries:
                     raise SyncRefused(error.code, _problem(error)) from None
+                wait_at_least = _retry_after(error)
             except (OSError, http.client.HTTPException):
                 self.observe(method, url, None, time.monotonic() - began)
                 if not retry:
                     return None
                 if attempt == self.retries:
                     raise
-            self._pause(attempt + 1)
+            self._pause(attempt + 1, wait_at_least)
         raise AssertionError("unreachable")
 
-    def _pause(self, failures: int) -> None:
-        """Exponential backoff with jitter: base × 2^(failures-1), capped at a minute."""
-        delay = min(self.backoff_s * 2 ** (failures - 1), 60.0)
-        self.sleep(delay * (0.5 + self.rng.random()))
+    def _pause(self, failures: int, at_least: float = 0.0) -> None:
+        """Exponential backoff with jitter: base × 2^(failures-1), capped at a minute; never
+        sooner than the server's Retry-After (plus jitter, so a crowd does not return at once)."""
+        delay = min(self.backoff_s * 2 ** (failures - 1), 60.0) * (0.5 + self.rng.random())
+        if at_least:
+            delay = max(delay, at_least * (1 + 0.5 * self.rng.random()))
+        self.sleep(delay)
 
     def _pull(self, report: SyncReport) -> int:
         """Pages of changes since the cursor, each applied with its cursor in one transaction.
@@ -497,6 +502,7 @@ class DeviceClient:
         """One request, retried on no answer and on 5xx, with exponential backoff and jitter."""
         for attempt in range(self.retries + 1):
             report.attempts += 1
+            wait_at_least = 0.0
             request = urllib.request.Request(self.server_url + path, method=method)  # noqa: S310
             request.add_header("Authorization", f"Bearer {token or self.token}")
             request.add_header(PROTOCOL_HEADER, str(PROTOCOL_VERSION))
@@ -516,13 +522,20 @@ class DeviceClient:
                 problem = _problem(error)
                 if error.code not in RETRYABLE_STATUS or attempt == self.retries:
                     raise SyncRefused(error.code, problem) from None
+                wait_at_least = _retry_after(error)
             except (OSError, http.client.HTTPException, json.JSONDecodeError):
                 self.observe(method, path, None, time.monotonic() - began)
                 # a cut connection, a timeout, a truncated or garbled answer: no answer at all
                 if attempt == self.retries:
                     raise
-            self._pause(attempt + 1)
+            self._pause(attempt + 1, wait_at_least)
         raise AssertionError("unreachable")
+
+
+def _retry_after(error: urllib.error.HTTPError) -> float:
+    """Seconds the server asked us to wait (Retry-After in seconds; capped at 10 minutes)."""
+    value = (error.headers or {}).get("Retry-After", "")
+    return min(float(value), 600.0) if value.isdigit() else 0.0
 
 
 def _problem(error: urllib.error.HTTPError) -> dict:
