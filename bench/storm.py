@@ -8,7 +8,9 @@ then the two photos by tus, then the pull. The server is `rangersync serve` as `
 it, on a throwaway PostGIS cluster on this machine.
 
 Reference, in the same run: the same workload from REFERENCE devices one after another on the
-idle server. Printed: push latency p50/p95/max under the storm and idle, whole-sync latency,
+idle server. Printed: push latency p50/p95/max under the storm and idle (from the start of the
+sync to the push's answer, so a push the server deferred with 503 + Retry-After counts its
+wait), the accepted push requests alone, whole-sync latency,
 errors (requests answered 5xx or not at all, and syncs that raised), duplicates (rows beyond
 the distinct records sent, and verdicts other than `stored`), and a check that every photo is
 on disk with its hash. Goal on this 2-core machine: p95 ≤ 2 s per push, 0 errors, 0 duplicates.
@@ -82,8 +84,11 @@ class Device(threading.Thread):
         super().__init__(daemon=True)
         self.number, self.base, self.token, self.workdir = number, base, token, workdir
         self.barrier = barrier
-        self.pushes: list[float] = []
-        self.failures: list[str] = []  # 5xx answers and requests with no answer
+        self.pushes: list[float] = []  # seconds each accepted push request took
+        self.pushed_after: float | None = None  # from the sync's start to the push's answer
+        self.deferred = 0  # pushes the server answered 503 "busy, retry after" (load shedding)
+        self.failures: list[str] = []  # other 5xx answers and requests with no answer
+        self.began = 0.0
         self.error: BaseException | None = None
         self.sync_seconds = 0.0
         self.verdicts: Counter = Counter()
@@ -92,9 +97,14 @@ class Device(threading.Thread):
         self.report_ids: list[str] = []
 
     def _observe(self, method: str, url: str, status: int | None, seconds: float) -> None:
-        if method == "POST" and url.endswith("/sync/push") and status == 200:
+        push = method == "POST" and url.endswith("/sync/push")
+        if push and status == 200:
             self.pushes.append(seconds)
-        if status is None or status >= 500:
+            if self.pushed_after is None:
+                self.pushed_after = time.perf_counter() - self.began
+        elif push and status == 503:
+            self.deferred += 1
+        elif status is None or status >= 500:
             self.failures.append(f"{method} {url} -> {status}")
 
     def run(self) -> None:
@@ -102,9 +112,9 @@ class Device(threading.Thread):
             self._record()
             if self.barrier is not None:
                 self.barrier.wait()
-            began = time.perf_counter()
+            self.began = time.perf_counter()
             outcome = self.client.sync()
-            self.sync_seconds = time.perf_counter() - began
+            self.sync_seconds = time.perf_counter() - self.began
             self.verdicts.update(outcome.pushed)
             self.uploaded = outcome.uploaded
         except BaseException as error:
@@ -245,17 +255,22 @@ def main(argv: list[str] | None = None) -> None:
             + storage["photos_expected"] - storage["photos_verified"]
             + len(everyone) * FIXES - storage["points"])  # fmt: skip
     errors = len(raised) + len(failures) + lost
-    storm_pushes = [s for d in storm for s in d.pushes]
-    idle_pushes = [s for d in idle for s in d.pushes]
+    storm_pushes = [d.pushed_after for d in storm if d.pushed_after is not None]
+    idle_pushes = [d.pushed_after for d in idle if d.pushed_after is not None]
     p50, p95, worst = _quantiles(storm_pushes)
     i50, i95, _ = _quantiles(idle_pushes)
+    r50, r95, _ = _quantiles([s for d in storm for s in d.pushes])
+    deferred = sum(d.deferred for d in storm)
     s50, s95, _ = _quantiles([d.sync_seconds for d in storm if not d.error] or [0.0])
     for line in (raised + failures)[:10]:
         print("  error:", line)
     print(f"pushes: {len(storm_pushes)} under the storm, {len(idle_pushes)} idle; "
           f"{FIXES} fixes, {REPORTS} reports, {PHOTOS} photos per device; storm took {wall:.1f} s")  # fmt: skip
-    print(f"push latency, storm:  p50 {p50:6.3f} s  p95 {p95:6.3f} s  max {worst:6.3f} s")
-    print(f"push latency, idle:   p50 {i50:6.3f} s  p95 {i95:6.3f} s")
+    print(f"push answered after (from sync start, busy retries included), storm: "
+          f"p50 {p50:6.3f} s  p95 {p95:6.3f} s  max {worst:6.3f} s")  # fmt: skip
+    print(f"push answered after, idle:   p50 {i50:6.3f} s  p95 {i95:6.3f} s")
+    print(f"accepted push requests alone, storm: p50 {r50:6.3f} s  p95 {r95:6.3f} s; "
+          f"{deferred} pushes answered 503 busy and retried")  # fmt: skip
     print(f"whole sync (push, 2 photos, pull), storm: p50 {s50:6.3f} s  p95 {s95:6.3f} s")
     print(f"stored: {storage['reports']}/{storage['reports_expected']} reports, "
           f"{storage['points']} fixes, {storage['photos_verified']}/{storage['photos_expected']} "
@@ -264,7 +279,8 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps({"metric": "storm_push_p95_s", "value": round(p95, 3), "goal": 2.0,
                       "unit": "seconds", "devices": args.devices, "workers": args.workers,
                       "p50_s": round(p50, 3), "idle_p50_s": round(i50, 3),
-                      "p95_vs_idle_p50": round(p95 / i50, 1), "errors": errors,
+                      "p95_vs_idle_p50": round(p95 / i50, 1), "busy_retries": deferred,
+                      "errors": errors,
                       "duplicates": duplicates}))  # fmt: skip
 
 

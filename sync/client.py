@@ -33,11 +33,12 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',          -- pending, synced, needs_attention
-    verdict TEXT, code TEXT, detail TEXT, ordinal INTEGER NOT NULL
+    verdict TEXT, code TEXT, detail TEXT, ordinal INTEGER NOT NULL,
+    token TEXT                                      -- the account that made it sends it
 );
 CREATE TABLE IF NOT EXISTS fixes (
     patrol_id TEXT NOT NULL, seq INTEGER NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL,
-    time TEXT NOT NULL, accuracy REAL, chunked INTEGER NOT NULL DEFAULT 0,
+    time TEXT NOT NULL, accuracy REAL, chunked INTEGER NOT NULL DEFAULT 0, token TEXT,
     PRIMARY KEY (patrol_id, seq)
 );
 CREATE TABLE IF NOT EXISTS scope (kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
@@ -50,6 +51,10 @@ CREATE TABLE IF NOT EXISTS evidence (
 );
 """
 RETRYABLE_STATUS = {408, 423, 425, 429, 500, 502, 503, 504}
+
+
+class NotSignedIn(Exception):
+    """Recording needs a signed-in ranger; what is already recorded stays and still syncs."""
 
 
 class SyncRefused(Exception):
@@ -82,7 +87,7 @@ class DeviceClient:
     def __init__(
         self,
         server_url: str,
-        token: str,
+        token: str | None,
         outbox: Path,
         *,
         max_records_per_push: int = 200,
@@ -99,6 +104,10 @@ class DeviceClient:
         self.token = token
         self.db = sqlite3.connect(outbox, isolation_level=None)
         self.db.executescript(SCHEMA)
+        for table in ("outbox", "fixes"):  # an outbox made before records carried their account
+            columns = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if "token" not in columns:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN token TEXT")
         self.max_records = max_records_per_push
         self.chunk_size = chunk_size
         self.retries = retries
@@ -110,17 +119,37 @@ class DeviceClient:
         # told of every request: (method, URL, status or None for no answer, seconds taken)
         self.observe = observe or (lambda method, url, status, seconds: None)
 
+    # --- who is signed in --------------------------------------------------------------------
+
+    def sign_out(self) -> None:
+        """The ranger signs out. Nothing recorded is deleted: each record keeps the account that
+        made it and is still sent with that account's token at the next sync."""
+        self.token = None
+
+    def sign_in(self, token: str) -> None:
+        """Another (or the same) ranger signs in; what others recorded stays theirs."""
+        self.token = token
+
+    def _signed_in(self) -> str:
+        if self.token is None:
+            raise NotSignedIn("sign in before recording; what is recorded is kept")
+        return self.token
+
     # --- recording (offline) ----------------------------------------------------------------
 
-    def _add(self, kind: str, data: dict, record_id: str | None = None) -> str:
+    def _add(
+        self, kind: str, data: dict, record_id: str | None = None, token: str | None = None
+    ) -> str:
         record_id = record_id or str(uuid.uuid4())
+        token = token or self._signed_in()
         with self.db:
             (ordinal,) = self.db.execute(
                 "SELECT coalesce(max(ordinal), 0) + 1 FROM outbox"
             ).fetchone()
             self.db.execute(
-                "INSERT INTO outbox (id, kind, data, created_at, ordinal) VALUES (?, ?, ?, ?, ?)",
-                (record_id, kind, json.dumps(data), _now(), ordinal),
+                "INSERT INTO outbox (id, kind, data, created_at, ordinal, token)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (record_id, kind, json.dumps(data), _now(), ordinal, token),
             )
         return record_id
 
@@ -136,10 +165,11 @@ class DeviceClient:
                 "SELECT coalesce(max(seq) + 1, 0) FROM fixes WHERE patrol_id = ?", (patrol_id,)
             ).fetchone()
             self.db.execute(
-                "INSERT INTO fixes (patrol_id, seq, lon, lat, time, accuracy)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (patrol_id, seq, fix.lon, fix.lat, fix.time.isoformat(), fix.accuracy_m),
-            )
+                "INSERT INTO fixes (patrol_id, seq, lon, lat, time, accuracy, token)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (patrol_id, seq, fix.lon, fix.lat, fix.time.isoformat(), fix.accuracy_m,
+                 self._signed_in()),
+            )  # fmt: skip
         return seq
 
     def record_report(self, category: str, geometry: dict, observed_at: datetime, **data) -> str:
@@ -202,40 +232,66 @@ class DeviceClient:
     # --- sync (online) ----------------------------------------------------------------------
 
     def sync(self) -> SyncReport:
+        """Push every account's pending records with its own token (the signed-in ranger's
+        last), upload evidence, then pull for the signed-in ranger. An account the server
+        refuses (revoked, disabled) keeps its records and does not stop the others; the first
+        refusal is raised at the end."""
         report = SyncReport()
         self._chunk_fixes()
-        while batch := self._next_batch():
-            answer = self._request("POST", "/api/v1/sync/push", self._push_body(batch), report)
-            self._apply_verdicts(answer["results"], report)
-        self._upload_evidence(report)
-        report.pulled = self._pull(report)
+        refused: list[SyncRefused] = []
+        for token in self._accounts_with_pending():
+            try:
+                while batch := self._next_batch(token):
+                    body = self._push_body(batch)
+                    answer = self._request("POST", "/api/v1/sync/push", body, report, token=token)
+                    self._apply_verdicts(answer["results"], report)
+                self._upload_evidence(report, token)
+            except SyncRefused as refusal:
+                if token == self.token or refusal.status not in (401, 403):
+                    raise
+                refused.append(refusal)
+        if self.token is not None:
+            report.pulled = self._pull(report)
+        if refused:
+            raise refused[0]
         return report
+
+    def _accounts_with_pending(self) -> list[str]:
+        tokens = [t for (t,) in self.db.execute(
+            "SELECT DISTINCT coalesce(o.token, ?) FROM outbox o LEFT JOIN evidence e"
+            " ON e.attachment_id = o.id WHERE o.state = 'pending'"
+            " OR (e.uploaded = 0 AND e.error IS NULL AND o.state = 'synced')", (self.token,),
+        ) if t is not None]  # fmt: skip
+        return sorted(tokens, key=lambda t: t == self.token)  # the signed-in account last
 
     def _chunk_fixes(self) -> None:
         """Fixes not yet in a chunk become chunk records in the outbox, in one transaction."""
-        patrols = [
-            p for (p,) in self.db.execute("SELECT DISTINCT patrol_id FROM fixes WHERE chunked = 0")
-        ]
+        patrols = self.db.execute(
+            "SELECT DISTINCT patrol_id, token FROM fixes WHERE chunked = 0"
+        ).fetchall()
         with self.db:
-            for patrol_id in patrols:
+            for patrol_id, token in patrols:
                 rows = self.db.execute(
                     "SELECT seq, lon, lat, time, accuracy FROM fixes"
-                    " WHERE patrol_id = ? AND chunked = 0 ORDER BY seq",
-                    (patrol_id,),
+                    " WHERE patrol_id = ? AND token IS ? AND chunked = 0 ORDER BY seq",
+                    (patrol_id, token),
                 ).fetchall()
                 for run in _consecutive(rows, self.chunk_size):
                     fixes = [
                         Fix(lon, lat, datetime.fromisoformat(t), acc) for _, lon, lat, t, acc in run
                     ]
-                    self._add("track_chunk", encode(patrol_id, run[0][0], fixes))
+                    self._add("track_chunk", encode(patrol_id, run[0][0], fixes), token=token)
                 self.db.execute(
-                    "UPDATE fixes SET chunked = 1 WHERE patrol_id = ? AND chunked = 0", (patrol_id,)
+                    "UPDATE fixes SET chunked = 1 WHERE patrol_id = ? AND token IS ?"
+                    " AND chunked = 0",
+                    (patrol_id, token),
                 )
 
-    def _next_batch(self) -> list[tuple[str, str, str]]:
+    def _next_batch(self, token: str) -> list[tuple[str, str, str]]:
         return self.db.execute(
-            "SELECT id, kind, data FROM outbox WHERE state = 'pending' ORDER BY ordinal LIMIT ?",
-            (self.max_records,),
+            "SELECT id, kind, data FROM outbox WHERE state = 'pending'"
+            " AND coalesce(token, ?) = ? ORDER BY ordinal LIMIT ?",
+            (self.token, token, self.max_records),
         ).fetchall()
 
     def _push_body(self, batch) -> bytes:
@@ -253,13 +309,15 @@ class DeviceClient:
                     (state, verdict, result.get("code"), result.get("detail"), result["id"]),
                 )
 
-    def _upload_evidence(self, report: SyncReport) -> None:
+    def _upload_evidence(self, report: SyncReport, token: str) -> None:
         """tus: create the upload once, then ask the server where it stands and send the rest.
         A file the server refuses (wrong hash, not the media declared) is marked with the
         reason and kept; the other files still go up."""
         waiting = self.db.execute(
             "SELECT e.attachment_id FROM evidence e JOIN outbox o ON o.id = e.attachment_id"
             " WHERE e.uploaded = 0 AND e.error IS NULL AND o.state = 'synced'"
+            " AND coalesce(o.token, ?) = ?",
+            (self.token, token),
         ).fetchall()
         for (attachment_id,) in waiting:
             content, url = self.db.execute(
@@ -268,12 +326,12 @@ class DeviceClient:
             ).fetchone()
             try:
                 try:
-                    self._upload_one(attachment_id, content, url, report)
+                    self._upload_one(attachment_id, content, url, report, token)
                 except SyncRefused as refused:
                     if url is None or refused.status not in (404, 410):
                         raise
                     # the upload expired on the server: start a new one
-                    self._upload_one(attachment_id, content, None, report)
+                    self._upload_one(attachment_id, content, None, report, token)
             except SyncRefused as refused:
                 if refused.status in (401, 403, 426):
                     raise  # the device itself is refused: stop syncing
@@ -283,11 +341,15 @@ class DeviceClient:
                         (str(refused), attachment_id),
                     )
 
-    def _upload_one(self, attachment_id: str, content: bytes, url: str | None, report) -> None:
+    def _upload_one(
+        self, attachment_id: str, content: bytes, url: str | None, report, token: str
+    ) -> None:
         if url is None:
             metadata = "attachment_id " + base64.b64encode(attachment_id.encode()).decode()
             headers = {"Upload-Length": str(len(content)), "Upload-Metadata": metadata}
-            created = self._tus("POST", self.server_url + "/api/v1/uploads", headers, report)
+            created = self._tus(
+                "POST", self.server_url + "/api/v1/uploads", headers, report, token=token
+            )
             if created.status == 409:
                 problem = _problem(created)
                 if not problem.get("stored"):
@@ -300,16 +362,16 @@ class DeviceClient:
                     "UPDATE evidence SET upload_url = ? WHERE attachment_id = ?",
                     (url, attachment_id),
                 )
-        self._send_rest(url, content, report)
+        self._send_rest(url, content, report, token)
         self._mark_uploaded(attachment_id, report)
 
-    def _send_rest(self, url: str, content: bytes, report: SyncReport) -> None:
+    def _send_rest(self, url: str, content: bytes, report: SyncReport, token: str) -> None:
         """Ask the server where the upload stands, send the next chunk from there, repeat.
 
         A dropped PATCH is not retried as it was: the server kept what arrived, so the client
         asks again (HEAD, which waits for the broken PATCH to end) and sends only the rest.
         """
-        offset = int(self._tus("HEAD", url, {}, report).headers["Upload-Offset"])
+        offset = int(self._tus("HEAD", url, {}, report, token=token).headers["Upload-Offset"])
         failures = 0
         while offset < len(content):
             headers = {
@@ -317,7 +379,7 @@ class DeviceClient:
                 "Content-Type": "application/offset+octet-stream",
             }
             piece = content[offset : offset + self.upload_chunk]
-            answer = self._tus("PATCH", url, headers, report, piece, retry=False)
+            answer = self._tus("PATCH", url, headers, report, piece, retry=False, token=token)
             if answer is not None and answer.status == 204:
                 offset, failures = int(answer.headers["Upload-Offset"]), 0
                 continue
@@ -326,10 +388,8 @@ class DeviceClient:
                 if failures > self.retries:
                     raise ConnectionError(f"upload of {url} failed {failures} times in a row")
                 self._pause(failures)
-            before, offset = (
-                offset,
-                int(self._tus("HEAD", url, {}, report).headers["Upload-Offset"]),
-            )
+            before = offset
+            offset = int(self._tus("HEAD", url, {}, report, token=token).headers["Upload-Offset"])
             if offset > before:
                 failures = 0  # the link drops but bytes get through: no reason to slow down
 
@@ -349,14 +409,17 @@ class DeviceClient:
         body: bytes | None = None,
         *,
         retry: bool = True,
+        token: str | None = None,
     ):
         """One tus request, retried like every other unless `retry` is off (then None means
         no answer); a 409 (offset moved, or file already stored) is for the caller."""
         for attempt in range(self.retries + 1):
             report.attempts += 1
+            wait_at_least = 0.0
             request = urllib.request.Request(url, data=body, method=method)  # noqa: S310
-            for name, value in {"Authorization": f"Bearer {self.token}", "Tus-Resumable": "1.0.0",
-                                **headers}.items():  # fmt: skip
+            headers = {"Authorization": f"Bearer {token or self.token}",
+                       "Tus-Resumable": "1.0.0", **headers}  # fmt: skip
+            for name, value in headers.items():
                 request.add_header(name, value)
             began = time.monotonic()
             try:
@@ -370,21 +433,37 @@ class DeviceClient:
                     return error
                 if error.code not in RETRYABLE_STATUS or attempt == self.retries:
                     raise SyncRefused(error.code, _problem(error)) from None
+                wait_at_least = _retry_after(error)
             except (OSError, http.client.HTTPException):
                 self.observe(method, url, None, time.monotonic() - began)
                 if not retry:
                     return None
                 if attempt == self.retries:
                     raise
-            self._pause(attempt + 1)
+            self._pause(attempt + 1, wait_at_least)
         raise AssertionError("unreachable")
 
-    def _pause(self, failures: int) -> None:
-        """Exponential backoff with jitter: base × 2^(failures-1), capped at a minute."""
-        delay = min(self.backoff_s * 2 ** (failures - 1), 60.0)
-        self.sleep(delay * (0.5 + self.rng.random()))
+    def _pause(self, failures: int, at_least: float = 0.0) -> None:
+        """Exponential backoff with jitter: base × 2^(failures-1), capped at a minute; never
+        sooner than the server's Retry-After (plus jitter, so a crowd does not return at once)."""
+        delay = min(self.backoff_s * 2 ** (failures - 1), 60.0) * (0.5 + self.rng.random())
+        if at_least:
+            delay = max(delay, at_least * (1 + 0.5 * self.rng.random()))
+        self.sleep(delay)
 
     def _pull(self, report: SyncReport) -> int:
+        """Pages of changes since the cursor, each applied with its cursor in one transaction.
+        The scope is what the server shows the signed-in ranger: when another ranger signs in,
+        the copy (server data, never unsynced records) is dropped and pulled afresh."""
+        account = hashlib.sha256(self.token.encode()).hexdigest()[:16]
+        if self._state("scope_account") != account:
+            with self.db:
+                self.db.execute("DELETE FROM scope")
+                self.db.execute("DELETE FROM state WHERE key = 'cursor'")
+                self.db.execute(
+                    "INSERT OR REPLACE INTO state (key, value) VALUES ('scope_account', ?)",
+                    (account,),
+                )
         applied = 0
         while True:
             cursor = self._state("cursor")
@@ -420,12 +499,21 @@ class DeviceClient:
             for i, d in self.db.execute("SELECT id, data FROM scope WHERE kind = ?", (kind,))
         }
 
-    def _request(self, method: str, path: str, body: bytes | None, report: SyncReport) -> dict:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        report: SyncReport,
+        *,
+        token: str | None = None,
+    ) -> dict:
         """One request, retried on no answer and on 5xx, with exponential backoff and jitter."""
         for attempt in range(self.retries + 1):
             report.attempts += 1
+            wait_at_least = 0.0
             request = urllib.request.Request(self.server_url + path, method=method)  # noqa: S310
-            request.add_header("Authorization", f"Bearer {self.token}")
+            request.add_header("Authorization", f"Bearer {token or self.token}")
             request.add_header(PROTOCOL_HEADER, str(PROTOCOL_VERSION))
             data = None
             if body is not None:
@@ -443,12 +531,13 @@ class DeviceClient:
                 problem = _problem(error)
                 if error.code not in RETRYABLE_STATUS or attempt == self.retries:
                     raise SyncRefused(error.code, problem) from None
+                wait_at_least = _retry_after(error)
             except (OSError, http.client.HTTPException, json.JSONDecodeError):
                 self.observe(method, path, None, time.monotonic() - began)
                 # a cut connection, a timeout, a truncated or garbled answer: no answer at all
                 if attempt == self.retries:
                     raise
-            self._pause(attempt + 1)
+            self._pause(attempt + 1, wait_at_least)
         raise AssertionError("unreachable")
 
     # --- safety: SOS and alert acknowledgements ---------------------------------------------
@@ -495,6 +584,12 @@ class DeviceClient:
         """Tell the server this alert reached the ranger (safe to repeat)."""
         body = json.dumps({"acknowledged_at": _now()}).encode()
         return self._request("POST", f"/api/v1/alerts/{alert_id}/ack", body, SyncReport())
+
+
+def _retry_after(error: urllib.error.HTTPError) -> float:
+    """Seconds the server asked us to wait (Retry-After in seconds; capped at 10 minutes)."""
+    value = (error.headers or {}).get("Retry-After", "")
+    return min(float(value), 600.0) if value.isdigit() else 0.0
 
 
 def _problem(error: urllib.error.HTTPError) -> dict:

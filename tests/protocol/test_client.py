@@ -155,3 +155,52 @@ def test_gpx_import_command(live_server, device, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "track.gpx: patrol" in result.stdout and "50 fixes" in result.stdout
     assert "0 still pending" in result.stdout
+
+
+def test_sign_out_and_another_ranger_signing_in_lose_nothing(live_server, device, tmp_path):
+    """Each record goes up with the account that made it; signing out deletes nothing, and a
+    revoked earlier account keeps its records without holding back the signed-in ranger's."""
+    from sync.client import NotSignedIn
+    from sync.photos import photo
+
+    code = _cli(live_server.env, "device", "enrol", "--area", "demo", "--user", "daudi").strip()
+    other = live_server.http.json("POST", "/api/v1/devices/enrol", {"code": code})[1]
+    client = DeviceClient(live_server.url, device["token"], tmp_path / "outbox.db")
+    when = datetime(2026, 11, 23, 7, tzinfo=UTC)
+    patrol = client.start_patrol(started_at=when)
+    for fix in foot_patrol((37.55, -3.40), when, 40, random.Random(3)):
+        client.record_fix(patrol, fix)
+    first = client.record_report("poaching.snare", {"type": "Point", "coordinates": [37.55, -3.4]},
+                                 when, patrol_id=patrol, attributes={"snare_type": "wire", "count": 2})  # fmt: skip
+    client.declare_attachment(first, photo(30_000, random.Random(4)), "image/jpeg")
+    client.sign_out()
+    with pytest.raises(NotSignedIn):
+        client.record_report("poaching.snare", {"type": "Point", "coordinates": [37.5, -3.4]}, when)
+    assert client.pending() == 44  # patrol, report, attachment, its photo, 40 fixes: all kept
+
+    client.sign_in(other["token"])
+    second = client.record_report("poaching.snare", {"type": "Point", "coordinates": [37.56, -3.41]},
+                                  when, attributes={"snare_type": "wire", "count": 1})  # fmt: skip
+    outcome = client.sync()
+    assert outcome.pushed == {"stored": 5} and outcome.uploaded == 1 and client.pending() == 0
+    with psycopg.connect(live_server.env["DATABASE_URL"].replace("+psycopg", "")) as conn:
+        made_by = dict(conn.execute(
+            "SELECT r.id::text, u.username FROM reports r JOIN users u ON u.id = r.reported_by"
+            " WHERE r.id = ANY(%s::uuid[])", ([first, second],)).fetchall())  # fmt: skip
+        points = conn.execute("SELECT count(*) FROM track_points WHERE patrol_id = %s",
+                              (patrol,)).fetchone()[0]  # fmt: skip
+    assert made_by == {first: "baraka", second: "daudi"} and points == 40
+
+    third = client.record_report("poaching.snare", {"type": "Point", "coordinates": [37.57, -3.42]},
+                                 when, attributes={"snare_type": "wire", "count": 3})  # fmt: skip
+    client.sign_in(device["token"])
+    _cli(live_server.env, "device", "revoke", other["device_id"])
+    fourth = client.record_report("poaching.snare", {"type": "Point", "coordinates": [37.58, -3.43]},
+                                  when, attributes={"snare_type": "wire", "count": 4})  # fmt: skip
+    with pytest.raises(SyncRefused) as refused:
+        client.sync()
+    assert refused.value.status == 401
+    states = dict(
+        client.db.execute("SELECT id, state FROM outbox WHERE id IN (?, ?)", (third, fourth))
+    )
+    assert states == {third: "pending", fourth: "synced"}  # the revoked account's report is kept
