@@ -467,6 +467,7 @@ RangerSync is starting on {base}
         ],
     )
 
+
 from server.maps.cli import layers as _maps_layers  # noqa: E402
 from server.maps.cli import mappack as _maps_mappack  # noqa: E402
 

@@ -10,6 +10,7 @@ transaction commits after a short one. No counters, so no row that every writer 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 
@@ -45,6 +46,14 @@ def changed_since(
 
     The xmin is bound as a plain value so the planner range-scans the change_xid index: only
     the changes since the snapshot are read, however big the tables are."""
+    query, kinds = _query(tuple(sources))
+    params = {"xmin": snapshot_xmin(snapshot), "snap": snapshot, "areas": list(area_ids)}
+    return session.execute(query, params | {"kinds": list(kinds)}).scalar_one()
+
+
+@functools.lru_cache(maxsize=32)
+def _query(sources: tuple[str, ...]):
+    """The statement for a set of sources, built once: a cached tile's check is on the hot path."""
     tests, kinds = [], []
     for source in sources:
         table, area_column, tombstone_kind = SOURCES[source]
@@ -61,6 +70,4 @@ def changed_since(
             " AND kind = ANY(:kinds) AND area_id = ANY(:areas))"
         )
     # Every fragment is a constant of this module; the values are bound parameters.
-    query = "SELECT " + " OR ".join(tests)
-    params = {"xmin": snapshot_xmin(snapshot), "snap": snapshot, "areas": list(area_ids)}
-    return session.execute(text(query), params | {"kinds": kinds}).scalar_one()
+    return text("SELECT " + " OR ".join(tests)), tuple(kinds)

@@ -33,13 +33,27 @@ from server.core.errors import Invalid
 MAX_FEATURES = 100_000
 DRIVERS = {"GeoJSON", "ESRI Shapefile", "GPKG", "KML", "LIBKML"}
 FAMILIES = {
-    "Point": "point", "MultiPoint": "point",
-    "LineString": "line", "MultiLineString": "line",
-    "Polygon": "polygon", "MultiPolygon": "polygon",
-}  # fmt: skip
+    "Point": "point",
+    "MultiPoint": "point",
+    "LineString": "line",
+    "MultiLineString": "line",
+    "Polygon": "polygon",
+    "MultiPolygon": "polygon",
+}
 # Fields KML readers add to every placemark; they describe rendering, not the feature.
-KML_NOISE = {"id", "timestamp", "begin", "end", "altitudemode", "tessellate", "extrude",
-             "visibility", "draworder", "icon", "snippet"}  # fmt: skip
+KML_NOISE = {
+    "id",
+    "timestamp",
+    "begin",
+    "end",
+    "altitudemode",
+    "tessellate",
+    "extrude",
+    "visibility",
+    "draworder",
+    "icon",
+    "snippet",
+}
 IGNORED_FIELDS = {"layer", "version"}  # RangerSync's own, written by its GeoJSON export
 _LOCATION = re.compile(r"\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)\s*\]")
 
@@ -103,22 +117,38 @@ def sniff(data: bytes, filename: str) -> str:
     )
 
 
+def _check_xml(data: bytes) -> None:
+    """KML without DTDs: entity declarations are how an XML file explodes or reads local files."""
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise Invalid(
+            "KML with a DOCTYPE or entity declarations is not accepted",
+            errors={"file": ["DTD in KML"]},
+        )
+
+
 def _check_zip(data: bytes) -> str:
     """A zipped Shapefile (.shp with .shx and .dbf) or a KMZ; nothing else goes to GDAL."""
     try:
-        names = zipfile.ZipFile(BytesIO(data)).namelist()
+        archive = zipfile.ZipFile(BytesIO(data))
+        names = archive.namelist()
     except zipfile.BadZipFile as error:
         raise Invalid(f"a broken zip file: {error}", errors={"file": ["bad zip"]}) from None
     lower = [n.lower() for n in names]
     if any(n.endswith(".kml") for n in lower) and not any(n.endswith(".shp") for n in lower):
+        for name in names:
+            if name.lower().endswith(".kml"):
+                with archive.open(name) as kml:
+                    _check_xml(kml.read(64 * 1024 * 1024))
         return ".kmz"
     if not any(n.endswith(".shp") for n in lower):
         raise Invalid("the zip holds no .shp file", errors={"file": ["no shapefile in the zip"]})
     allowed = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml", "/")
     strangers = [n for n in names if not n.lower().endswith(allowed)]
     if strangers:
-        raise Invalid(f"the zip holds files that are not part of a Shapefile: {strangers[:5]}",
-                      errors={"file": ["unexpected files in the zip"]})  # fmt: skip
+        raise Invalid(
+            f"the zip holds files that are not part of a Shapefile: {strangers[:5]}",
+            errors={"file": ["unexpected files in the zip"]},
+        )
     return ".zip"
 
 
@@ -141,6 +171,8 @@ def read_source(
     data: bytes, filename: str, *, layer: str | None = None, repair: bool = False
 ) -> SourceRead:
     kind = sniff(data, filename)
+    if kind == "kml":
+        _check_xml(data)
     suffix = {"geojson": ".geojson", "gpkg": ".gpkg", "kml": ".kml"}.get(kind) or _check_zip(data)
     result = SourceRead()
     with tempfile.TemporaryDirectory(prefix="rangersync-import-") as tmp:
@@ -156,8 +188,10 @@ def read_source(
                 f"cannot read {filename!r}: {error}", errors={"file": ["unreadable"]}
             ) from None
     if len(result.candidates) + len(result.rejected) > MAX_FEATURES:
-        raise Invalid(f"more than {MAX_FEATURES} features in one import: split the file",
-                      errors={"file": ["too many features"]})  # fmt: skip
+        raise Invalid(
+            f"more than {MAX_FEATURES} features in one import: split the file",
+            errors={"file": ["too many features"]},
+        )
     return result
 
 
@@ -172,8 +206,9 @@ def _read_layer(path: Path, source_layer: str, target: str, repair: bool, out: S
     transformer, crs_problem = _transformer(meta.get("crs"))
     z_dropped = 0
     for index, wkb in enumerate(geometries):
-        values = {n: _value(col[index], kind) for n, col, kind in zip(names, columns, kinds,
-                                                                      strict=True)}  # fmt: skip
+        values = {
+            n: _value(col[index], kind) for n, col, kind in zip(names, columns, kinds, strict=True)
+        }
         source_id = _source_id(values)
         reject = _rejecter(out, source_layer, index, source_id)
         if crs_problem:
@@ -204,27 +239,41 @@ def _read_layer(path: Path, source_layer: str, target: str, repair: bool, out: S
                 continue
             fixed = _repaired(geometry)
             if fixed is None:
-                reject("invalid-geometry", f"{reason}; nothing of its type survives repair",
-                       _location(reason))  # fmt: skip
+                reject(
+                    "invalid-geometry",
+                    f"{reason}; nothing of its type survives repair",
+                    _location(reason),
+                )
                 continue
-            out.repaired.append(Repair(source_layer, index, f"{reason}: made valid "
-                                       f"({geometry.geom_type} → {fixed.geom_type})"))  # fmt: skip
+            out.repaired.append(
+                Repair(
+                    source_layer,
+                    index,
+                    f"{reason}: made valid ({geometry.geom_type} → {fixed.geom_type})",
+                )
+            )
             geometry = fixed
         values.pop("id", None)
         feature_id = None if noise else _uuid(source_id)
         name = _pop_name(values)
         # A null field is an absent one: GDAL gives every feature of a layer every field the
         # layer has (a GeoJSON property on one feature becomes a null on all the others).
-        properties = {k: v for k, v in values.items()
-                      if k.lower() not in noise and k not in IGNORED_FIELDS
-                      and v is not None}  # fmt: skip
+        properties = {
+            k: v
+            for k, v in values.items()
+            if k.lower() not in noise and k not in IGNORED_FIELDS and v is not None
+        }
         if feature_id is None and source_id is not None and not noise:
             properties["source_id"] = source_id  # an id that is not ours, kept as it came
-        out.candidates.append(Candidate(target, source_layer, index, source_id, feature_id, name,
-                                        properties, geometry))  # fmt: skip
+        out.candidates.append(
+            Candidate(
+                target, source_layer, index, source_id, feature_id, name, properties, geometry
+            )
+        )
     if z_dropped:
-        out.notes.append(f"{source_layer}: altitudes dropped from {z_dropped} features "
-                         "(map layers are 2D)")  # fmt: skip
+        out.notes.append(
+            f"{source_layer}: altitudes dropped from {z_dropped} features (map layers are 2D)"
+        )
 
 
 def _rejecter(out: SourceRead, source_layer: str, index: int, source_id: str | None):

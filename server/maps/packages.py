@@ -203,7 +203,10 @@ def build(
                 tiles_path, area_dir / str(previous.version) / "layers.mbtiles", delta, metadata
             )
             files.append(_entry(delta, "delta", from_version=previous.version))
-        building.rename(area_dir / str(version))
+        final = area_dir / str(version)
+        if final.exists():  # left by a build whose transaction did not commit (we hold the lock)
+            shutil.rmtree(final)
+        building.rename(final)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise

@@ -167,7 +167,17 @@ def test_preview_changes_nothing(db):
 
 def test_files_that_are_not_map_files_are_refused(db):
     area = factories.area(db)
-    for data in (b"<VRTDataset><OGRVRTLayer/></VRTDataset>", b"id,x,y\n1,2,3\n", b"\x00\x01"):
+    entities = (
+        b'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>&x;</name>'
+        b"</Document></kml>"
+    )
+    for data in (
+        b"<VRTDataset><OGRVRTLayer/></VRTDataset>",
+        b"id,x,y\n1,2,3\n",
+        b"\x00\x01",
+        entities,
+    ):
         with pytest.raises(Invalid):
             import_file(db, SYSTEM, area.slug, "x.vrt", data, layer="posts")
 

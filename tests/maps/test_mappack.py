@@ -129,7 +129,11 @@ def test_a_layer_change_makes_the_package_stale_and_the_rebuild_carries_a_delta(
 ):
     db, client = committed_db, committed_client
     park = h.map_park(db, client)
+    packages.build(db, SYSTEM, park.slug, tmp_path, zooms=ZOOMS)
+    db.rollback()  # a build whose transaction failed leaves a folder and no row
+    assert folder(tmp_path, park, 1).is_dir()
     first = build(db, park, tmp_path)
+    assert first.version == 1
     assert not packages.is_stale(db, first)
     assert packages.build(db, SYSTEM, park.slug, tmp_path, only_if_stale=True) is None
     lon, lat = park.centre
