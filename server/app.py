@@ -123,5 +123,5 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
 
     app.wsgi_app = RequestDecoding(app.wsgi_app, config.max_request_bytes, MAX_COMPRESSION_RATIO)
     if config.push_concurrency:  # bulk sync yields to the SOS (server/safety/priority.py)
-        app.wsgi_app = PushGate(app.wsgi_app, config.push_concurrency)
+        app.wsgi_app = PushGate(app.wsgi_app, config.push_concurrency, config.push_queue)
     return app
