@@ -31,6 +31,7 @@ from server.maps.tiles import TileCache
 from server.reports import api as reports_api
 from server.safety import api as safety_api
 from server.safety import live as safety_live
+from server.safety.priority import PushGate
 from server.sync import api as sync_api
 from server.web import area_pages, pages
 from sync.protocol import MAX_COMPRESSION_RATIO, PROTOCOL_VERSION
@@ -134,4 +135,6 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         return send_from_directory(Path(NODE_MODULES, package), filename, max_age=86400)
 
     app.wsgi_app = RequestDecoding(app.wsgi_app, config.max_request_bytes, MAX_COMPRESSION_RATIO)
+    if config.push_concurrency:  # bulk sync yields to the SOS (server/safety/priority.py)
+        app.wsgi_app = PushGate(app.wsgi_app, config.push_concurrency, config.push_queue)
     return app

@@ -440,6 +440,8 @@ RangerSync is starting on {base}
         for username, role, password in DEMO_USERS:
             click.echo(f"    {role:<8} {username:<14} {password}")
     click.echo("Stop with Ctrl-C; `make stop` stops the embedded database.\n")
+    # Bulk pushes yield to the SOS: one push at a time per worker, two waiting, one thread spare.
+    os.environ.setdefault("PUSH_CONCURRENCY", "1")
     os.execvp(  # noqa: S606 (gunicorn replaces this process; argv is ours)
         sys.executable,
         [

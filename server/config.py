@@ -49,6 +49,8 @@ class Config:
     sms_gateway_token: str | None = None
     notify_max_attempts: int = 8
     notify_timeout_s: int = 20
+    push_concurrency: int = 0  # pushes processed at once per app process (0: no gate)
+    push_queue: int = 2  # pushes waiting for those, per process; more get 503 + Retry-After
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -78,6 +80,8 @@ class Config:
             sms_gateway_token=env.get("SMS_GATEWAY_TOKEN") or None,
             notify_max_attempts=_int(env, "NOTIFY_MAX_ATTEMPTS", 8),
             notify_timeout_s=_int(env, "NOTIFY_TIMEOUT_S", 20),
+            push_concurrency=_int(env, "PUSH_CONCURRENCY", 0),
+            push_queue=_int(env, "PUSH_QUEUE", 2),
         )
 
 

@@ -37,6 +37,11 @@ RETURNING (args ->> 'notification_id')::uuid
 """
 
 
+def _one_sms(text: str) -> str:
+    """An SMS notification is one message: a longer text is cut, visibly ("...")."""
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
 def enqueue(
     session: Session,
     area_id: uuid.UUID,
@@ -51,6 +56,6 @@ def enqueue(
         session.execute(
             text(_ENQUEUE),
             {"area": area_id, "alert": alert_id, "purpose": purpose, "subject": subject,
-             "body": body, "short": short[:160], "queue": QUEUE, "task": DELIVER_TASK},
+             "body": body, "short": _one_sms(short), "queue": QUEUE, "task": DELIVER_TASK},
         ).scalars()
     )  # fmt: skip

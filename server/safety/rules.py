@@ -67,28 +67,43 @@ WHERE p.ended_at IS NULL AND p.planned_end IS NOT NULL
 
 # Stationary since the first fix after the last one farther than the radius from the latest fix
 # (or since the first fix); that moment names the episode, so a ranger who moves on and stops
-# again is a new event.
+# again is a new event. Cheap first: only the window's fixes are read (by sequence number through
+# the primary key, assuming fixes at most two a second), and only a patrol that has not moved in
+# the whole window is looked at further back to date its stop.
 NO_MOVEMENT = f"""
 WITH last AS (
-    SELECT p.id AS patrol_id, p.area_id, p.device_id, p.track_month, tp.geom, tp.recorded_at,
-           s.no_movement_min, s.no_movement_radius_m, s.nearby_radius_km
+    SELECT p.id AS patrol_id, p.area_id, p.device_id, p.track_month, p.max_seq, tp.geom,
+           tp.recorded_at, s.no_movement_min, s.no_movement_radius_m, s.nearby_radius_km
     FROM patrols p
     JOIN safety_settings s ON s.area_id = p.area_id
     JOIN track_points tp ON tp.patrol_id = p.id AND tp.seq = p.max_seq
                         AND tp.track_month = p.track_month
     WHERE p.ended_at IS NULL AND {_SCOPE}
+), window_still AS (
+    SELECT l.* FROM last l
+    WHERE EXISTS (  -- history reaches back past the window
+        SELECT 1 FROM track_points t
+        WHERE t.patrol_id = l.patrol_id AND t.track_month = l.track_month
+          AND t.seq >= l.max_seq - l.no_movement_min * 120
+          AND t.recorded_at <= l.recorded_at - make_interval(mins => l.no_movement_min))
+      AND NOT EXISTS (  -- and no fix in the window is away from where it is now
+        SELECT 1 FROM track_points t
+        WHERE t.patrol_id = l.patrol_id AND t.track_month = l.track_month
+          AND t.seq >= l.max_seq - l.no_movement_min * 120
+          AND t.recorded_at > l.recorded_at - make_interval(mins => l.no_movement_min)
+          AND NOT ST_DWithin(t.geom::geography, l.geom::geography, l.no_movement_radius_m))
 ), still AS (
-    SELECT l.*, coalesce(
+    SELECT w.*, coalesce(
         (SELECT min(t.recorded_at) FROM track_points t
-         WHERE t.patrol_id = l.patrol_id AND t.track_month = l.track_month
+         WHERE t.patrol_id = w.patrol_id AND t.track_month = w.track_month
            AND t.recorded_at > moved.at),
         (SELECT min(t.recorded_at) FROM track_points t
-         WHERE t.patrol_id = l.patrol_id AND t.track_month = l.track_month)) AS since
-    FROM last l
+         WHERE t.patrol_id = w.patrol_id AND t.track_month = w.track_month)) AS since
+    FROM window_still w
     CROSS JOIN LATERAL (
         SELECT max(t.recorded_at) AS at FROM track_points t
-        WHERE t.patrol_id = l.patrol_id AND t.track_month = l.track_month
-          AND NOT ST_DWithin(t.geom::geography, l.geom::geography, l.no_movement_radius_m)
+        WHERE t.patrol_id = w.patrol_id AND t.track_month = w.track_month
+          AND NOT ST_DWithin(t.geom::geography, w.geom::geography, w.no_movement_radius_m)
     ) moved
 )
 SELECT *, 'no_movement:' || patrol_id || ':' || extract(epoch FROM since)::bigint AS key

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import text
 
 from server.accounts.models import Team, TeamMember
@@ -194,3 +196,45 @@ def test_an_unacknowledged_critical_alert_escalates_once(committed_client, commi
     for alert_id in (acked, warning):
         detail = client.get(f"/api/v1/alerts/{alert_id}", headers=park.manager).get_json()
         assert detail["escalated_at"] is None
+
+
+def _stream(client, path, headers) -> list[dict]:
+    """A short SSE stream (it ends after `seconds`), parsed into events."""
+    response = client.get(path, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/event-stream"
+    events = []
+    for block in response.get_data(as_text=True).split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line
+                      and not line.startswith(":"))  # fmt: skip
+        if fields.get("event") not in (None, "reconnect"):
+            events.append(fields)
+    return events
+
+
+def test_the_live_stream_gives_managers_everything_and_a_device_its_own_alerts(
+    committed_client, committed_db
+):
+    client = committed_client
+    park = s.park(committed_db, client, devices=2)
+    here, elsewhere = park.devices
+    s.walk(client, here, *INSIDE)
+    s.walk(client, elsewhere, *OUTSIDE)
+    everyone = s.issue(client, park, message="For everyone").get_json()["id"]
+    fenced = s.issue(client, park, geometry=s.square(*OUTSIDE), audience={"geofence": True},
+                     message="Only over there").get_json()["id"]  # fmt: skip
+    client.post(f"/api/v1/alerts/{everyone}/ack", json={}, headers=here.headers)
+    path = f"/api/v1/areas/{park.slug}/live?after=0&seconds=1"
+    manager = _stream(client, path, park.manager)
+    assert [(e["event"], json.loads(e["data"]).get("id") or json.loads(e["data"])["alert_id"])
+            for e in manager] == [("alert", everyone), ("alert", fenced),
+                                  ("acknowledged", everyone)]  # fmt: skip
+    ids = [int(e["id"]) for e in manager]
+    assert ids == sorted(ids)
+    mine = _stream(client, path, here.headers)
+    assert [(e["event"], json.loads(e["data"])["id"]) for e in mine] == [("alert", everyone)]
+    theirs = _stream(client, path, elsewhere.headers)
+    assert [json.loads(e["data"])["id"] for e in theirs] == [everyone, fenced]
+    resumed = _stream(client, f"/api/v1/areas/{park.slug}/live?seconds=1",
+                      park.manager | {"Last-Event-ID": str(ids[1])})  # fmt: skip
+    assert [e["event"] for e in resumed] == ["acknowledged"]

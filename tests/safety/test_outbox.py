@@ -85,27 +85,34 @@ def test_several_workers_deliver_every_notification_exactly_once(
     db = committed_db
     emails = [f"warden{i}@example.org" for i in range(3)]
     phones = ["+255700000001", "+255700000002"]
-    area = _park_with_targets(db, emails, phones)
-    for i in range(8):
-        raise_alert(db, area.id, severity="critical", kind="sos", source="sos",
-                    message=f"SOS number {i}", geometry=Point(37.1, -3.4), radius_m=5000,
-                    dedupe_key=f"test:{i}")  # fmt: skip
-    db.commit()
-    assert _states(db) == {"pending": 8 * 5}
-    with SmtpServer() as smtp, GatewayServer() as gateway:
+    with SmtpServer() as smtp, GatewayServer() as gateway, GatewayServer() as hook:
+        area = _park_with_targets(db, emails, phones)
+        db.execute(text("UPDATE safety_settings SET notify_webhooks = ARRAY[:url]"),
+                   {"url": hook.url})  # fmt: skip
+        for i in range(8):
+            raise_alert(db, area.id, severity="critical", kind="sos", source="sos",
+                        message=f"SOS number {i}", geometry=Point(37.1, -3.4), radius_m=5000,
+                        dedupe_key=f"test:{i}")  # fmt: skip
+        db.commit()
+        assert _states(db) == {"pending": 8 * 6}
         workers = _workers(fresh_engine, smtp, gateway, 3, tmp_path)
         try:
-            _wait_for(lambda: _states(db) == {"sent": 40}, what="every notification sent")
+            _wait_for(lambda: _states(db) == {"sent": 48}, what="every notification sent")
             time.sleep(2)  # anything sent twice would arrive by now
         finally:
             _stop(workers)
         ids = db.execute(text("SELECT id::text FROM notifications")).scalars().all()
         mail_ids = [m["Message-ID"].strip("<>").split("@")[0] for _, m in smtp.messages]
         sms_keys = [r["key"] for r in gateway.gateway.requests]
-        assert sorted(mail_ids + sms_keys) == sorted(ids)  # each once, none twice
+        hook_keys = [r["key"] for r in hook.gateway.requests]
+        assert sorted(mail_ids + sms_keys + hook_keys) == sorted(ids)  # each once, none twice
         assert Counter(to for tos, _ in smtp.messages for to in tos) == {e: 8 for e in emails}
         assert Counter(r["to"] for r in gateway.gateway.sent) == {p: 8 for p in phones}
         assert all(len(r["text"]) <= 160 for r in gateway.gateway.sent)
+        assert sorted(r["alert"]["message"] for r in hook.gateway.sent) == [
+            f"SOS number {i}" for i in range(8)
+        ]
+        assert {r["alert"]["geometry"]["type"] for r in hook.gateway.sent} == {"Point"}
     attempts = db.execute(text("SELECT max(attempts) FROM notifications")).scalar_one()
     assert attempts == 1
 

@@ -32,6 +32,10 @@ def test_an_overdue_patrol_raises_one_alert_and_an_ended_or_punctual_one_none(
     client, db = committed_client, committed_db
     park = s.park(db, client, devices=4)
     late, ended, punctual, nearby = park.devices
+    # Due two hours ago, but within the grace period the area allows (150 minutes):
+    grace = {"overdue_grace_min": 150}
+    assert client.patch(f"/api/v1/areas/{park.slug}/safety-settings", json=grace,
+                        headers=park.manager).status_code == 200  # fmt: skip
     now = datetime.now(UTC)
     two_hours_ago = (now - timedelta(hours=2)).isoformat()
     s.walk(client, late, *HERE, patrol={"planned_end": two_hours_ago})
@@ -39,11 +43,8 @@ def test_an_overdue_patrol_raises_one_alert_and_an_ended_or_punctual_one_none(
         "planned_end": two_hours_ago, "ended_at": (now - timedelta(minutes=90)).isoformat()})  # fmt: skip
     s.walk(client, punctual, *HERE, patrol={"planned_end": (now + timedelta(hours=1)).isoformat()})
     s.walk(client, nearby, HERE[0] + 0.03, HERE[1])
-    # Within the grace period (60 min by default) for a patrol that was due 30 minutes ago:
-    db.execute(text("UPDATE safety_settings SET overdue_grace_min = 150 WHERE area_id = :a"),
-               {"a": park.area_id})  # fmt: skip
-    db.commit()
     assert rules.evaluate(db, park.area_id).alerts == []
+    assert _alerts(client, park) == []
     db.execute(text("UPDATE safety_settings SET overdue_grace_min = 60 WHERE area_id = :a"),
                {"a": park.area_id})  # fmt: skip
     db.commit()
@@ -142,3 +143,15 @@ def test_a_hostile_report_warns_patrols_within_range_only(committed_client, comm
     assert rules.evaluate(db, park.area_id).alerts == []
     db.commit()
     assert len(_alerts(client, park, "hostile_incident")) == 1
+
+
+def test_a_patrol_that_syncs_after_its_planned_end_is_overdue_at_once(
+    committed_client, committed_db
+):
+    client = committed_client
+    park = s.park(committed_db, client, devices=1)
+    (late,) = park.devices
+    due = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    s.walk(client, late, *HERE, patrol={"planned_end": due})  # no worker: the push evaluates
+    (alert,) = _alerts(client, park, "overdue_patrol")
+    assert alert["subject_id"] == late.patrol_id

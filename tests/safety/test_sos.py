@@ -162,3 +162,20 @@ def test_the_text_encoding_round_trips_or_refuses_to_overflow(counter, lat, lon,
     assert (parsed.device_id, parsed.counter, parsed.sent_at, parsed.text) == (
         device, counter, sent_at, text)  # fmt: skip
     assert abs(parsed.lat - lat) <= 5e-6 and abs(parsed.lon - lon) <= 5e-6
+
+
+def test_the_text_webhook_can_require_the_gateways_token(test_config, engine, session_factory):
+    from dataclasses import replace
+
+    from server.app import create_app
+
+    app = create_app(replace(test_config, sos_webhook_token="gw-secret"), engine=engine)
+    app.extensions["rangersync"].session_factory = session_factory
+    client = app.test_client()
+    junk = {"text": "HELP"}
+    assert client.post("/api/v1/sos/text", json=junk).status_code == 401
+    wrong = client.post("/api/v1/sos/text", json=junk, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    right = client.post("/api/v1/sos/text", json=junk,
+                        headers={"Authorization": "Bearer gw-secret"})  # fmt: skip
+    assert right.status_code == 422  # through the gate, refused as not an SOS
