@@ -13,7 +13,8 @@ poor accuracy. Coverage is derived once, patrol by patrol (setup, not timed).
    the same cleaning (window functions over every fix of the period), best of 2; both answers
    must hold the same cells with the same figures. Goal: API ≤ 0.1 × reference.
 3. Incremental: 20 new patrols get 4 chunks of 1 000 fixes each; after each insert the ingest
-   hook (fixes_arrived) is timed: ms per 1 000 fixes, vs re-deriving a whole 5 000-fix patrol.
+   hook (fixes_arrived) is timed with its commit: ms per 1 000 fixes, vs re-deriving a whole
+   5 000-fix patrol.
 
     .venv/bin/python bench/coverage.py [--fixes N]
 """

@@ -18,6 +18,7 @@ from schemas.analytics import (
     EffortQuery,
     FindingCellOut,
     FindingsQuery,
+    Format,
     GapOut,
     GapQuery,
     HealthQuery,
@@ -138,7 +139,7 @@ def trends(args, area):
 
 
 @blp.get("/areas/<area>/plans")
-@blp.arguments(PeriodQuery, location="query")
+@blp.arguments(Format, location="query")
 @blp.response(200, PlanOut(many=True))
 def list_plans(args, area):
     """Patrol plans with their score against the synced tracks."""

@@ -58,21 +58,13 @@ FIND_B = """
     ORDER BY seq DESC LIMIT 1
 """
 
-DELTA_TABLE = """
-    CREATE TEMP TABLE IF NOT EXISTS rs_coverage_delta (
-        sign int, patrol_id uuid, area_id uuid, seq bigint, recorded_at timestamptz,
-        geom geometry, flag text, i int, j int, day date, metres float8, seconds float8,
-        moving float8
-    ) ON COMMIT DELETE ROWS
-"""
-COLLECT = """
-    INSERT INTO rs_coverage_delta
-    SELECT :sign, patrol_id, area_id, seq, recorded_at, geom, flag, i, j, day, metres, seconds,
-           moving
-    FROM fixes WHERE seq >= :b
-"""
+# Contributions from B on without the new fixes (-1) and with them (+1), in one statement.
 APPLY = """
-    WITH d AS (SELECT * FROM rs_coverage_delta WHERE patrol_id = :patrol),
+    , d AS (
+        SELECT -1 AS sign, * FROM before_fixes WHERE seq >= :b
+        UNION ALL
+        SELECT 1, * FROM after_fixes WHERE seq >= :b
+    ),
     cells AS (
         SELECT patrol_id, i, j, day, min(area_id::text)::uuid AS area_id, sum(sign) AS fixes,
                sum(sign * metres) AS distance_m, sum(sign * seconds) AS seconds,
@@ -123,11 +115,6 @@ APPLY = """
     FROM delta
     WHERE e.patrol_id = :patrol
 """
-# A cell or zone left with no clean fix of the patrol is no longer visited by it.
-DROP_EMPTY = """
-    WITH gone AS (DELETE FROM coverage_visits WHERE patrol_id = :patrol AND fixes = 0)
-    DELETE FROM zone_visits WHERE patrol_id = :patrol AND fixes = 0
-"""
 
 
 def fixes_arrived(
@@ -158,12 +145,11 @@ def _append(session: Session, patrol_id: uuid.UUID, previous_max: int) -> bool:
     if found is None:
         return False
     params |= {"b": found.b, "r": found.r}
-    session.execute(text(DELTA_TABLE))
-    session.execute(text("DELETE FROM rs_coverage_delta"))
-    before = "t.patrol_id = :patrol AND t.seq BETWEEN :r AND :previous_max"
-    after = "t.patrol_id = :patrol AND t.seq >= :r"
-    session.execute(text(tracks.fixes_query(before) + COLLECT), params | {"sign": -1})
-    session.execute(text(tracks.fixes_query(after) + COLLECT), params | {"sign": 1})
-    session.execute(text(APPLY), params)
-    session.execute(text(DROP_EMPTY), params)
+    before = tracks.fixes_query(
+        "t.patrol_id = :patrol AND t.seq BETWEEN :r AND :previous_max", prefix="before_"
+    )
+    after = tracks.fixes_query("t.patrol_id = :patrol AND t.seq >= :r", prefix="after_")
+    # Per-cell counts only grow here (A cannot turn from clean to spike: its incoming speed was
+    # already possible), so no row of the patrol empties and none needs deleting.
+    session.execute(text(before + after.replace("WITH", ",", 1) + APPLY), params)
     return True

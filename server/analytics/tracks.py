@@ -21,6 +21,7 @@ are already serialised by its row lock, concurrent pushes of different patrols n
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 
@@ -50,33 +51,37 @@ FIXES_SQL = """
         WHERE {where}
     ), good AS (
         SELECT fx.*, lag(geom) OVER w AS g_prev, lag(recorded_at) OVER w AS t_prev,
-               lead(geom) OVER w AS g_next, lead(recorded_at) OVER w AS t_next
+               lead(seq) OVER w AS next_good_seq
         FROM fx WHERE accuracy_m IS NULL OR accuracy_m <= :max_accuracy
         WINDOW w AS (PARTITION BY patrol_id ORDER BY seq)
+    ), paired AS (
+        SELECT good.*, ST_Distance(geom::geography, g_prev::geography) AS d_in,
+               abs(extract(epoch FROM recorded_at - t_prev)::float8) AS dt_in
+        FROM good
     ), speeds AS (
-        SELECT good.*,
-               ST_Distance(geom::geography, g_prev::geography)
-                 / greatest(abs(extract(epoch FROM recorded_at - t_prev)::float8), 1) AS v_in,
-               ST_Distance(geom::geography, g_next::geography)
-                 / greatest(abs(extract(epoch FROM t_next - recorded_at)::float8), 1) AS v_out,
+        -- each leg is measured once: a fix's outgoing leg is its successor's incoming one
+        SELECT paired.*, d_in / greatest(dt_in, 1) AS v_in, lead(d_in) OVER w AS d_out,
+               lead(d_in) OVER w / greatest(lead(dt_in) OVER w, 1) AS v_out,
                CASE transport WHEN 'vehicle' THEN :v_vehicle WHEN 'boat' THEN :v_boat
                               WHEN 'aerial' THEN :v_aerial ELSE :v_foot END AS v_max
-        FROM good
+        FROM paired WINDOW w AS (PARTITION BY patrol_id ORDER BY seq)
     ), clean AS (
-        SELECT patrol_id, seq, recorded_at, geom, area_id, timezone, cell_m,
-               lead(geom) OVER c AS g_next, lead(recorded_at) OVER c AS t_next
+        SELECT patrol_id, seq, recorded_at, geom, area_id, timezone, cell_m, next_good_seq, d_out,
+               lead(geom) OVER c AS g_next, lead(recorded_at) OVER c AS t_next,
+               lead(seq) OVER c AS next_clean_seq
         FROM speeds
         WHERE NOT (coalesce(v_in > v_max, true) AND coalesce(v_out > v_max, true)
                    AND (v_in IS NOT NULL OR v_out IS NOT NULL))
         WINDOW c AS (PARTITION BY patrol_id ORDER BY seq)
     ), steps AS (
         SELECT patrol_id, area_id, seq, recorded_at, geom, NULL::text AS flag,
-               floor(ST_X(ST_Transform(geom, {srid})) / cell_m)::int AS i,
-               floor(ST_Y(ST_Transform(geom, {srid})) / cell_m)::int AS j,
+               floor(ST_X(grid) / cell_m)::int AS i, floor(ST_Y(grid) / cell_m)::int AS j,
                (recorded_at AT TIME ZONE timezone)::date AS day,
-               coalesce(ST_Distance(geom::geography, g_next::geography), 0) AS metres,
+               CASE WHEN next_clean_seq IS NULL THEN 0
+                    WHEN next_clean_seq = next_good_seq THEN d_out
+                    ELSE ST_Distance(geom::geography, g_next::geography) END AS metres,
                coalesce(greatest(extract(epoch FROM t_next - recorded_at)::float8, 0), 0) AS seconds
-        FROM clean
+        FROM clean CROSS JOIN LATERAL (SELECT ST_Transform(clean.geom, {srid}) AS grid) g
     ), fixes AS (
         SELECT patrol_id, area_id, seq, recorded_at, geom, flag, i, j, day, metres, seconds,
                CASE WHEN seconds > 0 AND metres / seconds >= :moving THEN seconds ELSE 0 END
@@ -179,10 +184,15 @@ def parameters(**extra) -> dict:
     }
 
 
-def fixes_query(where: str) -> str:
-    """The cleaned fixes as a WITH clause ending in `fixes`: for exports, the benchmark's
-    on-the-fly reference and the patrol page."""
-    return FIXES_SQL.format(where=where, srid=GRID_SRID)
+CTE_NAMES = re.compile(r"\b(fx|good|paired|speeds|clean|steps|fixes)\b")
+
+
+def fixes_query(where: str, prefix: str = "") -> str:
+    """The cleaned fixes as a WITH clause ending in `fixes` (`{prefix}fixes`, its CTEs renamed
+    alike, so that two such chains can share one statement): for the incremental upkeep and
+    the benchmark's on-the-fly reference."""
+    sql = FIXES_SQL.format(where=where, srid=GRID_SRID)
+    return CTE_NAMES.sub(lambda m: prefix + m.group(1), sql) if prefix else sql
 
 
 def _refresh(session: Session, where: str, scope: str, params: dict) -> None:

@@ -262,3 +262,16 @@ def test_a_stored_photo_is_served_to_the_area_only(client, db, app, scene):
     assert missing.status_code == 404
     other = client.get(f"/api/v1/attachments/{stored}/content", headers=scene["stranger"])
     assert other.status_code == 404
+
+
+def test_live_positions_are_the_last_fixes_of_patrols_under_way(client, db, scene):
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    under_way = patrol(db, scene["area"].id, walk(5, start=now - timedelta(minutes=4)))
+    patrol(db, scene["area"].id, walk(5, start=now - timedelta(minutes=4)),
+           ended_at=now)  # fmt: skip
+    rows = get(client, scene, "/positions").get_json()
+    assert [r["patrol_id"] for r in rows] == [str(under_way)]
+    assert rows[0]["geometry"]["coordinates"] == [37.052, -3.45]
+    assert get(client, scene, "/positions", "stranger").status_code == 404

@@ -68,3 +68,16 @@ def test_others_are_kept_out(client, park):
 def test_bad_page_queries_are_4xx(client, park, path):
     sign_in(client, park["manager"])
     assert client.get(f"/areas/{park['area'].slug}/{path}").status_code in (404, 422)
+
+
+def test_review_page_lists_quarantined_records(client, db):
+    from tests.sync import helpers as h
+
+    park = h.park(db)
+    manager = factories.user(db, park.area_id, "manager")
+    db.commit()
+    bad = h.report(category="no_such_category")
+    assert h.verdicts(h.push(client, park, [bad])) == ["rejected"]
+    sign_in(client, manager)
+    html = client.get(f"/areas/{park.slug}/review").get_data(as_text=True)
+    assert "no_such_category" in html and 'data-action="dismiss"' in html
