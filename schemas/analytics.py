@@ -227,7 +227,7 @@ class DeviceHealthOut(Out):
     stale = fields.Boolean()
 
 
-class LayerOut(Out):
+class OverviewFeatureOut(Out):
     layer = fields.String()
     id = fields.UUID()
     name = fields.String(allow_none=True)
@@ -301,12 +301,3 @@ class LiveOut(Out):
     recorded_at = fields.DateTime()
     accuracy_m = fields.Float(allow_none=True)
     geometry = geo()
-
-
-class AttachmentOut(Out):
-    id = fields.UUID()
-    media_type = fields.String()
-    size_bytes = fields.Integer()
-    sha256 = fields.String()
-    state = fields.String()
-    stored_at = fields.DateTime(allow_none=True)

@@ -5,13 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from flask import current_app, send_file
-
 from schemas.analytics import (
-    AttachmentOut,
     Format,
-    LayerOut,
     LiveOut,
+    OverviewFeatureOut,
     PatrolOut,
     PatrolQuery,
     PatrolRowOut,
@@ -30,12 +27,15 @@ blp = Blueprint(
 )  # fmt: skip
 
 
-@blp.get("/areas/<area>/layers")
+@blp.get("/areas/<area>/map-overview")
 @blp.arguments(Format, location="query")
-@blp.response(200, LayerOut(many=True))
+@blp.response(200, OverviewFeatureOut(many=True))
 def layers(args, area):
-    """The boundary, zones and map features (`?format=geojson` for a FeatureCollection)."""
-    return table(browse.layers(db(), current_actor(), area), LayerOut, args["format"], "layers")
+    """Every map layer of the area in one list, for the dashboard: the boundary, zones and map
+    features (`?format=geojson` for one FeatureCollection). Per layer, with ETag, see
+    `/areas/{area}/layers/{layer}`; as vector tiles, `/tiles/{layer}/{z}/{x}/{y}.mvt`."""
+    rows = browse.layers(db(), current_actor(), area)
+    return table(rows, OverviewFeatureOut, args["format"], "layers")
 
 
 @blp.get("/areas/<area>/patrols")
@@ -73,19 +73,3 @@ def reports(args, area):
     """Reports to triage, newest first, by status, category and observation time."""
     fmt = args.pop("format")
     return table(browse.reports(db(), current_actor(), area, **args), ReportRowOut, fmt, "reports")
-
-
-@blp.get("/reports/<uuid:report_id>/attachments")
-@blp.response(200, AttachmentOut(many=True))
-def attachments(report_id: uuid.UUID):
-    """The evidence files a report declared, and whether each has arrived."""
-    return browse.attachments(db(), current_actor(), report_id)
-
-
-@blp.get("/attachments/<uuid:attachment_id>/content")
-@blp.response(200, content_type="application/octet-stream")
-def attachment_content(attachment_id: uuid.UUID):
-    """The stored bytes of an evidence file (checked by SHA-256 when it arrived)."""
-    sha256, media_type = browse.attachment_file(db(), current_actor(), attachment_id)
-    store = current_app.extensions["rangersync"].evidence
-    return send_file(store.blob(sha256), mimetype=media_type, max_age=3600, etag=sha256)

@@ -166,17 +166,3 @@ def attachments(session: Session, actor: Actor, report_id: uuid.UUID) -> list[di
     return _rows(session, """
         SELECT id, media_type, size_bytes, sha256, state, stored_at FROM attachments
         WHERE report_id = :r ORDER BY created_at, id""", {"r": report_id})  # fmt: skip
-
-
-def attachment_file(session: Session, actor: Actor, attachment_id: uuid.UUID) -> tuple[str, str]:
-    """(sha256, media type) of a stored attachment the actor may see."""
-    row = session.execute(
-        text("SELECT area_id, sha256, media_type, state FROM attachments WHERE id = :a"),
-        {"a": attachment_id},
-    ).one_or_none()
-    if row is None:
-        raise NotFound("no such attachment")
-    authorize(actor, Action.EVIDENCE_VIEW, row.area_id, "attachment")
-    if row.state != "stored":
-        raise NotFound(f"the file has not arrived yet (state {row.state})")
-    return row.sha256, row.media_type

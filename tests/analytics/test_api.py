@@ -229,7 +229,7 @@ def test_patrol_page_data_and_layers(client, scene):
     assert body["fixes"] == 11 and body["quality"] == 1.0 and len(body["report_list"]) == 4
     assert body["geometry"]["type"] == "LineString"
     assert [(z["name"], round(z["hours"] * 60, 6)) for z in body["zones"]] == [("Core", 5.0)]
-    layers = get(client, scene, "/layers").get_json()
+    layers = get(client, scene, "/map-overview").get_json()
     assert {r["layer"] for r in layers} == {"boundary", "zone"}
     other = client.get(f"/api/v1/patrols/{scene['patrol']}", headers=scene["stranger"])
     assert other.status_code == 404
@@ -254,13 +254,13 @@ def test_a_stored_photo_is_served_to_the_area_only(client, db, app, scene):
                    size_bytes=10, media_type="image/jpeg", state="expected"),
     ])  # fmt: skip
     db.flush()
-    listed = client.get(f"/api/v1/reports/{report.id}/attachments", headers=scene["manager"])
-    assert {a["state"] for a in listed.get_json()} == {"stored", "expected"}
-    photo = client.get(f"/api/v1/attachments/{stored}/content", headers=scene["manager"])
+    listed = client.get(f"/api/v1/reports/{report.id}", headers=scene["manager"])
+    assert {a["state"] for a in listed.get_json()["attachments"]} == {"stored", "expected"}
+    photo = client.get(f"/api/v1/attachments/{stored}/file", headers=scene["manager"])
     assert photo.status_code == 200 and photo.mimetype == "image/png" and photo.data == data
-    missing = client.get(f"/api/v1/attachments/{expected}/content", headers=scene["manager"])
+    missing = client.get(f"/api/v1/attachments/{expected}/file", headers=scene["manager"])
     assert missing.status_code == 404
-    other = client.get(f"/api/v1/attachments/{stored}/content", headers=scene["stranger"])
+    other = client.get(f"/api/v1/attachments/{stored}/file", headers=scene["stranger"])
     assert other.status_code == 404
 
 

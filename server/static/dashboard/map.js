@@ -82,7 +82,7 @@ export async function areaMap(element, toggles, options = {}) {
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
   const patrolQuery = options.patrol ? null : `/patrols?tracks=true&${period}&format=geojson`;
   const [layers, tracks, reports, positions] = await Promise.all([
-    getJSON(areaPath(slug, "/layers?format=geojson")),
+    getJSON(areaPath(slug, "/map-overview?format=geojson")),
     options.patrol ? Promise.resolve(options.patrol) : getJSON(areaPath(slug, patrolQuery)),
     options.reports ? Promise.resolve(options.reports)
       : getJSON(areaPath(slug, "/reports?limit=1000&format=geojson")),
