@@ -95,8 +95,12 @@ class FaultyProxy:
             finally:
                 done.set()
 
-        threading.Thread(target=pipe, args=(client, server, request_budget, True), daemon=True).start()
-        threading.Thread(target=pipe, args=(server, client, response_budget, False), daemon=True).start()
+        threading.Thread(
+            target=pipe, args=(client, server, request_budget, True), daemon=True
+        ).start()
+        threading.Thread(
+            target=pipe, args=(server, client, response_budget, False), daemon=True
+        ).start()
         done.wait(timeout=60)
         for s in (client, server):  # the cut: both ends see the connection die
             with contextlib.suppress(OSError):

@@ -108,4 +108,6 @@ def test_a_photo_that_does_not_decode_is_kept_without_a_thumbnail(client, db):
     assert done.status_code == 204 and _state(db, attachment_id) == "stored"
     none = client.get(f"/api/v1/attachments/{attachment_id}/thumbnail", headers=park.headers)
     assert none.status_code == 404
-    assert client.get(f"/api/v1/attachments/{attachment_id}/file", headers=park.headers).data == broken
+    assert (
+        client.get(f"/api/v1/attachments/{attachment_id}/file", headers=park.headers).data == broken
+    )

@@ -145,8 +145,10 @@ def test_an_8_mb_photo_over_a_throttled_link_that_resets_every_256_kb(live_serve
     assert slow.pending() == 0
     assert proxy.cuts >= 25, "the link should have reset about every 256 KB"
     resent = proxy.bytes_up - len(photo) - proxy.connections * 1024  # less each request's headers
-    print(f"8 MB photo: {proxy.cuts} resets, {proxy.connections} connections, "
-          f"{proxy.bytes_up - len(photo)} bytes beyond the photo went up")
+    print(
+        f"8 MB photo: {proxy.cuts} resets, {proxy.connections} connections, "
+        f"{proxy.bytes_up - len(photo)} bytes beyond the photo went up"
+    )
     assert resent <= proxy.cuts * chunk, f"{resent} bytes re-sent over {proxy.cuts} resets"
     with psycopg.connect(live_server.env["DATABASE_URL"].replace("+psycopg", "")) as conn:
         state, sha = conn.execute("SELECT state, sha256 FROM attachments WHERE id = %s",
