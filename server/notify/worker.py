@@ -1,5 +1,6 @@
 """`rangersync worker`: a procrastinate worker that delivers the outbox's notifications, runs the
-safety rules on a schedule, and puts back jobs of workers that died.
+safety rules on a schedule, purges abandoned evidence uploads hourly, and puts back jobs of
+workers that died.
 
 Several workers may run at once: procrastinate hands each job to one worker (SELECT … FOR UPDATE
 SKIP LOCKED), periodic tasks are deferred once per tick however many workers run, and the
@@ -81,9 +82,22 @@ def build(config: Config, engine: Engine, url: str) -> procrastinate.App:
     def requeue_orphaned_notifications(timestamp: int) -> int:
         return delivery.requeue_orphans(factory)
 
+    @app.periodic(cron="17 * * * *")
+    @app.task(name="purge_expired_uploads", queue="safety", pass_context=False)
+    def purge_expired_uploads(timestamp: int) -> int:
+        """Abandoned evidence uploads past UPLOAD_TTL_HOURS: partial bytes deleted, the
+        attachment expects an upload again (as `rangersync evidence purge-expired`)."""
+        from server.evidence.service import purge_expired
+        from server.evidence.storage import FileStore
+
+        with factory() as session:
+            purged = purge_expired(session, FileStore(config.evidence_dir))
+            session.commit()
+        return purged
+
     # registered on `app`; the names are not needed here
     del deliver_notification, evaluate_safety_rules, recover_stalled_jobs
-    del requeue_orphaned_notifications
+    del requeue_orphaned_notifications, purge_expired_uploads
     return app
 
 

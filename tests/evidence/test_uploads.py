@@ -209,3 +209,29 @@ def test_abandoned_uploads_are_cleaned_up(client, db, app):
     assert purge_expired(db, store) == 1
     assert not store.partial(upload_id).exists()
     assert _state(db, attachment_id) == "expected"
+
+
+def test_the_worker_purges_abandoned_uploads_every_hour(
+    committed_client, committed_db, fresh_engine, test_config
+):
+    """The same purge, as the periodic task `rangersync worker` runs at minute 17 of each hour."""
+    from server.evidence.storage import FileStore
+    from server.notify import worker
+
+    client, db = committed_client, committed_db
+    park = h.park(db)
+    photo = _jpeg()
+    attachment_id = _declare(client, park, photo)
+    location = _create(client, park, attachment_id, len(photo)).headers["Location"]
+    _patch(client, park, location, 0, photo[:1000])
+    db.execute(update(Upload).values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.commit()
+    app = worker.build(test_config, fresh_engine, str(fresh_engine.url))
+    task = app.tasks["purge_expired_uploads"]
+    assert [p.cron for p in app.periodic_registry.periodic_tasks.values() if p.task is task] == [
+        "17 * * * *"
+    ]
+    assert task(timestamp=0) == 1
+    assert not FileStore(test_config.evidence_dir).partial(location.rsplit("/", 1)[1]).exists()
+    db.expire_all()
+    assert _state(db, attachment_id) == "expected"
