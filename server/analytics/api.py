@@ -4,6 +4,7 @@ plans, device sync health. Each table answers JSON, or `?format=csv|geojson` as 
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from flask import Response
@@ -29,6 +30,7 @@ from schemas.analytics import (
     PlanOut,
     TileQuery,
     TrendOut,
+    ZoneCoverageOut,
 )
 from server.analytics import coverage, devices, effort, findings, plans
 from server.analytics.answers import table
@@ -51,8 +53,13 @@ def _period(args):
 @blp.arguments(PeriodQuery, location="query")
 @blp.response(200, CoverageOut)
 def coverage_summary(args, area):
-    """Share of the area's grid cells, and of each zone's, that patrols visited in the period."""
-    return coverage.summary(db(), current_actor(), area, _period(args))
+    """Share of the area's grid cells, and of each zone's, that patrols visited in the period
+    (as csv or geojson: the table of zones)."""
+    summary = coverage.summary(db(), current_actor(), area, _period(args))
+    if args["format"] == "json":
+        return summary
+    zones = [asdict(z) for z in summary.zones]
+    return table(zones, ZoneCoverageOut, args["format"], "coverage-by-zone")
 
 
 @blp.get("/areas/<area>/coverage/cells")

@@ -149,6 +149,9 @@ def test_exports_are_csv_and_geojson_of_the_same_rows(client, scene):
     collection = get(client, scene, f"/coverage/cells?{PERIOD}&format=geojson").get_json(force=True)
     assert collection["type"] == "FeatureCollection" and len(collection["features"]) == len(rows)
     assert collection["features"][0]["properties"]["fixes"] == rows[0]["fixes"]
+    zones = get(client, scene, f"/coverage?{PERIOD}&format=csv").get_data(as_text=True)
+    assert zones.splitlines()[0] == "zone_id,name,kind,cells,visited,percent,hours,km"
+    assert zones.splitlines()[1].split(",")[1:3] == ["Core", "management"]
 
 
 def test_plans_are_scored_against_the_tracks(client, scene):
