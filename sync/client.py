@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS evidence (
 );
 """
 RETRYABLE_STATUS = {408, 423, 425, 429, 500, 502, 503, 504}
+MAX_BUSY_ANSWERS = 100  # "busy, retry after N s" answers taken in a row before giving up
 
 
 class NotSignedIn(Exception):
@@ -413,9 +414,9 @@ class DeviceClient:
     ):
         """One tus request, retried like every other unless `retry` is off (then None means
         no answer); a 409 (offset moved, or file already stored) is for the caller."""
-        for attempt in range(self.retries + 1):
+        failures = busy = 0
+        while True:
             report.attempts += 1
-            wait_at_least = 0.0
             request = urllib.request.Request(url, data=body, method=method)  # noqa: S310
             headers = {"Authorization": f"Bearer {token or self.token}",
                        "Tus-Resumable": "1.0.0", **headers}  # fmt: skip
@@ -431,25 +432,33 @@ class DeviceClient:
                 self.observe(method, url, error.code, time.monotonic() - began)
                 if error.code == 409 and method in ("PATCH", "POST"):
                     return error
-                if error.code not in RETRYABLE_STATUS or attempt == self.retries:
+                if self._told_to_wait(error, busy):
+                    busy += 1
+                    continue
+                if error.code not in RETRYABLE_STATUS or failures == self.retries:
                     raise SyncRefused(error.code, _problem(error)) from None
-                wait_at_least = _retry_after(error)
             except (OSError, http.client.HTTPException):
                 self.observe(method, url, None, time.monotonic() - began)
                 if not retry:
                     return None
-                if attempt == self.retries:
+                if failures == self.retries:
                     raise
-            self._pause(attempt + 1, wait_at_least)
-        raise AssertionError("unreachable")
+            failures += 1
+            self._pause(failures)
 
-    def _pause(self, failures: int, at_least: float = 0.0) -> None:
-        """Exponential backoff with jitter: base × 2^(failures-1), capped at a minute; never
-        sooner than the server's Retry-After (plus jitter, so a crowd does not return at once)."""
-        delay = min(self.backoff_s * 2 ** (failures - 1), 60.0) * (0.5 + self.rng.random())
-        if at_least:
-            delay = max(delay, at_least * (1 + 0.5 * self.rng.random()))
-        self.sleep(delay)
+    def _pause(self, failures: int) -> None:
+        """Exponential backoff with jitter: base × 2^(failures-1), capped at a minute."""
+        self.sleep(min(self.backoff_s * 2 ** (failures - 1), 60.0) * (0.5 + self.rng.random()))
+
+    def _told_to_wait(self, error: urllib.error.HTTPError, busy: int) -> bool:
+        """A busy server (423/429/503 with Retry-After) says when to come back: wait that long,
+        with jitter so a crowd does not return at once. That is not a failure of the link, so
+        it does not spend the retry budget (up to MAX_BUSY_ANSWERS in a row)."""
+        wait = _retry_after(error)
+        if error.code not in RETRYABLE_STATUS or not wait or busy >= MAX_BUSY_ANSWERS:
+            return False
+        self.sleep(wait * (1 + 0.5 * self.rng.random()))
+        return True
 
     def _pull(self, report: SyncReport) -> int:
         """Pages of changes since the cursor, each applied with its cursor in one transaction.
@@ -509,9 +518,9 @@ class DeviceClient:
         token: str | None = None,
     ) -> dict:
         """One request, retried on no answer and on 5xx, with exponential backoff and jitter."""
-        for attempt in range(self.retries + 1):
+        failures = busy = 0
+        while True:
             report.attempts += 1
-            wait_at_least = 0.0
             request = urllib.request.Request(self.server_url + path, method=method)  # noqa: S310
             request.add_header("Authorization", f"Bearer {token or self.token}")
             request.add_header(PROTOCOL_HEADER, str(PROTOCOL_VERSION))
@@ -528,17 +537,18 @@ class DeviceClient:
                     return answer
             except urllib.error.HTTPError as error:
                 self.observe(method, path, error.code, time.monotonic() - began)
-                problem = _problem(error)
-                if error.code not in RETRYABLE_STATUS or attempt == self.retries:
-                    raise SyncRefused(error.code, problem) from None
-                wait_at_least = _retry_after(error)
+                if self._told_to_wait(error, busy):
+                    busy += 1
+                    continue
+                if error.code not in RETRYABLE_STATUS or failures == self.retries:
+                    raise SyncRefused(error.code, _problem(error)) from None
             except (OSError, http.client.HTTPException, json.JSONDecodeError):
                 self.observe(method, path, None, time.monotonic() - began)
                 # a cut connection, a timeout, a truncated or garbled answer: no answer at all
-                if attempt == self.retries:
+                if failures == self.retries:
                     raise
-            self._pause(attempt + 1, wait_at_least)
-        raise AssertionError("unreachable")
+            failures += 1
+            self._pause(failures)
 
     # --- safety: SOS and alert acknowledgements ---------------------------------------------
 
