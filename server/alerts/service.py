@@ -103,6 +103,7 @@ def raise_alert(
     """Store an alert, match devices by position, tell the live feed and queue the managers'
     notifications, all in the caller's transaction. With a `dedupe_key` (one per event of an
     automatic rule) a second call for the same event does nothing and returns None."""
+    events.lock_area(session, area_id)  # first: see server.safety.events.lock_area
     now = utcnow()
     values = dict(
         id=uuid.uuid4(), area_id=area_id, severity=severity, message=message, kind=kind,

@@ -21,10 +21,7 @@ def record(
     become visible in order: writers of one area take a transaction-level advisory lock before
     taking an id, so they commit one after the other and a late commit can never be stepped over.
     Call it last in the transaction: the lock is held until commit."""
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"safety_events:{area_id}"},
-    )
+    lock_area(session, area_id)
     session.execute(
         text(
             "WITH e AS (INSERT INTO safety_events (area_id, kind, alert_id, payload)"
@@ -38,6 +35,16 @@ def record(
             "payload": json.dumps(payload, default=str),
             "channel": CHANNEL,
         },
+    )
+
+
+def lock_area(session: Session, area_id: uuid.UUID) -> None:
+    """The area's alert lock, held until the transaction ends (taking it again is free). A
+    transaction that raises alerts takes it before anything else, so such transactions of one
+    area follow one another and cannot deadlock on each other's rows."""
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"safety_events:{area_id}"},
     )
 
 

@@ -146,16 +146,21 @@ WHERE r.observed_at > now() - make_interval(mins => s.hostile_max_age_min)
                   AND a.dedupe_key = 'hostile_incident:' || r.id)
 """
 
+# SKIP LOCKED: an alert a push is just re-matching is escalated on the next round rather than
+# waited for while this transaction holds the area's alert lock (no lock-order deadlock).
 ESCALATE = f"""
-UPDATE safety_alerts a SET escalated_at = now()
-FROM safety_settings s
-WHERE s.area_id = a.area_id AND a.severity = 'critical' AND a.escalated_at IS NULL
-  AND {audience.ACTIVE}
-  AND a.created_at < now() - make_interval(mins => s.escalate_after_min)
-  AND (CAST(:area AS uuid) IS NULL OR a.area_id = CAST(:area AS uuid))
-  AND EXISTS (SELECT 1 FROM ({audience.COUNTS}) c
-              WHERE c.recipients = 0 OR c.acknowledged < c.recipients)
-RETURNING a.id
+UPDATE safety_alerts SET escalated_at = now()
+WHERE id IN (
+    SELECT a.id FROM safety_alerts a
+    JOIN safety_settings s ON s.area_id = a.area_id
+    WHERE a.severity = 'critical' AND a.escalated_at IS NULL AND {audience.ACTIVE}
+      AND a.created_at < now() - make_interval(mins => s.escalate_after_min)
+      AND (CAST(:area AS uuid) IS NULL OR a.area_id = CAST(:area AS uuid))
+      AND EXISTS (SELECT 1 FROM ({audience.COUNTS}) c
+                  WHERE c.recipients = 0 OR c.acknowledged < c.recipients)
+    FOR UPDATE OF a SKIP LOCKED
+)
+RETURNING id
 """
 
 
@@ -260,10 +265,21 @@ def after_push(session: Session, device_id: uuid.UUID) -> Fired:
 
 
 def evaluate(session: Session, area_id: uuid.UUID | None = None) -> Fired:
-    """Every rule for every area (or one), and escalation: what the worker runs each minute."""
+    """Every rule and escalation for one area (the caller commits), or for every area, each in
+    a transaction of its own (committed here): what the worker runs every 20 seconds. One area per
+    transaction keeps each area's alert lock (server.safety.events) short, and a transaction
+    never holds two areas' locks, so evaluations cannot deadlock one another."""
+    if area_id is None:
+        fired = Fired()
+        for one in session.execute(text("SELECT id FROM areas ORDER BY id")).scalars().all():
+            found = evaluate(session, one)
+            session.commit()
+            fired.alerts += found.alerts
+            fired.escalated += found.escalated
+        return fired
     fired = Fired()
     session.execute(text(ENSURE_SETTINGS), {"area": area_id})
-    for rule in (_overdue, _no_movement, _danger_zone, _hostile):
+    for rule in (_overdue, _danger_zone, _no_movement, _hostile):
         rule(session, area_id, None, fired)
     escalate(session, area_id, fired)
     return fired
