@@ -27,7 +27,8 @@ from server.safety import events
 log = logging.getLogger(__name__)
 
 _SCOPE = """(CAST(:area AS uuid) IS NULL OR p.area_id = CAST(:area AS uuid))
-    AND (CAST(:device AS uuid) IS NULL OR p.device_id = CAST(:device AS uuid))"""
+    AND (CAST(:device AS uuid) IS NULL OR p.device_id = CAST(:device AS uuid))
+    AND (CAST(:patrol AS uuid) IS NULL OR p.id = CAST(:patrol AS uuid))"""
 
 ENSURE_SETTINGS = """
 INSERT INTO safety_settings (area_id) SELECT id FROM areas
@@ -174,8 +175,9 @@ class Fired:
             self.alerts.append(view)
 
 
-def _rows(session: Session, sql: str, area, device) -> list:
-    return session.execute(text(sql), {"area": area, "device": device}).mappings().all()
+def _rows(session: Session, sql: str, area, device, patrol=None) -> list:
+    params = {"area": area, "device": device, "patrol": patrol}
+    return session.execute(text(sql), params).mappings().all()
 
 
 def _shape(geom):
@@ -199,8 +201,8 @@ def _overdue(session: Session, area, device, fired: Fired) -> None:
         ))  # fmt: skip
 
 
-def _no_movement(session: Session, area, device, fired: Fired) -> None:
-    for r in _rows(session, NO_MOVEMENT, area, device):
+def _no_movement(session: Session, area, device, fired: Fired, patrol=None) -> None:
+    for r in _rows(session, NO_MOVEMENT, area, device, patrol):
         minutes = int((r["recorded_at"] - r["since"]).total_seconds() // 60)
         fired.add(raise_alert(
             session, r["area_id"], severity="critical", kind="no_movement", source="rule",
@@ -212,8 +214,8 @@ def _no_movement(session: Session, area, device, fired: Fired) -> None:
         ))  # fmt: skip
 
 
-def _danger_zone(session: Session, area, device, fired: Fired) -> None:
-    for r in _rows(session, DANGER_ZONE, area, device):
+def _danger_zone(session: Session, area, device, fired: Fired, patrol=None) -> None:
+    for r in _rows(session, DANGER_ZONE, area, device, patrol):
         fired.add(raise_alert(
             session, r["area_id"], severity="warning", kind="danger_zone", source="rule",
             message=f"A patrol entered the danger zone {r['zone_name']}.",
@@ -258,8 +260,14 @@ def after_push(session: Session, device_id: uuid.UUID) -> Fired:
     session.execute(text(ENSURE_SETTINGS), {"area": area_id})
     audience.match_positions(session, area_id, device_id=device_id)
     _overdue(session, area_id, device_id, fired)  # a patrol synced after its planned end
-    _danger_zone(session, area_id, device_id, fired)
-    _no_movement(session, area_id, device_id, fired)
+    # The movement rules look at the patrol the device is on now (its latest); the worker's
+    # rounds look at every active patrol.
+    patrol = session.execute(
+        text("SELECT patrol_id FROM device_positions WHERE device_id = :d"), {"d": device_id}
+    ).scalar_one_or_none()
+    if patrol is not None:
+        _danger_zone(session, area_id, device_id, fired, patrol)
+        _no_movement(session, area_id, device_id, fired, patrol)
     _hostile(session, area_id, None, fired)  # its reports, or its arrival near another's
     return fired
 
