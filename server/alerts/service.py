@@ -99,13 +99,15 @@ def raise_alert(
     subject_id: uuid.UUID | None = None,
     created_by: uuid.UUID | None = None,
     notify: bool = True,
+    alert_id: uuid.UUID | None = None,
 ) -> AlertView | None:
     """Store an alert, match devices by position, tell the live feed and queue the managers'
     notifications, all in the caller's transaction. With a `dedupe_key` (one per event of an
     automatic rule) a second call for the same event does nothing and returns None."""
+    events.lock_area(session, area_id)  # first: see server.safety.events.lock_area
     now = utcnow()
     values = dict(
-        id=uuid.uuid4(), area_id=area_id, severity=severity, message=message, kind=kind,
+        id=alert_id or uuid.uuid4(), area_id=area_id, severity=severity, message=message, kind=kind,
         source=source, geom=from_shape(geometry, srid=4326) if geometry is not None else None,
         radius_m=radius_m, valid_from=valid_from or now, valid_until=valid_until,
         audience=_clean_audience(audience_), dedupe_key=dedupe_key, subject_id=subject_id,
@@ -123,12 +125,11 @@ def raise_alert(
         return None
     audience.match_positions(session, area_id, alert_id=alert_id)
     alert = session.get(SafetyAlert, alert_id)
-    session.refresh(alert)
     view = _view(session, alert)
     if notify:
         subject, body, short = describe(view)
         outbox.enqueue(session, area_id, alert_id, "raised", subject, body, short)
-    events.record(session, area_id, "alert", alert_id, event_payload(view))
+    events.record(session, area_id, "alert", alert_id, event_payload(view), locked=True)
     return view
 
 

@@ -13,7 +13,12 @@ CHANNEL = "rangersync_safety"
 
 
 def record(
-    session: Session, area_id: uuid.UUID, kind: str, alert_id: uuid.UUID | None, payload: dict
+    session: Session,
+    area_id: uuid.UUID,
+    kind: str,
+    alert_id: uuid.UUID | None,
+    payload: dict,
+    locked: bool = False,
 ) -> None:
     """Append an event; every app process sees it when the transaction commits.
 
@@ -21,10 +26,8 @@ def record(
     become visible in order: writers of one area take a transaction-level advisory lock before
     taking an id, so they commit one after the other and a late commit can never be stepped over.
     Call it last in the transaction: the lock is held until commit."""
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"safety_events:{area_id}"},
-    )
+    if not locked:  # the caller took it already (lock_area), in this transaction
+        lock_area(session, area_id)
     session.execute(
         text(
             "WITH e AS (INSERT INTO safety_events (area_id, kind, alert_id, payload)"
@@ -38,6 +41,16 @@ def record(
             "payload": json.dumps(payload, default=str),
             "channel": CHANNEL,
         },
+    )
+
+
+def lock_area(session: Session, area_id: uuid.UUID) -> None:
+    """The area's alert lock, held until the transaction ends (taking it again is free). A
+    transaction that raises alerts takes it before anything else, so such transactions of one
+    area follow one another and cannot deadlock on each other's rows."""
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"safety_events:{area_id}"},
     )
 
 

@@ -27,7 +27,8 @@ from server.safety import events
 log = logging.getLogger(__name__)
 
 _SCOPE = """(CAST(:area AS uuid) IS NULL OR p.area_id = CAST(:area AS uuid))
-    AND (CAST(:device AS uuid) IS NULL OR p.device_id = CAST(:device AS uuid))"""
+    AND (CAST(:device AS uuid) IS NULL OR p.device_id = CAST(:device AS uuid))
+    AND (CAST(:patrol AS uuid) IS NULL OR p.id = CAST(:patrol AS uuid))"""
 
 ENSURE_SETTINGS = """
 INSERT INTO safety_settings (area_id) SELECT id FROM areas
@@ -146,16 +147,21 @@ WHERE r.observed_at > now() - make_interval(mins => s.hostile_max_age_min)
                   AND a.dedupe_key = 'hostile_incident:' || r.id)
 """
 
+# SKIP LOCKED: an alert a push is just re-matching is escalated on the next round rather than
+# waited for while this transaction holds the area's alert lock (no lock-order deadlock).
 ESCALATE = f"""
-UPDATE safety_alerts a SET escalated_at = now()
-FROM safety_settings s
-WHERE s.area_id = a.area_id AND a.severity = 'critical' AND a.escalated_at IS NULL
-  AND {audience.ACTIVE}
-  AND a.created_at < now() - make_interval(mins => s.escalate_after_min)
-  AND (CAST(:area AS uuid) IS NULL OR a.area_id = CAST(:area AS uuid))
-  AND EXISTS (SELECT 1 FROM ({audience.COUNTS}) c
-              WHERE c.recipients = 0 OR c.acknowledged < c.recipients)
-RETURNING a.id
+UPDATE safety_alerts SET escalated_at = now()
+WHERE id IN (
+    SELECT a.id FROM safety_alerts a
+    JOIN safety_settings s ON s.area_id = a.area_id
+    WHERE a.severity = 'critical' AND a.escalated_at IS NULL AND {audience.ACTIVE}
+      AND a.created_at < now() - make_interval(mins => s.escalate_after_min)
+      AND (CAST(:area AS uuid) IS NULL OR a.area_id = CAST(:area AS uuid))
+      AND EXISTS (SELECT 1 FROM ({audience.COUNTS}) c
+                  WHERE c.recipients = 0 OR c.acknowledged < c.recipients)
+    FOR UPDATE OF a SKIP LOCKED
+)
+RETURNING id
 """
 
 
@@ -169,8 +175,9 @@ class Fired:
             self.alerts.append(view)
 
 
-def _rows(session: Session, sql: str, area, device) -> list:
-    return session.execute(text(sql), {"area": area, "device": device}).mappings().all()
+def _rows(session: Session, sql: str, area, device, patrol=None) -> list:
+    params = {"area": area, "device": device, "patrol": patrol}
+    return session.execute(text(sql), params).mappings().all()
 
 
 def _shape(geom):
@@ -194,8 +201,8 @@ def _overdue(session: Session, area, device, fired: Fired) -> None:
         ))  # fmt: skip
 
 
-def _no_movement(session: Session, area, device, fired: Fired) -> None:
-    for r in _rows(session, NO_MOVEMENT, area, device):
+def _no_movement(session: Session, area, device, fired: Fired, patrol=None) -> None:
+    for r in _rows(session, NO_MOVEMENT, area, device, patrol):
         minutes = int((r["recorded_at"] - r["since"]).total_seconds() // 60)
         fired.add(raise_alert(
             session, r["area_id"], severity="critical", kind="no_movement", source="rule",
@@ -207,8 +214,8 @@ def _no_movement(session: Session, area, device, fired: Fired) -> None:
         ))  # fmt: skip
 
 
-def _danger_zone(session: Session, area, device, fired: Fired) -> None:
-    for r in _rows(session, DANGER_ZONE, area, device):
+def _danger_zone(session: Session, area, device, fired: Fired, patrol=None) -> None:
+    for r in _rows(session, DANGER_ZONE, area, device, patrol):
         fired.add(raise_alert(
             session, r["area_id"], severity="warning", kind="danger_zone", source="rule",
             message=f"A patrol entered the danger zone {r['zone_name']}.",
@@ -253,17 +260,34 @@ def after_push(session: Session, device_id: uuid.UUID) -> Fired:
     session.execute(text(ENSURE_SETTINGS), {"area": area_id})
     audience.match_positions(session, area_id, device_id=device_id)
     _overdue(session, area_id, device_id, fired)  # a patrol synced after its planned end
-    _danger_zone(session, area_id, device_id, fired)
-    _no_movement(session, area_id, device_id, fired)
+    # The movement rules look at the patrol the device is on now (its latest); the worker's
+    # rounds look at every active patrol.
+    patrol = session.execute(
+        text("SELECT patrol_id FROM device_positions WHERE device_id = :d"), {"d": device_id}
+    ).scalar_one_or_none()
+    if patrol is not None:
+        _danger_zone(session, area_id, device_id, fired, patrol)
+        _no_movement(session, area_id, device_id, fired, patrol)
     _hostile(session, area_id, None, fired)  # its reports, or its arrival near another's
     return fired
 
 
 def evaluate(session: Session, area_id: uuid.UUID | None = None) -> Fired:
-    """Every rule for every area (or one), and escalation: what the worker runs each minute."""
+    """Every rule and escalation for one area (the caller commits), or for every area, each in
+    a transaction of its own (committed here): what the worker runs every 20 seconds. One area per
+    transaction keeps each area's alert lock (server.safety.events) short, and a transaction
+    never holds two areas' locks, so evaluations cannot deadlock one another."""
+    if area_id is None:
+        fired = Fired()
+        for one in session.execute(text("SELECT id FROM areas ORDER BY id")).scalars().all():
+            found = evaluate(session, one)
+            session.commit()
+            fired.alerts += found.alerts
+            fired.escalated += found.escalated
+        return fired
     fired = Fired()
     session.execute(text(ENSURE_SETTINGS), {"area": area_id})
-    for rule in (_overdue, _no_movement, _danger_zone, _hostile):
+    for rule in (_overdue, _danger_zone, _no_movement, _hostile):
         rule(session, area_id, None, fired)
     escalate(session, area_id, fired)
     return fired

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,6 @@ from server.core.errors import Conflict, Forbidden, Invalid, Unauthenticated
 from server.core.policy import Action, Actor, authorize
 from server.devices.models import Device
 from server.safety.models import SosCall
-from server.safety.rules import ENSURE_SETTINGS
 from sync import sos as sos_text
 
 
@@ -43,13 +42,22 @@ class SosResult:
     duplicate: bool
 
 
-# The position becomes the device's last known one if it is newer.
-_POSITION = """
-INSERT INTO device_positions (device_id, area_id, geom, fixed_at)
-VALUES (:device, :area, ST_GeomFromWKB(:geom, 4326), :at)
-ON CONFLICT (device_id) DO UPDATE
-SET geom = excluded.geom, fixed_at = excluded.fixed_at, patrol_id = NULL, updated_at = now()
-WHERE excluded.fixed_at > device_positions.fixed_at
+# The position becomes the device's last known one if it is newer; the area's settings are made
+# if they were not yet; the answer is the radius of "nearby". One round trip: an SOS is short.
+_POSITION_AND_RADIUS = """
+WITH position AS (
+    INSERT INTO device_positions (device_id, area_id, geom, fixed_at)
+    VALUES (:device, :area, ST_GeomFromWKB(:geom, 4326), :at)
+    ON CONFLICT (device_id) DO UPDATE
+    SET geom = excluded.geom, fixed_at = excluded.fixed_at, patrol_id = NULL, updated_at = now()
+    WHERE excluded.fixed_at > device_positions.fixed_at
+), made AS (
+    INSERT INTO safety_settings (area_id) VALUES (:area)
+    ON CONFLICT DO NOTHING RETURNING nearby_radius_km
+)
+SELECT nearby_radius_km FROM made
+UNION ALL SELECT nearby_radius_km FROM safety_settings WHERE area_id = :area
+LIMIT 1
 """
 
 
@@ -64,37 +72,29 @@ def _raise(
     channel: str,
     sender: str | None,
 ) -> SosResult:
+    alert_id = uuid.uuid4()  # known before the alert is raised, so the call row holds it at once
     stored = session.execute(
         insert(SosCall)
         .values(id=call_id, area_id=device.area_id, device_id=device.id, user_id=device.user_id,
                 counter=counter, geom=from_shape(point, srid=4326), sent_at_device=sent_at,
-                text=message, channel=channel, sender=sender)
+                text=message, channel=channel, sender=sender, alert_id=alert_id)
         .on_conflict_do_nothing()
         .returning(SosCall.id)
     ).scalar_one_or_none()  # fmt: skip
     if stored is None:
         return _existing(session, call_id, point, sent_at, message, channel)
-    session.execute(text(ENSURE_SETTINGS), {"area": device.area_id})
-    session.execute(
-        text(_POSITION),
-        {"device": device.id, "area": device.area_id, "geom": point.wkb, "at": sent_at},
-    )
     radius_km = session.execute(
-        text("SELECT nearby_radius_km FROM safety_settings WHERE area_id = :a"),
-        {"a": device.area_id},
+        text(_POSITION_AND_RADIUS),
+        {"device": device.id, "area": device.area_id, "geom": point.wkb, "at": sent_at},
     ).scalar_one()
-    username = session.scalar(select(User.username).where(User.id == device.user_id))
+    user = session.get(User, device.user_id)  # loaded with the device when it signed in
     view = raise_alert(
         session, device.area_id, severity="critical", kind="sos", source="sos",
-        message=f"SOS from {username}" + (f": {message}" if message else "")
+        message=f"SOS from {user.username}" + (f": {message}" if message else "")
                 + f" (by {'text message' if channel == 'sms' else 'data'})",
         geometry=point, radius_m=radius_km * 1000, audience_={"geofence": True},
-        dedupe_key=f"sos:{call_id}", subject_id=call_id,
+        dedupe_key=f"sos:{call_id}", subject_id=call_id, alert_id=alert_id,
     )  # fmt: skip
-    session.execute(
-        text("UPDATE sos_calls SET alert_id = :alert WHERE id = :id"),
-        {"alert": view.id, "id": call_id},
-    )
     return SosResult(call_id, view.id, channel, duplicate=False)
 
 

@@ -155,3 +155,44 @@ def test_a_patrol_that_syncs_after_its_planned_end_is_overdue_at_once(
     s.walk(client, late, *HERE, patrol={"planned_end": due})  # no worker: the push evaluates
     (alert,) = _alerts(client, park, "overdue_patrol")
     assert alert["subject_id"] == late.patrol_id
+
+
+def test_evaluations_running_at_once_raise_each_event_once(
+    committed_client, committed_db, fresh_engine
+):
+    import threading
+
+    from sqlalchemy.orm import sessionmaker
+
+    client, db = committed_client, committed_db
+    park = s.park(db, client, devices=5)
+    grace = {"overdue_grace_min": 600}  # not yet overdue when they sync
+    client.patch(f"/api/v1/areas/{park.slug}/safety-settings", json=grace, headers=park.manager)
+    due = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    for i, device in enumerate(park.devices):
+        s.walk(client, device, HERE[0] + 0.01 * i, HERE[1], patrol={"planned_end": due})
+    assert _alerts(client, park) == []
+    db.execute(text("UPDATE safety_settings SET overdue_grace_min = 60 WHERE area_id = :a"),
+               {"a": park.area_id})  # fmt: skip
+    db.commit()
+    results, errors = [], []
+    start = threading.Barrier(4)
+
+    def evaluate():
+        with sessionmaker(bind=fresh_engine)() as session:
+            try:
+                start.wait()
+                results.append(len(rules.evaluate(session).alerts))
+                session.commit()
+            except Exception as error:  # collected and asserted below
+                errors.append(error)
+
+    threads = [threading.Thread(target=evaluate) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sum(results) == 5
+    overdue = _alerts(client, park, "overdue_patrol")
+    assert sorted(a["subject_id"] for a in overdue) == sorted(d.patrol_id for d in park.devices)
