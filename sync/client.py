@@ -451,13 +451,16 @@ class DeviceClient:
         self.sleep(min(self.backoff_s * 2 ** (failures - 1), 60.0) * (0.5 + self.rng.random()))
 
     def _told_to_wait(self, error: urllib.error.HTTPError, busy: int) -> bool:
-        """A busy server (423/429/503 with Retry-After) says when to come back: wait that long,
-        with jitter so a crowd does not return at once. That is not a failure of the link, so
-        it does not spend the retry budget (up to MAX_BUSY_ANSWERS in a row)."""
+        """A busy server (423/429/503 with Retry-After) says when to come back at the earliest.
+        Wait at least that long, longer each time it is still busy (a crowd that all came
+        back after exactly Retry-After would keep it busy), with jitter. Being told to wait is
+        not a failure of the link: it does not spend the retry budget (up to
+        MAX_BUSY_ANSWERS in a row)."""
         wait = _retry_after(error)
         if error.code not in RETRYABLE_STATUS or not wait or busy >= MAX_BUSY_ANSWERS:
             return False
-        self.sleep(wait * (1 + 0.5 * self.rng.random()))
+        backoff = min(self.backoff_s * 2**busy, 60.0)
+        self.sleep(max(wait, backoff) * (1 + 0.5 * self.rng.random()))
         return True
 
     def _pull(self, report: SyncReport) -> int:

@@ -204,3 +204,40 @@ def test_sign_out_and_another_ranger_signing_in_lose_nothing(live_server, device
         client.db.execute("SELECT id, state FROM outbox WHERE id IN (?, ?)", (third, fourth))
     )
     assert states == {third: "pending", fourth: "synced"}  # the revoked account's report is kept
+
+
+def test_a_busy_server_is_waited_for_as_it_asks_without_spending_the_retry_budget(tmp_path):
+    """503 + Retry-After twelve times, then an answer: the client waits at least Retry-After
+    each time (longer as it stays busy), though its retry budget for dropped links is 2."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    answers = iter([503] * 12 + [200])
+
+    class Busy(BaseHTTPRequestHandler):
+        def do_GET(self):
+            status = next(answers)
+            body = json.dumps({"changes": [], "cursor": "c", "more": False} if status == 200
+                              else {"type": "/problems/server-busy"}).encode()  # fmt: skip
+            self.send_response(status)
+            if status == 503:
+                self.send_header("Retry-After", "3")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    slept: list[float] = []
+    try:
+        client = DeviceClient(f"http://127.0.0.1:{server.server_port}", "rsd_test",
+                              tmp_path / "outbox.db", retries=2, sleep=slept.append)  # fmt: skip
+        assert client.sync().pulled == 0
+    finally:
+        server.shutdown()
+    assert len(slept) == 12 and all(s >= 3 for s in slept)
+    assert max(slept) >= 60  # backed off to the one-minute cap while the server stayed busy
