@@ -96,7 +96,9 @@ def test_manager_issues_follows_and_cancels_an_alert(browser_page, alerts_server
     form.locator("select[name=severity]").select_option("critical")
     form.locator("input[name=lat]").fill(str(lat))
     form.locator("button[type=submit]").click()  # a point without its longitude and radius
-    expect(page.locator("#issue-error")).to_have_text("Give latitude, longitude and radius together")
+    expect(page.locator("#issue-error")).to_have_text(
+        "Give latitude, longitude and radius together"
+    )
     form.locator("input[name=lat]").fill("")
     open_ring = [[lon, lat], [lon + 0.01, lat], [lon, lat + 0.01], [lon - 0.01, lat]]
     form.locator("textarea[name=polygon]").fill(
