@@ -25,6 +25,7 @@ from server.core.policy import Action
 from server.core.web import current_actor, db
 from server.reports import service as reports
 from server.reports.models import STATUS_TRANSITIONS
+from server.safety import events as safety_events
 from server.safety import settings as safety_settings
 from server.sync import review
 
@@ -116,6 +117,7 @@ DETAILED_ALERTS = 20  # active alerts shown with who has and has not seen them
 
 @page("alerts", "Alerts")
 def alerts_page(s, actor, area):
+    seen_events = safety_events.latest_id(s, area.id)  # first: the live feed resumes after it
     live = alerts.list_alerts(s, actor, area.id, active=True)
     live_ids = {a.id for a in live}
     recent = alerts.list_alerts(s, actor, area.id, active=False, limit=RECENT_ALERTS)
@@ -123,7 +125,8 @@ def alerts_page(s, actor, area):
     escalate_after = safety_settings.get_settings(s, actor, area.id).escalate_after_min
     return {"active": detailed + live[DETAILED_ALERTS:], "now": datetime.now(UTC),
             "past": [a for a in recent if a.id not in live_ids],
-            "escalate_after_min": escalate_after, "severities": SEVERITIES}  # fmt: skip
+            "escalate_after_min": escalate_after, "severities": SEVERITIES,
+            "after_event": seen_events}  # fmt: skip
 
 
 def _signed_in():

@@ -71,10 +71,11 @@ function cancelButtons(root) {
   });
 }
 
-// Reload when the area's live feed announces a change, unless the manager is typing an alert.
-function follow(slug, status) {
+// Reload when the area's live feed announces a change after the events the page was rendered
+// with, unless the manager is typing an alert (then say so).
+function follow(slug, after, status) {
   if (!window.EventSource) return;
-  const source = new EventSource(areaPath(slug, "/live"));
+  const source = new EventSource(areaPath(slug, `/live?after=${after}`));
   const form = document.getElementById("issue-alert");
   const busy = () => form.contains(document.activeElement) && form.elements.message.value;
   for (const kind of LIVE_EVENTS) {
@@ -87,9 +88,9 @@ function follow(slug, status) {
   source.addEventListener("error", () => { status.textContent = "Live feed interrupted; reload to refresh."; });
 }
 
-export function alertsPage(root, slug) {
+export function alertsPage(root, slug, afterEvent) {
   issueForm(document.getElementById("issue-alert"));
   cancelButtons(root);
-  follow(slug, document.getElementById("live-status"));
+  follow(slug, afterEvent, document.getElementById("live-status"));
   root.dataset.ready = "true";
 }
