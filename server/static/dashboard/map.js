@@ -91,14 +91,15 @@ function addLayers(map) {
   map.addLayer({ id: "alerts-line", type: "line", source: "alerts",
     filter: ["!=", ["geometry-type"], "Point"],
     paint: { "line-color": SEVERITY_COLOURS, "line-width": 2, "line-dasharray": [2, 1] } });
+  map.addLayer({ id: "positions-circle", type: "circle", source: "positions",
+    paint: { "circle-radius": 8, "circle-color": "#ffd92f",
+             "circle-stroke-color": "#000", "circle-stroke-width": 2 } });
+  // On top: an SOS is where a ranger is, so it must not hide under their position.
   map.addLayer({ id: "alerts-point", type: "circle", source: "alerts",
     filter: ["==", ["geometry-type"], "Point"],
     paint: { "circle-radius": ["case", ["==", ["get", "kind"], "sos"], 10, 7],
              "circle-color": SEVERITY_COLOURS, "circle-stroke-color": "#fff",
              "circle-stroke-width": 2 } });
-  map.addLayer({ id: "positions-circle", type: "circle", source: "positions",
-    paint: { "circle-radius": 8, "circle-color": "#ffd92f",
-             "circle-stroke-color": "#000", "circle-stroke-width": 2 } });
 }
 
 function popups(map, slug) {
@@ -109,6 +110,8 @@ function popups(map, slug) {
   });
   for (const layer of ["alerts-point", "alerts-fill"]) {
     map.on("click", layer, (e) => {
+      if (layer === "alerts-fill" &&  // the point inside its circle already has its popup
+          map.queryRenderedFeatures(e.point, { layers: ["alerts-point"] }).length) return;
       const p = e.features[0].properties;
       const text = document.createElement("span");
       text.textContent = p.message;  // a message is typed by people: shown as text, never HTML
