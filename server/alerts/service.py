@@ -173,7 +173,7 @@ def _alert(session: Session, alert_id: uuid.UUID, lock: bool = False) -> SafetyA
 
 
 def list_alerts(
-    session: Session, actor: Actor, area_id: uuid.UUID, active: bool = True
+    session: Session, actor: Actor, area_id: uuid.UUID, active: bool = True, limit: int = 500
 ) -> list[AlertView]:
     authorize(actor, Action.ALERT_ISSUE, area_id, "area")
     query = select(SafetyAlert).where(SafetyAlert.area_id == area_id)
@@ -182,7 +182,7 @@ def list_alerts(
             SafetyAlert.cancelled_at.is_(None),
             (SafetyAlert.valid_until.is_(None)) | (SafetyAlert.valid_until > utcnow()),
         )
-    query = query.order_by(SafetyAlert.created_at.desc(), SafetyAlert.id).limit(500)
+    query = query.order_by(SafetyAlert.created_at.desc(), SafetyAlert.id).limit(limit)
     return [_view(session, alert) for alert in session.scalars(query)]
 
 

@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
+from schemas.alerts import SEVERITIES
+from server.alerts import service as alerts
 from server.analytics import browse, coverage, devices, plans
 from server.analytics.common import analysed_area, period
 from server.areas import service as areas
@@ -23,6 +25,8 @@ from server.core.policy import Action
 from server.core.web import current_actor, db
 from server.reports import service as reports
 from server.reports.models import STATUS_TRANSITIONS
+from server.safety import events as safety_events
+from server.safety import settings as safety_settings
 from server.sync import review
 
 blp = Blueprint("area_pages", __name__)
@@ -105,6 +109,24 @@ def devices_page(s, actor, area):
 def review_page(s, actor, area):
     return {"quarantine": review.list_quarantine(s, actor, area.id, "open"),
             "conflicts": review.list_conflicts(s, actor, area.id, "open")}  # fmt: skip
+
+
+RECENT_ALERTS = 30  # the newest ended or cancelled alerts shown below the active ones
+DETAILED_ALERTS = 20  # active alerts shown with who has and has not seen them
+
+
+@page("alerts", "Alerts")
+def alerts_page(s, actor, area):
+    seen_events = safety_events.latest_id(s, area.id)  # first: the live feed resumes after it
+    live = alerts.list_alerts(s, actor, area.id, active=True)
+    live_ids = {a.id for a in live}
+    recent = alerts.list_alerts(s, actor, area.id, active=False, limit=RECENT_ALERTS)
+    detailed = [alerts.get_alert(s, actor, a.id) for a in live[:DETAILED_ALERTS]]
+    escalate_after = safety_settings.get_settings(s, actor, area.id).escalate_after_min
+    return {"active": detailed + live[DETAILED_ALERTS:], "now": datetime.now(UTC),
+            "past": [a for a in recent if a.id not in live_ids],
+            "escalate_after_min": escalate_after, "severities": SEVERITIES,
+            "after_event": seen_events}  # fmt: skip
 
 
 def _signed_in():

@@ -7,7 +7,7 @@ import pytest
 from tests import factories
 from tests.analytics.helpers import patrol, walk
 
-PAGES = ["map", "reports", "patrols", "analytics", "devices", "review"]
+PAGES = ["map", "reports", "patrols", "analytics", "devices", "review", "alerts"]
 
 
 @pytest.fixture

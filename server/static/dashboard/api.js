@@ -18,7 +18,9 @@ export async function send(method, path, body) {
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) {
     const problem = data || {};
-    throw new Error(problem.detail || problem.title || `${response.status}`);
+    const error = new Error(problem.detail || problem.title || `${response.status}`);
+    error.problem = problem;
+    throw error;
   }
   return data;
 }
