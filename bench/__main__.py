@@ -19,6 +19,7 @@ def main(names: list[str]) -> int:
         if name not in available:
             print(f"bench: unknown benchmark {name!r}; available: {', '.join(available)}")
             return 2
+        sys.argv = [f"bench/{name}.py"]  # each runs with its defaults (some parse options)
         importlib.import_module(f"bench.{name}").main()
     return 0
 
