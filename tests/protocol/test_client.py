@@ -207,8 +207,8 @@ def test_sign_out_and_another_ranger_signing_in_lose_nothing(live_server, device
 
 
 def test_a_busy_server_is_waited_for_as_it_asks_without_spending_the_retry_budget(tmp_path):
-    """503 + Retry-After twelve times, then an answer: the client waits at least Retry-After
-    each time (longer as it stays busy), though its retry budget for dropped links is 2."""
+    """503 + Retry-After twelve times, then an answer: the client waits as asked each time
+    (with jitter), though its retry budget for dropped links is 2."""
     import json
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -239,5 +239,4 @@ def test_a_busy_server_is_waited_for_as_it_asks_without_spending_the_retry_budge
         assert client.sync().pulled == 0
     finally:
         server.shutdown()
-    assert len(slept) == 12 and all(s >= 3 for s in slept)
-    assert max(slept) >= 60  # backed off to the one-minute cap while the server stayed busy
+    assert len(slept) == 12 and all(3 <= s <= 4.5 for s in slept)  # as asked, plus jitter
