@@ -1,7 +1,7 @@
 """SOS endpoint latency while a sync storm runs on the same server, against the same endpoint on
 the idle server, in the same run, on the same throwaway PostGIS cluster.
 
-Workload: `rangersync serve` (gunicorn, 2 workers, 4 threads each). Idle phase: 300 SOS calls
+Workload: `rangersync serve` (gunicorn, 2 workers, 24 threads each). Idle phase: 300 SOS calls
 (POST /api/v1/sos, one new counter each, 50 ms apart) from a handheld. Storm phase: the same 300
 SOS calls while 6 handhelds push track chunks without pause (4 chunks of 1 000 fixes per gzip'd
 push, as the reference client sends them; each push also runs the safety rules). Every SOS raises

@@ -50,7 +50,7 @@ class Config:
     notify_max_attempts: int = 8
     notify_timeout_s: int = 20
     push_concurrency: int = 0  # pushes processed at once per app process (0: no gate)
-    push_queue: int = 2  # pushes waiting for those, per process; more get 503 + Retry-After
+    push_queue: int = 20  # pushes waiting for those, per process; more get 503 + Retry-After
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -81,7 +81,7 @@ class Config:
             notify_max_attempts=_int(env, "NOTIFY_MAX_ATTEMPTS", 8),
             notify_timeout_s=_int(env, "NOTIFY_TIMEOUT_S", 20),
             push_concurrency=_int(env, "PUSH_CONCURRENCY", 0),
-            push_queue=_int(env, "PUSH_QUEUE", 2),
+            push_queue=_int(env, "PUSH_QUEUE", 20),
         )
 
 
