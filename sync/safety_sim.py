@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sync.client import DeviceClient
-from sync.simulate import _call, _start_points
+from sync.simulate import _call, _start_points, enrol_device, manager_session
 from sync.tracks import Fix
 
 
@@ -32,14 +32,6 @@ class DrillResult:
         } <= self.received.get("bystander", set())
 
 
-def _enrol(base: str, token: str, area: str, ranger: str, name: str) -> tuple[str, str]:
-    code = _call(base, "POST", f"/api/v1/areas/{area}/enrolment-codes", {"username": ranger},
-                 token)["code"]  # fmt: skip
-    enrolled = _call(base, "POST", "/api/v1/devices/enrol",
-                     {"code": code, "name": name, "app_version": "sim-1"})  # fmt: skip
-    return enrolled["device_id"], enrolled["token"]
-
-
 def run_drill(
     base: str,
     *,
@@ -50,19 +42,16 @@ def run_drill(
     say: Callable[[str], None] = print,
 ) -> DrillResult:
     workdir = workdir or Path(tempfile.mkdtemp(prefix="rangersync-drill-"))
-    credentials = {"username": manager, "password": password}
-    token = _call(base, "POST", "/api/v1/auth/token", credentials)["access_token"]
-    members = _call(base, "GET", f"/api/v1/areas/{area}/members", token=token)
-    rangers = [m["username"] for m in members if m["role"] == "ranger" and not m["disabled"]]
-    if not rangers:
-        raise SystemExit(f"simulate: area {area!r} has no rangers to give devices to")
+    token, rangers = manager_session(base, area, manager, password)
     now = datetime.now(UTC).replace(microsecond=0)
     roles = ("overdue", "caller", "bystander")
     clients: dict[str, tuple[str, DeviceClient]] = {}
     for i, role in enumerate(roles):
-        device_id, device_token = _enrol(base, token, area, rangers[i % len(rangers)],
-                                         f"Drill handheld ({role})")  # fmt: skip
-        client = DeviceClient(base, device_token, workdir / f"drill-{role}.db", sleep=lambda s: 0)
+        enrolled = enrol_device(base, token, area, rangers[i % len(rangers)],
+                                f"Drill handheld ({role})")  # fmt: skip
+        device_id = enrolled["device_id"]
+        client = DeviceClient(base, enrolled["token"], workdir / f"drill-{role}.db",
+                              sleep=lambda s: 0)  # fmt: skip
         client.sync()  # the park's map
         clients[role] = (device_id, client)
     post = _start_points(clients["caller"][1])[0]

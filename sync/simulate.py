@@ -52,22 +52,33 @@ def _call(base: str, method: str, path: str, body: dict | None = None, token: st
         return json.loads(response.read() or b"null")
 
 
-def _enrol_fleet(
-    base: str, area: str, manager: str, password: str, devices: int
-) -> list[tuple[str, str]]:
+def manager_session(base: str, area: str, manager: str, password: str) -> tuple[str, list[str]]:
+    """Sign in as the manager who enrols the devices: (their token, the area's active rangers)."""
     credentials = {"username": manager, "password": password}
     token = _call(base, "POST", "/api/v1/auth/token", credentials)["access_token"]
     members = _call(base, "GET", f"/api/v1/areas/{area}/members", token=token)
     rangers = [m["username"] for m in members if m["role"] == "ranger" and not m["disabled"]]
     if not rangers:
         raise SystemExit(f"simulate: area {area!r} has no rangers to give devices to")
+    return token, rangers
+
+
+def enrol_device(base: str, token: str, area: str, ranger: str, name: str) -> dict:
+    """A one-time code from the manager, exchanged by the handheld: {device_id, token, …}."""
+    path = f"/api/v1/areas/{area}/enrolment-codes"
+    code = _call(base, "POST", path, {"username": ranger}, token)["code"]
+    device = {"code": code, "name": name, "app_version": "sim-1"}
+    return _call(base, "POST", "/api/v1/devices/enrol", device)
+
+
+def _enrol_fleet(
+    base: str, area: str, manager: str, password: str, devices: int
+) -> list[tuple[str, str]]:
+    token, rangers = manager_session(base, area, manager, password)
     fleet = []
     for i in range(devices):
         ranger = rangers[i % len(rangers)]
-        path = f"/api/v1/areas/{area}/enrolment-codes"
-        code = _call(base, "POST", path, {"username": ranger}, token)["code"]
-        device = {"code": code, "name": f"Simulated handheld {i + 1}", "app_version": "sim-1"}
-        enrolled = _call(base, "POST", "/api/v1/devices/enrol", device)
+        enrolled = enrol_device(base, token, area, ranger, f"Simulated handheld {i + 1}")
         fleet.append((ranger, enrolled["token"]))
     return fleet
 
