@@ -25,10 +25,8 @@ import argparse
 import hashlib
 import json
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy import text
@@ -40,9 +38,14 @@ from server.app import create_app
 from server.areas.service import create_area
 from server.config import Config
 from server.core.db import make_engine, make_session_factory
-from server.core.migrate import upgrade
-from server.core.pgcluster import Cluster, free_port
 from server.core.policy import SYSTEM
+
+try:
+    from bench._common import database
+except (
+    ModuleNotFoundError
+):  # run as `python bench/coverage.py`: bench/ is on the path, not its parent
+    from _common import database
 
 PER_PATROL = 5_000
 START, END = "2026-11-01", "2026-11-30"
@@ -163,13 +166,7 @@ def main() -> None:
     parser.add_argument("--fixes", type=int, default=10_000_000)
     args = parser.parse_args()
     patrols = max(1, args.fixes // PER_PATROL)
-    root = Path(tempfile.mkdtemp(prefix="rangersync-bench-"))
-    cluster = Cluster(root, free_port())
-    cluster.start()
-    try:
-        cluster.ensure_database("bench")
-        url = cluster.url("bench")
-        upgrade(url)
+    with database("bench", prefix="rangersync-bench-") as (root, url):
         engine, session, area_id = _setup(url)
         began = time.perf_counter()
         ids = _generate(session, area_id, patrols, "park")
@@ -213,8 +210,6 @@ def main() -> None:
         per_1000_ms, whole_ms = _incremental(session, area_id)
         session.close()
         engine.dispose()
-    finally:
-        cluster.destroy()
     ratio = api_s / reference_s
     print(f"cells visited in 30 days: {len(cells)} (same cells and figures both ways)")
     print(f"API (kept coverage):      {api_s * 1000:9.1f} ms")

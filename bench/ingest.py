@@ -14,17 +14,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import random
 import struct
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 import uuid
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import psycopg
 from shapely.geometry import MultiPolygon, box
@@ -32,14 +27,19 @@ from shapely.geometry import MultiPolygon, box
 from server.accounts.service import create_user
 from server.areas.service import create_area
 from server.core.db import make_engine, make_session_factory
-from server.core.migrate import upgrade
-from server.core.pgcluster import Cluster, free_port
 from server.core.policy import SYSTEM
 from server.devices.service import create_enrolment_code, enrol
 from server.reports.categories import load_standard_categories
 from sync.fieldsim import foot_patrol
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 from sync.tracks import encode
+
+try:
+    from bench._common import database, served
+except (
+    ModuleNotFoundError
+):  # run as `python bench/ingest.py`: bench/ is on the path, not its parent
+    from _common import database, served
 
 PATROLS = 20
 FIXES = 5_000
@@ -132,30 +132,10 @@ def _copy_reference(conninfo: str, area_id: str, rows: int, rng: random.Random) 
 
 def main() -> None:
     rng = random.Random(7)
-    root = Path(tempfile.mkdtemp(prefix="rangersync-bench-"))
-    cluster = Cluster(root, free_port())
-    cluster.start()
-    try:
-        cluster.ensure_database("bench")
-        url = cluster.url("bench")
-        upgrade(url)
+    with database("bench", prefix="rangersync-bench-") as (root, url):
         token = _setup(url)
         bodies, points = _bodies(rng)
-        port = free_port()
-        env = os.environ | {"DATABASE_URL": url, "PORT": str(port), "WEB_CONCURRENCY": "2",
-                            "RANGERSYNC_VAR_DIR": str(root / "var"), "LOG_LEVEL": "WARNING"}  # fmt: skip
-        server = subprocess.Popen(
-            [Path(sys.executable).parent / "rangersync", "serve", "--no-demo"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(base + "/readyz", timeout=2)  # noqa: S310
-                    break
-                except OSError:
-                    time.sleep(0.2)
+        with served(url, root) as base:
             warm = _bodies(random.Random(99))[0][:1]
             _push(base, token, warm[0])  # warm the workers and the connection pools
             began = time.perf_counter()
@@ -164,16 +144,11 @@ def main() -> None:
                 result = _push(base, token, body)
                 stored += sum((r.get("points") or {}).get("new", 0) for r in result["results"])
             push_seconds = time.perf_counter() - began
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
         assert stored == points, f"stored {stored} of {points} fixes"
         conninfo = url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(conninfo) as conn:
             area_id = conn.execute("SELECT id FROM areas WHERE slug = 'bench'").fetchone()[0]
         copy_seconds = _copy_reference(conninfo, str(area_id), points, rng)
-    finally:
-        cluster.destroy()
     push_rate, copy_rate = points / push_seconds, points / copy_seconds
     compressed = sum(len(b) for b in bodies)
     print(f"fixes: {points} in {len(bodies)} pushes ({compressed / points:.2f} B/fix on the wire)")

@@ -14,33 +14,31 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import random
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from shapely.geometry import MultiPolygon, box
 
 from server.accounts.service import create_user
 from server.areas.service import create_area
 from server.core.db import make_engine, make_session_factory
-from server.core.migrate import upgrade
-from server.core.pgcluster import Cluster, free_port
 from server.core.policy import SYSTEM
 from server.devices.service import create_enrolment_code, enrol
 from server.reports.categories import load_standard_categories
 from sync.fieldsim import FIX_INTERVAL_S, foot_patrol
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 from sync.tracks import encode
+
+try:
+    from bench._common import database, served
+except ModuleNotFoundError:  # run as `python bench/sos.py`: bench/ is on the path, not its parent
+    from _common import database, served
 
 SOS_CALLS = 300
 SOS_GAP_S = 0.05
@@ -162,29 +160,9 @@ def _pct(values: list[float], p: float) -> float:
 
 def main() -> None:
     rng = random.Random(11)
-    root = Path(tempfile.mkdtemp(prefix="rangersync-bench-sos-"))
-    cluster = Cluster(root, free_port())
-    cluster.start()
-    try:
-        cluster.ensure_database("bench")
-        url = cluster.url("bench")
-        upgrade(url)
+    with database("bench", prefix="rangersync-bench-sos-") as (root, url):
         sos_token, *storm_tokens = _setup(url)
-        port = free_port()
-        env = os.environ | {"DATABASE_URL": url, "PORT": str(port), "WEB_CONCURRENCY": "2",
-                            "RANGERSYNC_VAR_DIR": str(root / "var"), "LOG_LEVEL": "WARNING"}  # fmt: skip
-        server = subprocess.Popen(
-            [Path(sys.executable).parent / "rangersync", "serve", "--no-demo"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(150):
-                try:
-                    urllib.request.urlopen(base + "/readyz", timeout=2)  # noqa: S310
-                    break
-                except OSError:
-                    time.sleep(0.2)
+        with served(url, root) as base:
             _sos_phase(base, sos_token, 1, rng)[:0]  # warm both workers and their pools
             idle = _sos_phase(base, sos_token, 1 + SOS_CALLS, rng)
             storm = Storm(base, storm_tokens, rng)
@@ -193,11 +171,6 @@ def main() -> None:
                 loaded = _sos_phase(base, sos_token, 1 + 2 * SOS_CALLS, rng)
                 storm_seconds = time.perf_counter() - began
                 pushes_during = storm.pushes
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    finally:
-        cluster.destroy()
     p50_idle, p99_idle = _pct(idle, 50) * 1000, _pct(idle, 99) * 1000
     p50_load, p99_load = _pct(loaded, 50) * 1000, _pct(loaded, 99) * 1000
     ratio = p99_load / p99_idle

@@ -26,12 +26,8 @@ import json
 import os
 import random
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,14 +38,17 @@ from shapely.geometry import MultiPolygon, box
 from server.accounts.service import create_user
 from server.areas.service import create_area
 from server.core.db import make_engine, make_session_factory
-from server.core.migrate import upgrade
-from server.core.pgcluster import Cluster, free_port
 from server.core.policy import SYSTEM
 from server.devices.service import create_enrolment_code, enrol
 from server.reports.categories import load_standard_categories
 from sync.client import DeviceClient
 from sync.fieldsim import FIX_INTERVAL_S, foot_patrol
 from sync.photos import photo
+
+try:
+    from bench._common import database, served
+except ModuleNotFoundError:  # run as `python bench/storm.py`: bench/ is on the path, not its parent
+    from _common import database, served
 
 FIXES, REPORTS, PHOTOS = 960, 5, 2
 RANGERS = 40
@@ -200,30 +199,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--devices", type=int, default=200)
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
     args = parser.parse_args(argv)
-    root = Path(tempfile.mkdtemp(prefix="rangersync-storm-"))
-    cluster = Cluster(root, free_port())
-    cluster.start()
-    try:
-        cluster.ensure_database("storm")
-        url = cluster.url("storm")
-        upgrade(url)
+    with database("storm", prefix="rangersync-storm-") as (root, url):
         tokens = _enrol(url, args.devices + REFERENCE)
-        port = free_port()
-        env = os.environ | {"DATABASE_URL": url, "PORT": str(port),
-                            "WEB_CONCURRENCY": str(args.workers),
-                            "RANGERSYNC_VAR_DIR": str(root / "var"), "LOG_LEVEL": "WARNING"}  # fmt: skip
-        server = subprocess.Popen(
-            [Path(sys.executable).parent / "rangersync", "serve", "--no-demo"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(150):
-                try:
-                    urllib.request.urlopen(base + "/readyz", timeout=2)  # noqa: S310 (loopback)
-                    break
-                except OSError:
-                    time.sleep(0.2)
+        with served(url, root, args.workers) as base:
             workdir = root / "devices"
             workdir.mkdir()
             print(f"storm: reference, {REFERENCE} devices one after another on the idle server")
@@ -237,14 +215,9 @@ def main(argv: list[str] | None = None) -> None:
             storm = [Device(REFERENCE + i, base, tokens[REFERENCE + i], workdir, barrier)
                      for i in range(args.devices)]  # fmt: skip
             wall = _run(storm)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
         conninfo = url.replace("postgresql+psycopg://", "postgresql://")
         everyone = idle + storm
         storage = _check_storage(conninfo, root / "var" / "evidence" / "sha256", everyone)
-    finally:
-        cluster.destroy()
 
     raised = [f"device {d.number}: {d.error!r}" for d in everyone if d.error]
     failures = [f for d in everyone for f in d.failures]

@@ -17,17 +17,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 import uuid
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import psycopg
 from shapely.geometry import LineString, MultiPolygon, box
@@ -36,12 +31,15 @@ from sqlalchemy import text
 from server.accounts.service import create_user
 from server.areas.service import create_area
 from server.core.db import make_engine, make_session_factory
-from server.core.migrate import upgrade
-from server.core.pgcluster import Cluster, free_port
 from server.core.policy import SYSTEM
 from server.maps.tiles import layer_spec, tile_params, tile_sql
 from server.reports.categories import load_standard_categories
 from sync.fieldsim import foot_patrol
+
+try:
+    from bench._common import database, served
+except ModuleNotFoundError:  # run as `python bench/tiles.py`: bench/ is on the path, not its parent
+    from _common import database, served
 
 Z, LON, LAT = 12, 37.6, -3.4
 POINTS = 50_000
@@ -183,38 +181,11 @@ def _measure(base, token, conninfo, area_id, layer, touch_sql) -> dict:
 
 def main() -> None:
     rng = random.Random(11)
-    root = Path(tempfile.mkdtemp(prefix="rangersync-bench-tiles-"))
-    cluster = Cluster(root, free_port())
-    cluster.start()
-    try:
-        cluster.ensure_database("bench")
-        url = cluster.url("bench")
-        upgrade(url)
+    with database("bench", prefix="rangersync-bench-tiles-") as (root, url):
         area_id = _setup(url, rng)
         conninfo = url.replace("postgresql+psycopg://", "postgresql://")
-        port = free_port()
         # One worker: the cache is per process; more workers would each warm their own.
-        env = os.environ | {
-            "DATABASE_URL": url,
-            "PORT": str(port),
-            "WEB_CONCURRENCY": "1",
-            "RANGERSYNC_VAR_DIR": str(root / "var"),
-            "LOG_LEVEL": "WARNING",
-        }
-        server = subprocess.Popen(
-            [Path(sys.executable).parent / "rangersync", "serve", "--no-demo"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(150):
-                try:
-                    urllib.request.urlopen(base + "/readyz", timeout=2)  # noqa: S310
-                    break
-                except OSError:
-                    time.sleep(0.2)
+        with served(url, root, 1) as base:
             body = json.dumps({"username": "boss", "password": PASSWORD}).encode()
             request = urllib.request.Request(  # noqa: S310
                 base + "/api/v1/auth/token",
@@ -242,11 +213,6 @@ def main() -> None:
                     "UPDATE patrols SET version = version WHERE id = (SELECT id FROM patrols ORDER BY id LIMIT 1)",
                 ),
             }
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
-    finally:
-        cluster.destroy()
     for name, r in results.items():
         print(
             f"{name:8} tile ({r['bytes']} B): bare {r['bare_ms']:7.1f} ms "
