@@ -36,12 +36,23 @@ def database(name: str = "bench", prefix: str = "rangersync-bench-") -> Iterator
 def served(url: str, root: Path, workers: int = 2, **env: str) -> Iterator[str]:
     """The base URL of `rangersync serve --no-demo` on `url`, ready (/readyz) when yielded."""
     port = free_port()
-    env = os.environ | {"DATABASE_URL": url, "PORT": str(port), "WEB_CONCURRENCY": str(workers),
-                        "RANGERSYNC_VAR_DIR": str(root / "var"), "LOG_LEVEL": "WARNING"} | env  # fmt: skip
+    env = (
+        os.environ
+        | {
+            "DATABASE_URL": url,
+            "PORT": str(port),
+            "WEB_CONCURRENCY": str(workers),
+            "RANGERSYNC_VAR_DIR": str(root / "var"),
+            "LOG_LEVEL": "WARNING",
+        }
+        | env
+    )
     server = subprocess.Popen(
         [Path(sys.executable).parent / "rangersync", "serve", "--no-demo"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

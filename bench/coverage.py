@@ -91,10 +91,17 @@ REFERENCE_SQL = """
 def _setup(url: str):
     engine = make_engine(url)
     session = make_session_factory(engine)()
-    area = create_area(session, SYSTEM, slug="bench", name="Bench Park",
-                       boundary=MultiPolygon([box(*PARK)]))  # fmt: skip
-    create_user(session, SYSTEM, area_id=area.id, username="boss",
-                password="bench-password-1", role="manager")  # fmt: skip
+    area = create_area(
+        session, SYSTEM, slug="bench", name="Bench Park", boundary=MultiPolygon([box(*PARK)])
+    )
+    create_user(
+        session,
+        SYSTEM,
+        area_id=area.id,
+        username="boss",
+        password="bench-password-1",
+        role="manager",
+    )
     session.execute(text("SELECT rs_ensure_track_partition(date '2026-11-01')"))
     session.commit()
     return engine, session, area.id
@@ -104,10 +111,14 @@ def _generate(session, area_id, patrols: int, salt: str, per: int = PER_PATROL) 
     ids = []
     for first in range(0, patrols, 100):
         last = min(first + 100, patrols) - 1
-        batch = [str(uuid.UUID(hashlib.md5(f"{salt}{n}".encode()).hexdigest()))  # noqa: S324
-                 for n in range(first, last + 1)]  # fmt: skip
-        session.execute(text(PATROLS_SQL), {"salt": salt, "area": area_id, "per": per,
-                                            "first": first, "last": last})  # fmt: skip
+        batch = [
+            str(uuid.UUID(hashlib.md5(f"{salt}{n}".encode()).hexdigest()))  # noqa: S324
+            for n in range(first, last + 1)
+        ]
+        session.execute(
+            text(PATROLS_SQL),
+            {"salt": salt, "area": area_id, "per": per, "first": first, "last": last},
+        )
         session.execute(text(FIXES_SQL), {"area": area_id, "per": per, "ids": batch})
         session.commit()
         ids += batch
@@ -134,22 +145,35 @@ def _incremental(session, area_id) -> tuple[float, float]:
     ids = _generate(session, area_id, 20, "incremental", per=PER_PATROL)
     # Keep the first 1 000 fixes of each; put the rest back chunk by chunk, as a device sends
     # them, timing only the hook.
-    session.execute(text("CREATE UNLOGGED TABLE bench_later AS SELECT * FROM track_points"
-                         " WHERE patrol_id = ANY(CAST(:ids AS uuid[])) AND seq >= 1000"),
-                    {"ids": ids})  # fmt: skip
-    session.execute(text("DELETE FROM track_points WHERE patrol_id = ANY(CAST(:ids AS uuid[]))"
-                         " AND seq >= 1000"), {"ids": ids})  # fmt: skip
+    session.execute(
+        text(
+            "CREATE UNLOGGED TABLE bench_later AS SELECT * FROM track_points"
+            " WHERE patrol_id = ANY(CAST(:ids AS uuid[])) AND seq >= 1000"
+        ),
+        {"ids": ids},
+    )
+    session.execute(
+        text(
+            "DELETE FROM track_points WHERE patrol_id = ANY(CAST(:ids AS uuid[])) AND seq >= 1000"
+        ),
+        {"ids": ids},
+    )
     session.commit()
     _derive(session, ids)
     appended = []
     for first in (1000, 2000, 3000, 4000):
         for patrol_id in ids:
-            session.execute(text("INSERT INTO track_points SELECT * FROM bench_later WHERE patrol_id ="
-                                 " :p AND seq BETWEEN :a AND :b"),
-                            {"p": patrol_id, "a": first, "b": first + 999})  # fmt: skip
+            session.execute(
+                text(
+                    "INSERT INTO track_points SELECT * FROM bench_later WHERE patrol_id ="
+                    " :p AND seq BETWEEN :a AND :b"
+                ),
+                {"p": patrol_id, "a": first, "b": first + 999},
+            )
             began = time.perf_counter()
-            fixes_arrived(session, uuid.UUID(patrol_id), first_seq=first, all_new=True,
-                          previous_max=first - 1)  # fmt: skip
+            fixes_arrived(
+                session, uuid.UUID(patrol_id), first_seq=first, all_new=True, previous_max=first - 1
+            )
             session.commit()
             appended.append(time.perf_counter() - began)
     whole = []
@@ -177,14 +201,18 @@ def main() -> None:
         session.execute(text("ANALYZE"))
         session.commit()
         fixes = session.execute(text("SELECT count(*) FROM track_points")).scalar_one()
-        print(f"fixes: {fixes} in {patrols} patrols; generated in {generated:.0f} s, "
-              f"coverage derived in {derived:.0f} s (setup)")  # fmt: skip
+        print(
+            f"fixes: {fixes} in {patrols} patrols; generated in {generated:.0f} s, "
+            f"coverage derived in {derived:.0f} s (setup)"
+        )
 
-        config = Config.from_env({"RANGERSYNC_VAR_DIR": str(root / "var"), "SECRET_KEY": "bench",
-                                  "LOG_LEVEL": "WARNING"})  # fmt: skip
+        config = Config.from_env(
+            {"RANGERSYNC_VAR_DIR": str(root / "var"), "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"}
+        )
         client = create_app(config, engine=engine).test_client()
-        token = client.post("/api/v1/auth/token", json={"username": "boss",
-                            "password": "bench-password-1"}).get_json()["access_token"]  # fmt: skip
+        token = client.post(
+            "/api/v1/auth/token", json={"username": "boss", "password": "bench-password-1"}
+        ).get_json()["access_token"]
         path = f"/api/v1/areas/bench/coverage/cells?start={START}&end={END}"
 
         def api():
@@ -205,8 +233,10 @@ def main() -> None:
         assert [(c["i"], c["j"], c["visits"], c["patrols"], c["fixes"]) for c in cells] == [
             (c["i"], c["j"], c["visits"], c["patrols"], c["fixes"]) for c in expected
         ], "the API and the reference disagree"
-        assert all(abs(a["km"] - b["km"]) < 1e-6 and abs(a["hours"] - b["hours"]) < 1e-6
-                   for a, b in zip(cells, expected, strict=True))  # fmt: skip
+        assert all(
+            abs(a["km"] - b["km"]) < 1e-6 and abs(a["hours"] - b["hours"]) < 1e-6
+            for a, b in zip(cells, expected, strict=True)
+        )
         per_1000_ms, whole_ms = _incremental(session, area_id)
         session.close()
         engine.dispose()
@@ -215,13 +245,25 @@ def main() -> None:
     print(f"API (kept coverage):      {api_s * 1000:9.1f} ms")
     print(f"on the fly from fixes:    {reference_s * 1000:9.1f} ms")
     print(f"ratio API/on-the-fly: {ratio:.4f} (goal <= 0.1)")
-    print(f"incremental update: {per_1000_ms:.1f} ms per 1 000 appended fixes "
-          f"(re-deriving a whole {PER_PATROL}-fix patrol: {whole_ms:.1f} ms)")  # fmt: skip
-    print(json.dumps({"metric": "coverage_api_vs_on_the_fly", "value": round(ratio, 4),
-                      "goal": 0.1, "unit": "ratio of seconds", "fixes": fixes,
-                      "api_ms": round(api_s * 1000, 1), "on_the_fly_ms": round(reference_s * 1000),
-                      "incremental_ms_per_1000_fixes": round(per_1000_ms, 1),
-                      "rederive_patrol_ms": round(whole_ms, 1)}))  # fmt: skip
+    print(
+        f"incremental update: {per_1000_ms:.1f} ms per 1 000 appended fixes "
+        f"(re-deriving a whole {PER_PATROL}-fix patrol: {whole_ms:.1f} ms)"
+    )
+    print(
+        json.dumps(
+            {
+                "metric": "coverage_api_vs_on_the_fly",
+                "value": round(ratio, 4),
+                "goal": 0.1,
+                "unit": "ratio of seconds",
+                "fixes": fixes,
+                "api_ms": round(api_s * 1000, 1),
+                "on_the_fly_ms": round(reference_s * 1000),
+                "incremental_ms_per_1000_fixes": round(per_1000_ms, 1),
+                "rederive_patrol_ms": round(whole_ms, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -53,10 +53,21 @@ def _setup(url: str) -> str:
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
         load_standard_categories(session)
-        area = create_area(session, SYSTEM, slug="bench", name="Bench Park",
-                           boundary=MultiPolygon([box(37.3, -3.6, 37.9, -3.2)]))  # fmt: skip
-        create_user(session, SYSTEM, area_id=area.id, username="walker",
-                    password="bench-password-1", role="ranger")  # fmt: skip
+        area = create_area(
+            session,
+            SYSTEM,
+            slug="bench",
+            name="Bench Park",
+            boundary=MultiPolygon([box(37.3, -3.6, 37.9, -3.2)]),
+        )
+        create_user(
+            session,
+            SYSTEM,
+            area_id=area.id,
+            username="walker",
+            password="bench-password-1",
+            role="ranger",
+        )
         code = create_enrolment_code(session, SYSTEM, area.id, "walker", ttl_hours=1)
         token = enrol(session, code.code).token
         session.commit()
@@ -69,15 +80,25 @@ def _bodies(rng: random.Random) -> tuple[list[bytes], int]:
     points = 0
     for i in range(PATROLS):
         patrol_id = str(uuid.UUID(int=rng.getrandbits(128)))
-        records.append({"kind": "patrol", "id": patrol_id,
-                        "data": {"patrol_type": "foot", "started_at": STARTED.isoformat()}})  # fmt: skip
+        records.append(
+            {
+                "kind": "patrol",
+                "id": patrol_id,
+                "data": {"patrol_type": "foot", "started_at": STARTED.isoformat()},
+            }
+        )
         fixes = foot_patrol(
             (37.5 + rng.random() * 0.2, -3.5 + rng.random() * 0.2), STARTED, FIXES, rng
         )
         points += len(fixes)
         for seq in range(0, FIXES, CHUNK):
-            records.append({"kind": "track_chunk", "id": str(uuid.UUID(int=rng.getrandbits(128))),
-                            "data": encode(patrol_id, seq, fixes[seq : seq + CHUNK])})  # fmt: skip
+            records.append(
+                {
+                    "kind": "track_chunk",
+                    "id": str(uuid.UUID(int=rng.getrandbits(128))),
+                    "data": encode(patrol_id, seq, fixes[seq : seq + CHUNK]),
+                }
+            )
         del i
     bodies, batch = [], []
     for record in records:
@@ -95,8 +116,12 @@ def _bodies(rng: random.Random) -> tuple[list[bytes], int]:
 
 def _push(base: str, token: str, body: bytes) -> dict:
     request = urllib.request.Request(f"{base}/api/v1/sync/push", data=body, method="POST")  # noqa: S310
-    for name, value in {"Authorization": f"Bearer {token}", PROTOCOL_HEADER: str(PROTOCOL_VERSION),
-                        "Content-Type": "application/json", "Content-Encoding": "gzip"}.items():  # fmt: skip
+    for name, value in {
+        "Authorization": f"Bearer {token}",
+        PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+        "Content-Type": "application/json",
+        "Content-Encoding": "gzip",
+    }.items():
         request.add_header(name, value)
     with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 (loopback)
         return json.loads(response.read())
@@ -114,8 +139,10 @@ def _copy_reference(conninfo: str, area_id: str, rows: int, rng: random.Random) 
         patrol_id = uuid.UUID(int=rng.getrandbits(128))
         for seq, fix in enumerate(foot_patrol((37.5, -3.5), STARTED, per_patrol, rng)):
             t = fix.time.isoformat()
-            buffer.write(f"{patrol_id}\t{seq}\t{month}\t{area_id}\t{t}\t{t}\t"
-                         f"{_ewkb_point(fix.lon, fix.lat)}\t{fix.accuracy_m}\n")  # fmt: skip
+            buffer.write(
+                f"{patrol_id}\t{seq}\t{month}\t{area_id}\t{t}\t{t}\t"
+                f"{_ewkb_point(fix.lon, fix.lat)}\t{fix.accuracy_m}\n"
+            )
     data = buffer.getvalue()
     with psycopg.connect(conninfo) as conn:
         conn.execute("SELECT rs_ensure_track_partition(%s)", (month,))
@@ -157,9 +184,18 @@ def main() -> None:
     )
     print(f"raw COPY:      {copy_seconds:6.2f} s  {copy_rate:10.0f} rows/s")
     print(f"ratio push/COPY: {push_rate / copy_rate:.3f} (goal >= 0.5)")
-    print(json.dumps({"metric": "ingest_vs_copy", "value": round(push_rate / copy_rate, 3),
-                      "goal": 0.5, "unit": "ratio of rows/s",
-                      "push_rows_per_s": round(push_rate), "copy_rows_per_s": round(copy_rate)}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "metric": "ingest_vs_copy",
+                "value": round(push_rate / copy_rate, 3),
+                "goal": 0.5,
+                "unit": "ratio of rows/s",
+                "push_rows_per_s": round(push_rate),
+                "copy_rows_per_s": round(copy_rate),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -54,10 +54,21 @@ def _setup(url: str) -> list[str]:
     tokens = []
     with make_session_factory(engine)() as session:
         load_standard_categories(session)
-        area = create_area(session, SYSTEM, slug="bench", name="Bench Park",
-                           boundary=MultiPolygon([box(37.3, -3.6, 37.9, -3.2)]))  # fmt: skip
-        create_user(session, SYSTEM, area_id=area.id, username="walker",
-                    password="bench-password-1", role="ranger")  # fmt: skip
+        area = create_area(
+            session,
+            SYSTEM,
+            slug="bench",
+            name="Bench Park",
+            boundary=MultiPolygon([box(37.3, -3.6, 37.9, -3.2)]),
+        )
+        create_user(
+            session,
+            SYSTEM,
+            area_id=area.id,
+            username="walker",
+            password="bench-password-1",
+            role="ranger",
+        )
         for _ in range(STORM_DEVICES + 1):
             code = create_enrolment_code(session, SYSTEM, area.id, "walker", ttl_hours=1)
             tokens.append(enrol(session, code.code).token)
@@ -84,15 +95,23 @@ def _storm_bodies(rng: random.Random, pushes: int) -> list[bytes]:
     began = datetime.now(UTC) - timedelta(seconds=FIX_INTERVAL_S * (fixes_total + 10))
     start = (CENTRE[0] + rng.uniform(-0.1, 0.1), CENTRE[1] + rng.uniform(-0.1, 0.1))
     fixes = foot_patrol(start, began, fixes_total, rng)
-    patrol = {"kind": "patrol", "id": patrol_id,
-              "data": {"patrol_type": "foot", "started_at": began.isoformat()}}  # fmt: skip
+    patrol = {
+        "kind": "patrol",
+        "id": patrol_id,
+        "data": {"patrol_type": "foot", "started_at": began.isoformat()},
+    }
     bodies = []
     for p in range(pushes):
         records = [patrol] if p == 0 else []
         for c in range(CHUNKS_PER_PUSH):
             seq = (p * CHUNKS_PER_PUSH + c) * CHUNK
-            records.append({"kind": "track_chunk", "id": str(uuid.UUID(int=rng.getrandbits(128))),
-                            "data": encode(patrol_id, seq, fixes[seq : seq + CHUNK])})  # fmt: skip
+            records.append(
+                {
+                    "kind": "track_chunk",
+                    "id": str(uuid.UUID(int=rng.getrandbits(128))),
+                    "data": encode(patrol_id, seq, fixes[seq : seq + CHUNK]),
+                }
+            )
         body = {"device_time": datetime.now(UTC).isoformat(), "records": records}
         bodies.append(gzip.compress(json.dumps(body).encode(), 6))
     return bodies
@@ -142,9 +161,12 @@ def _sos_phase(base: str, token: str, first_counter: int, rng: random.Random) ->
     latencies = []
     for i in range(SOS_CALLS):
         lon, lat = CENTRE[0] + rng.uniform(-0.05, 0.05), CENTRE[1] + rng.uniform(-0.05, 0.05)
-        body = {"counter": first_counter + i, "text": "bench: ranger hurt",
-                "position": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
-                "sent_at": datetime.now(UTC).replace(microsecond=0).isoformat()}  # fmt: skip
+        body = {
+            "counter": first_counter + i,
+            "text": "bench: ranger hurt",
+            "position": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
+            "sent_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        }
         began = time.perf_counter()
         answer = _post(base, "/api/v1/sos", token, json.dumps(body).encode())
         latencies.append(time.perf_counter() - began)
@@ -175,16 +197,30 @@ def main() -> None:
     p50_load, p99_load = _pct(loaded, 50) * 1000, _pct(loaded, 99) * 1000
     ratio = p99_load / p99_idle
     print(f"SOS idle:  p50 {p50_idle:7.1f} ms  p99 {p99_idle:7.1f} ms  ({SOS_CALLS} calls)")
-    print(f"SOS storm: p50 {p50_load:7.1f} ms  p99 {p99_load:7.1f} ms  ({SOS_CALLS} calls, "
-          f"{STORM_DEVICES} devices pushing: {storm.pushes} pushes, {storm.fixes} fixes, "
-          f"{storm.busy} busy answers retried; "
-          f"{pushes_during / storm_seconds:.1f} pushes/s while measured)")  # fmt: skip
+    print(
+        f"SOS storm: p50 {p50_load:7.1f} ms  p99 {p99_load:7.1f} ms  ({SOS_CALLS} calls, "
+        f"{STORM_DEVICES} devices pushing: {storm.pushes} pushes, {storm.fixes} fixes, "
+        f"{storm.busy} busy answers retried; "
+        f"{pushes_during / storm_seconds:.1f} pushes/s while measured)"
+    )
     print(f"ratio p99 storm/idle: {ratio:.2f} (goal <= 3)")
-    print(json.dumps({"metric": "sos_p99_storm_vs_idle", "value": round(ratio, 2), "goal": 3,
-                      "unit": "ratio of p99 latency", "p50_idle_ms": round(p50_idle, 1),
-                      "p99_idle_ms": round(p99_idle, 1), "p50_storm_ms": round(p50_load, 1),
-                      "p99_storm_ms": round(p99_load, 1), "storm_pushes": storm.pushes,
-                      "storm_fixes": storm.fixes, "storm_busy_retries": storm.busy}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "metric": "sos_p99_storm_vs_idle",
+                "value": round(ratio, 2),
+                "goal": 3,
+                "unit": "ratio of p99 latency",
+                "p50_idle_ms": round(p50_idle, 1),
+                "p99_idle_ms": round(p99_idle, 1),
+                "p50_storm_ms": round(p50_load, 1),
+                "p99_storm_ms": round(p99_load, 1),
+                "storm_pushes": storm.pushes,
+                "storm_fixes": storm.fixes,
+                "storm_busy_retries": storm.busy,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -61,11 +61,22 @@ def _enrol(url: str, devices: int) -> list[str]:
     tokens = []
     with make_session_factory(engine)() as session:
         load_standard_categories(session)
-        area = create_area(session, SYSTEM, slug="storm", name="Storm Park",
-                           boundary=MultiPolygon([box(37.3, -3.6, 37.9, -3.2)]))  # fmt: skip
+        area = create_area(
+            session,
+            SYSTEM,
+            slug="storm",
+            name="Storm Park",
+            boundary=MultiPolygon([box(37.3, -3.6, 37.9, -3.2)]),
+        )
         for r in range(RANGERS):
-            create_user(session, SYSTEM, area_id=area.id, username=f"ranger{r}",
-                        password="storm-password-1", role="ranger")  # fmt: skip
+            create_user(
+                session,
+                SYSTEM,
+                area_id=area.id,
+                username=f"ranger{r}",
+                password="storm-password-1",
+                role="ranger",
+            )
         for d in range(devices):
             code = create_enrolment_code(
                 session, SYSTEM, area.id, f"ranger{d % RANGERS}", ttl_hours=1
@@ -123,8 +134,13 @@ class Device(threading.Thread):
 
     def _record(self) -> None:
         rng = random.Random(self.number)
-        self.client = DeviceClient(self.base, self.token, self.workdir / f"d{self.number}.db",
-                                   observe=self._observe, timeout_s=120)  # fmt: skip
+        self.client = DeviceClient(
+            self.base,
+            self.token,
+            self.workdir / f"d{self.number}.db",
+            observe=self._observe,
+            timeout_s=120,
+        )
         self.client.db.execute("PRAGMA synchronous = OFF")  # set-up speed; not what is measured
         began = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=FIXES * FIX_INTERVAL_S)
         start = (37.4 + rng.random() * 0.4, -3.55 + rng.random() * 0.3)
@@ -136,9 +152,12 @@ class Device(threading.Thread):
             fix = fixes[(i + 1) * FIXES // (REPORTS + 1)]
             where = {"type": "Point", "coordinates": [round(fix.lon, 6), round(fix.lat, 6)]}
             report_id = self.client.record_report(
-                "poaching.snare", where, fix.time, patrol_id=patrol_id,
+                "poaching.snare",
+                where,
+                fix.time,
+                patrol_id=patrol_id,
                 attributes={"snare_type": "wire", "count": 1 + i, "action_taken": "removed"},
-            )  # fmt: skip
+            )
             self.report_ids.append(report_id)
             if i < PHOTOS:
                 data = photo(rng.randint(150_000, 250_000), rng)
@@ -178,8 +197,11 @@ def _check_storage(conninfo: str, evidence: Path, devices: list[Device]) -> dict
             "SELECT count(*), count(DISTINCT (patrol_id, seq)) FROM track_points"
         ).fetchone()
         patrols = conn.execute("SELECT count(*) FROM patrols").fetchone()[0]
-        stored = dict(conn.execute(
-            "SELECT id::text, sha256 FROM attachments WHERE state = 'stored'").fetchall())  # fmt: skip
+        stored = dict(
+            conn.execute(
+                "SELECT id::text, sha256 FROM attachments WHERE state = 'stored'"
+            ).fetchall()
+        )
     on_disk = sum(
         1
         for a, sha in photos.items()
@@ -187,11 +209,15 @@ def _check_storage(conninfo: str, evidence: Path, devices: list[Device]) -> dict
         and hashlib.sha256((evidence / sha[:2] / sha[2:4] / sha).read_bytes()).hexdigest() == sha
     )
     return {
-        "reports": reports, "report_rows_beyond_distinct": reports - distinct,
-        "reports_expected": len(report_ids), "patrols": patrols, "points": points,
+        "reports": reports,
+        "report_rows_beyond_distinct": reports - distinct,
+        "reports_expected": len(report_ids),
+        "patrols": patrols,
+        "points": points,
         "point_rows_beyond_distinct": points - distinct_points,
-        "photos_expected": len(photos), "photos_verified": on_disk,
-    }  # fmt: skip
+        "photos_expected": len(photos),
+        "photos_verified": on_disk,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -209,11 +235,15 @@ def main(argv: list[str] | None = None) -> None:
             for device in idle:
                 device.start()
                 device.join()
-            print(f"storm: {args.devices} devices record their shift, then sync at once "
-                  f"({args.workers} server workers)")  # fmt: skip
+            print(
+                f"storm: {args.devices} devices record their shift, then sync at once "
+                f"({args.workers} server workers)"
+            )
             barrier = threading.Barrier(args.devices)
-            storm = [Device(REFERENCE + i, base, tokens[REFERENCE + i], workdir, barrier)
-                     for i in range(args.devices)]  # fmt: skip
+            storm = [
+                Device(REFERENCE + i, base, tokens[REFERENCE + i], workdir, barrier)
+                for i in range(args.devices)
+            ]
             wall = _run(storm)
         conninfo = url.replace("postgresql+psycopg://", "postgresql://")
         everyone = idle + storm
@@ -222,11 +252,19 @@ def main(argv: list[str] | None = None) -> None:
     raised = [f"device {d.number}: {d.error!r}" for d in everyone if d.error]
     failures = [f for d in everyone for f in d.failures]
     verdicts = sum((d.verdicts for d in everyone), Counter())
-    duplicates = (storage["report_rows_beyond_distinct"] + storage["point_rows_beyond_distinct"]
-                  + sum(n for v, n in verdicts.items() if v != "stored"))  # fmt: skip
-    lost = (storage["reports_expected"] - storage["reports"]
-            + storage["photos_expected"] - storage["photos_verified"]
-            + len(everyone) * FIXES - storage["points"])  # fmt: skip
+    duplicates = (
+        storage["report_rows_beyond_distinct"]
+        + storage["point_rows_beyond_distinct"]
+        + sum(n for v, n in verdicts.items() if v != "stored")
+    )
+    lost = (
+        storage["reports_expected"]
+        - storage["reports"]
+        + storage["photos_expected"]
+        - storage["photos_verified"]
+        + len(everyone) * FIXES
+        - storage["points"]
+    )
     errors = len(raised) + len(failures) + lost
     storm_pushes = [d.pushed_after for d in storm if d.pushed_after is not None]
     idle_pushes = [d.pushed_after for d in idle if d.pushed_after is not None]
@@ -237,24 +275,44 @@ def main(argv: list[str] | None = None) -> None:
     s50, s95, _ = _quantiles([d.sync_seconds for d in storm if not d.error] or [0.0])
     for line in (raised + failures)[:10]:
         print("  error:", line)
-    print(f"pushes: {len(storm_pushes)} under the storm, {len(idle_pushes)} idle; "
-          f"{FIXES} fixes, {REPORTS} reports, {PHOTOS} photos per device; storm took {wall:.1f} s")  # fmt: skip
-    print(f"push answered after (from sync start, busy retries included), storm: "
-          f"p50 {p50:6.3f} s  p95 {p95:6.3f} s  max {worst:6.3f} s")  # fmt: skip
+    print(
+        f"pushes: {len(storm_pushes)} under the storm, {len(idle_pushes)} idle; "
+        f"{FIXES} fixes, {REPORTS} reports, {PHOTOS} photos per device; storm took {wall:.1f} s"
+    )
+    print(
+        f"push answered after (from sync start, busy retries included), storm: "
+        f"p50 {p50:6.3f} s  p95 {p95:6.3f} s  max {worst:6.3f} s"
+    )
     print(f"push answered after, idle:   p50 {i50:6.3f} s  p95 {i95:6.3f} s")
-    print(f"accepted push requests alone, storm: p50 {r50:6.3f} s  p95 {r95:6.3f} s; "
-          f"{deferred} pushes answered 503 busy and retried")  # fmt: skip
+    print(
+        f"accepted push requests alone, storm: p50 {r50:6.3f} s  p95 {r95:6.3f} s; "
+        f"{deferred} pushes answered 503 busy and retried"
+    )
     print(f"whole sync (push, 2 photos, pull), storm: p50 {s50:6.3f} s  p95 {s95:6.3f} s")
-    print(f"stored: {storage['reports']}/{storage['reports_expected']} reports, "
-          f"{storage['points']} fixes, {storage['photos_verified']}/{storage['photos_expected']} "
-          f"photos verified by SHA-256; verdicts {dict(verdicts)}")  # fmt: skip
+    print(
+        f"stored: {storage['reports']}/{storage['reports_expected']} reports, "
+        f"{storage['points']} fixes, {storage['photos_verified']}/{storage['photos_expected']} "
+        f"photos verified by SHA-256; verdicts {dict(verdicts)}"
+    )
     print(f"errors: {errors}  duplicates: {duplicates}  (goal: p95 <= 2 s, 0 errors, 0 duplicates)")
-    print(json.dumps({"metric": "storm_push_p95_s", "value": round(p95, 3), "goal": 2.0,
-                      "unit": "seconds", "devices": args.devices, "workers": args.workers,
-                      "p50_s": round(p50, 3), "idle_p50_s": round(i50, 3),
-                      "p95_vs_idle_p50": round(p95 / i50, 1), "busy_retries": deferred,
-                      "errors": errors,
-                      "duplicates": duplicates}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "metric": "storm_push_p95_s",
+                "value": round(p95, 3),
+                "goal": 2.0,
+                "unit": "seconds",
+                "devices": args.devices,
+                "workers": args.workers,
+                "p50_s": round(p50, 3),
+                "idle_p50_s": round(i50, 3),
+                "p95_vs_idle_p50": round(p95 / i50, 1),
+                "busy_retries": deferred,
+                "errors": errors,
+                "duplicates": duplicates,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -32,18 +32,27 @@ LEVEL = 6
 def main() -> None:
     rng = random.Random(42)
     patrols = [
-        (str(uuid.UUID(int=rng.getrandbits(128))),
-         foot_patrol((37.45 + rng.random() * 0.3, -3.48 + rng.random() * 0.15),
-                     datetime(2026, 11, 1 + i, 6, tzinfo=UTC), FIXES_PER_PATROL, rng))
+        (
+            str(uuid.UUID(int=rng.getrandbits(128))),
+            foot_patrol(
+                (37.45 + rng.random() * 0.3, -3.48 + rng.random() * 0.15),
+                datetime(2026, 11, 1 + i, 6, tzinfo=UTC),
+                FIXES_PER_PATROL,
+                rng,
+            ),
+        )
         for i in range(PATROLS)
-    ]  # fmt: skip
+    ]
     points = sum(len(fixes) for _, fixes in patrols)
     records = [
-        {"kind": "track_chunk", "id": str(uuid.UUID(int=rng.getrandbits(128))),
-         "data": encode(patrol_id, seq, fixes[seq : seq + CHUNK])}
+        {
+            "kind": "track_chunk",
+            "id": str(uuid.UUID(int=rng.getrandbits(128))),
+            "data": encode(patrol_id, seq, fixes[seq : seq + CHUNK]),
+        }
         for patrol_id, fixes in patrols
         for seq in range(0, len(fixes), CHUNK)
-    ]  # fmt: skip
+    ]
     raw = wire = 0
     for i in range(0, len(records), CHUNKS_PER_PUSH):
         body = {

@@ -51,7 +51,9 @@ class ReportOut(Out):
 class StatusChange(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     base_version = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1),
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1),
         metadata={"description": "the version the manager saw; a stale one is a 409"},
-    )  # fmt: skip
+    )
     notes = fields.String(validate=validate.Length(max=5000), allow_none=True)

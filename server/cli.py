@@ -284,16 +284,26 @@ def simulate(
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else DEMO_PASSWORD
     result = run_fleet(
-        server_url, area=area, manager=manager, password=password, devices=devices,
-        hours=hours, signal=signal, photo_rate=photo_rate, seed=seed, say=click.echo,
-    )  # fmt: skip
+        server_url,
+        area=area,
+        manager=manager,
+        password=password,
+        devices=devices,
+        hours=hours,
+        signal=signal,
+        photo_rate=photo_rate,
+        seed=seed,
+        say=click.echo,
+    )
     verdicts = ", ".join(f"{n} {v}" for v, n in sorted(result.verdicts.items()))
     click.echo(
         f"rangersync: {result.devices} devices, {result.fixes} fixes, {result.reports} reports, "
         f"{result.offline_syncs} sync attempts without signal; verdicts: {verdicts}"
     )
-    click.echo(f"rangersync: {result.sent} records sent, {result.acknowledged} acknowledged; "
-               f"{result.photos} photos taken, {result.photos_uploaded} uploaded")  # fmt: skip
+    click.echo(
+        f"rangersync: {result.sent} records sent, {result.acknowledged} acknowledged; "
+        f"{result.photos} photos taken, {result.photos_uploaded} uploaded"
+    )
     if not result.complete:
         raise click.ClickException(
             "not every record was acknowledged or photo uploaded; see the verdicts above"

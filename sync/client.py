@@ -168,9 +168,16 @@ class DeviceClient:
             self.db.execute(
                 "INSERT INTO fixes (patrol_id, seq, lon, lat, time, accuracy, token)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (patrol_id, seq, fix.lon, fix.lat, fix.time.isoformat(), fix.accuracy_m,
-                 self._signed_in()),
-            )  # fmt: skip
+                (
+                    patrol_id,
+                    seq,
+                    fix.lon,
+                    fix.lat,
+                    fix.time.isoformat(),
+                    fix.accuracy_m,
+                    self._signed_in(),
+                ),
+            )
         return seq
 
     def record_report(self, category: str, geometry: dict, observed_at: datetime, **data) -> str:
@@ -258,11 +265,16 @@ class DeviceClient:
         return report
 
     def _accounts_with_pending(self) -> list[str]:
-        tokens = [t for (t,) in self.db.execute(
-            "SELECT DISTINCT coalesce(o.token, ?) FROM outbox o LEFT JOIN evidence e"
-            " ON e.attachment_id = o.id WHERE o.state = 'pending'"
-            " OR (e.uploaded = 0 AND e.error IS NULL AND o.state = 'synced')", (self.token,),
-        ) if t is not None]  # fmt: skip
+        tokens = [
+            t
+            for (t,) in self.db.execute(
+                "SELECT DISTINCT coalesce(o.token, ?) FROM outbox o LEFT JOIN evidence e"
+                " ON e.attachment_id = o.id WHERE o.state = 'pending'"
+                " OR (e.uploaded = 0 AND e.error IS NULL AND o.state = 'synced')",
+                (self.token,),
+            )
+            if t is not None
+        ]
         return sorted(tokens, key=lambda t: t == self.token)  # the signed-in account last
 
     def _chunk_fixes(self) -> None:
@@ -418,8 +430,11 @@ class DeviceClient:
         while True:
             report.attempts += 1
             request = urllib.request.Request(url, data=body, method=method)  # noqa: S310
-            headers = {"Authorization": f"Bearer {token or self.token}",
-                       "Tus-Resumable": "1.0.0", **headers}  # fmt: skip
+            headers = {
+                "Authorization": f"Bearer {token or self.token}",
+                "Tus-Resumable": "1.0.0",
+                **headers,
+            }
             for name, value in headers.items():
                 request.add_header(name, value)
             began = time.monotonic()

@@ -80,9 +80,12 @@ def import_gpx(
         fixes = sorted(track.fixes, key=lambda f: f.time)
         objective = patrol.pop("objective", None) or (f"GPX: {track.name}" if track.name else None)
         patrol_id = client.start_patrol(
-            patrol_type, started_at=fixes[0].time, ended_at=fixes[-1].time.isoformat(),
-            objective=objective, **patrol,
-        )  # fmt: skip
+            patrol_type,
+            started_at=fixes[0].time,
+            ended_at=fixes[-1].time.isoformat(),
+            objective=objective,
+            **patrol,
+        )
         for fix in fixes:
             client.record_fix(patrol_id, fix)
         patrol_ids.append((patrol_id, len(fixes)))

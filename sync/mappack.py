@@ -102,8 +102,10 @@ class MapPackUpdater:
         if have and have["version"] == latest["version"]:
             return UpdateResult("current", latest["version"])
         result = UpdateResult("full", latest["version"])
-        files = {f["role"] if f["role"] != "delta" else f"delta-{f['from_version']}": f
-                 for f in latest["files"]}  # fmt: skip
+        files = {
+            f["role"] if f["role"] != "delta" else f"delta-{f['from_version']}": f
+            for f in latest["files"]
+        }
         delta = files.get(f"delta-{have['version']}") if have else None
         staging = self.folder / "staging"
         staging.mkdir(exist_ok=True)

@@ -47,11 +47,13 @@ def run_drill(
     roles = ("overdue", "caller", "bystander")
     clients: dict[str, tuple[str, DeviceClient]] = {}
     for i, role in enumerate(roles):
-        enrolled = enrol_device(base, token, area, rangers[i % len(rangers)],
-                                f"Drill handheld ({role})")  # fmt: skip
+        enrolled = enrol_device(
+            base, token, area, rangers[i % len(rangers)], f"Drill handheld ({role})"
+        )
         device_id = enrolled["device_id"]
-        client = DeviceClient(base, enrolled["token"], workdir / f"drill-{role}.db",
-                              sleep=lambda s: 0)  # fmt: skip
+        client = DeviceClient(
+            base, enrolled["token"], workdir / f"drill-{role}.db", sleep=lambda s: 0
+        )
         client.sync()  # the park's map
         clients[role] = (device_id, client)
     post = _start_points(clients["caller"][1])[0]
@@ -67,12 +69,15 @@ def run_drill(
         client.sync()
     caller_id, caller = clients["caller"]
     outcome = caller.send_sos(caller_id, post[0] + 0.004, post[1], "Drill: ranger injured")
-    say(f"drill: SOS sent by {outcome.channel} (counter {outcome.counter}); as a text message: "
-        f"{outcome.message!r}")  # fmt: skip
+    say(
+        f"drill: SOS sent by {outcome.channel} (counter {outcome.counter}); as a text message: "
+        f"{outcome.message!r}"
+    )
     result = DrillResult(sos_alert=(outcome.answer or {}).get("alert_id"))
     if outcome.channel == "text":  # no data: what the SMS gateway would post for it
-        result.sos_alert = _call(base, "POST", "/api/v1/sos/text",
-                                 {"text": outcome.message})["alert_id"]  # fmt: skip
+        result.sos_alert = _call(base, "POST", "/api/v1/sos/text", {"text": outcome.message})[
+            "alert_id"
+        ]
     for role in roles:
         _, client = clients[role]
         client.sync()
@@ -80,11 +85,15 @@ def run_drill(
         result.received[role] = {a.get("kind") for a in alerts.values()}
         for alert_id, alert in alerts.items():
             client.acknowledge_alert(alert_id)
-            say(f"drill: {role} handheld received {alert['severity']} {alert['kind']}: "
-                f"{alert['message']} (acknowledged)")  # fmt: skip
+            say(
+                f"drill: {role} handheld received {alert['severity']} {alert['kind']}: "
+                f"{alert['message']} (acknowledged)"
+            )
     result.manager_alerts = _call(base, "GET", f"/api/v1/areas/{area}/alerts", token=token)
     for alert in result.manager_alerts:
         seen = f"{alert['acknowledged']} of {alert['recipients']}"
-        say(f"drill: manager sees {alert['severity']} {alert['kind']}: {alert['message']} "
-            f"(acknowledged by {seen} handhelds)")  # fmt: skip
+        say(
+            f"drill: manager sees {alert['severity']} {alert['kind']}: {alert['message']} "
+            f"(acknowledged by {seen} handhelds)"
+        )
     return result

@@ -84,8 +84,11 @@ def _enrol_fleet(
 
 
 def _start_points(client: DeviceClient) -> list[tuple[float, float]]:
-    posts = [f["geometry"]["coordinates"] for f in client.scope("map_feature").values()
-             if f["layer"] == "ranger_post"]  # fmt: skip
+    posts = [
+        f["geometry"]["coordinates"]
+        for f in client.scope("map_feature").values()
+        if f["layer"] == "ranger_post"
+    ]
     if posts:
         return [tuple(p) for p in posts]
     (area,) = client.scope("area").values()
@@ -126,9 +129,12 @@ def run_fleet(
         began = now - timedelta(seconds=count * FIX_INTERVAL_S)
         fixes = foot_patrol(start, began, count, rng)
         patrol_id = client.start_patrol(
-            started_at=began, leader=ranger, members=[ranger], armed=True,
+            started_at=began,
+            leader=ranger,
+            members=[ranger],
+            armed=True,
             objective="Simulated anti-poaching patrol",
-        )  # fmt: skip
+        )
         reporting_at = set(rng.sample(range(count), min(reports_per_patrol, count)))
         every = max(1, int(1800 / FIX_INTERVAL_S))
         for i, fix in enumerate(fixes):
@@ -148,10 +154,21 @@ def run_fleet(
         sent, acknowledged = sent + made, acknowledged + synced
         files, files_up = client.evidence_counts()
         photos, uploaded = photos + files, uploaded + files_up
-        say(f"device {number} ({ranger}): {count} fixes, {len(reporting_at)} reports, "
-            f"{files} photos, {client.pending()} still pending")  # fmt: skip
-    return FleetResult(len(fleet), fixes_total, reports_total, totals, offline, sent, acknowledged,
-                       photos, uploaded)  # fmt: skip
+        say(
+            f"device {number} ({ranger}): {count} fixes, {len(reporting_at)} reports, "
+            f"{files} photos, {client.pending()} still pending"
+        )
+    return FleetResult(
+        len(fleet),
+        fixes_total,
+        reports_total,
+        totals,
+        offline,
+        sent,
+        acknowledged,
+        photos,
+        uploaded,
+    )
 
 
 def _report(

@@ -97,8 +97,9 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def room_for_text(device_id: uuid.UUID | str, counter: int, lat: float, lon: float,
-                  sent_at: datetime) -> int:  # fmt: skip
+def room_for_text(
+    device_id: uuid.UUID | str, counter: int, lat: float, lon: float, sent_at: datetime
+) -> int:
     """How many characters of text still fit (after its separating space)."""
     bare = encode(b"\0" * 32, device_id, counter, lat, lon, sent_at)
     return max(0, MAX_LENGTH - len(bare) - 1)

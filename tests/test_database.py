@@ -32,10 +32,16 @@ def test_migrations_go_up_down_and_up_again(empty_database):
     downgrade(empty_database, "base")
     engine = make_engine(empty_database)
     with engine.connect() as conn:
-        tables = conn.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-                 " AND tablename <> 'alembic_version' AND tablename <> 'spatial_ref_sys'")
-        ).scalars().all()  # fmt: skip
+        tables = (
+            conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                    " AND tablename <> 'alembic_version' AND tablename <> 'spatial_ref_sys'"
+                )
+            )
+            .scalars()
+            .all()
+        )
         assert tables == []
     upgrade(empty_database)
     with engine.connect() as conn:
@@ -63,31 +69,37 @@ def test_models_and_migrations_agree(engine):
 def test_database_refuses_bad_boundaries(db, wkt):
     with pytest.raises(IntegrityError, match="ck_areas_boundary_valid"):
         db.execute(
-            text("INSERT INTO areas (id, slug, name, boundary, timezone)"
-                 " VALUES (gen_random_uuid(), 'bad', 'Bad', ST_GeomFromText(:wkt, 4326), 'UTC')"),
+            text(
+                "INSERT INTO areas (id, slug, name, boundary, timezone)"
+                " VALUES (gen_random_uuid(), 'bad', 'Bad', ST_GeomFromText(:wkt, 4326), 'UTC')"
+            ),
             {"wkt": wkt},
-        )  # fmt: skip
+        )
 
 
 def test_database_refuses_nan_coordinates(db):
     park = factories.area(db)
     with pytest.raises(IntegrityError, match="ck_map_features_geom_valid"):
         db.execute(
-            text("INSERT INTO map_features (id, area_id, layer, geom, properties, version)"
-                 " VALUES (gen_random_uuid(), :area, 'landmark',"
-                 " ST_SetSRID(ST_MakePoint('NaN'::float8, 0), 4326), '{}', 1)"),
+            text(
+                "INSERT INTO map_features (id, area_id, layer, geom, properties, version)"
+                " VALUES (gen_random_uuid(), :area, 'landmark',"
+                " ST_SetSRID(ST_MakePoint('NaN'::float8, 0), 4326), '{}', 1)"
+            ),
             {"area": park.id},
-        )  # fmt: skip
+        )
 
 
 def test_database_refuses_unclosed_rings(db):
     # PostGIS will not even build it from text; from WKB it would, and the CHECK must hold.
     with pytest.raises(DBAPIError):
         db.execute(
-            text("INSERT INTO areas (id, slug, name, boundary, timezone)"
-                 " VALUES (gen_random_uuid(), 'open', 'Open',"
-                 " ST_GeomFromText('MULTIPOLYGON(((0 0, 1 0, 1 1, 0 1)))', 4326), 'UTC')")
-        )  # fmt: skip
+            text(
+                "INSERT INTO areas (id, slug, name, boundary, timezone)"
+                " VALUES (gen_random_uuid(), 'open', 'Open',"
+                " ST_GeomFromText('MULTIPOLYGON(((0 0, 1 0, 1 1, 0 1)))', 4326), 'UTC')"
+            )
+        )
 
 
 def test_track_points_are_partitioned_by_patrol_month(db):

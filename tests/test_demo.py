@@ -32,11 +32,21 @@ def test_demo_park_has_what_the_issue_promises(db):
     assert _count(db, f"SELECT count(*) FROM devices WHERE area_id = {area}") == 6
     keys = set(db.execute(text("SELECT key FROM report_categories")).scalars())
     assert {c.key for c in STANDARD_CATEGORIES} <= keys
-    for needed in ("poaching.snare", "poaching.carcass", "poaching.poacher_sighting",
-                   "poaching.poacher_camp", "poaching.gunshot", "illegal_logging",
-                   "charcoal_burning", "law_enforcement.seizure", "law_enforcement.arrest",
-                   "wildlife_sighting", "fire", "infrastructure_damage",
-                   "human_wildlife_conflict"):  # fmt: skip
+    for needed in (
+        "poaching.snare",
+        "poaching.carcass",
+        "poaching.poacher_sighting",
+        "poaching.poacher_camp",
+        "poaching.gunshot",
+        "illegal_logging",
+        "charcoal_burning",
+        "law_enforcement.seizure",
+        "law_enforcement.arrest",
+        "wildlife_sighting",
+        "fire",
+        "infrastructure_damage",
+        "human_wildlife_conflict",
+    ):
         assert needed in keys, needed
 
 

@@ -36,8 +36,15 @@ def test_authorize_follows_the_table(role: str, action: Action):
 def test_partners_never_see_where_rangers_are():
     """Written out by hand, not derived from the table: this is the promise to the field."""
     partner = Actor("user", uuid.uuid4(), {AREA: "partner"})
-    for action in (Action.PATROL_VIEW, Action.REPORT_VIEW, Action.EVIDENCE_VIEW, Action.ALERT_VIEW,
-                   Action.DEVICE_VIEW, Action.ANALYTICS_VIEW, Action.SYNC):  # fmt: skip
+    for action in (
+        Action.PATROL_VIEW,
+        Action.REPORT_VIEW,
+        Action.EVIDENCE_VIEW,
+        Action.ALERT_VIEW,
+        Action.DEVICE_VIEW,
+        Action.ANALYTICS_VIEW,
+        Action.SYNC,
+    ):
         assert not partner.may(action, AREA), action
 
 

@@ -23,8 +23,11 @@ def test_manager_moves_a_report_through_the_workflow_and_the_device_sees_it(
     cursor = client.get("/api/v1/sync/pull", headers=park.headers).get_json()["cursor"]
     seen = client.get(f"/api/v1/reports/{report_id}", headers=manager).get_json()
     assert (seen["status"], seen["version"], seen["category"]) == ("new", 1, "poaching.snare")
-    moved = client.post(f"/api/v1/reports/{report_id}/status", json={"status": "in_review", "base_version": 1},
-                        headers=manager)  # fmt: skip
+    moved = client.post(
+        f"/api/v1/reports/{report_id}/status",
+        json={"status": "in_review", "base_version": 1},
+        headers=manager,
+    )
     assert moved.status_code == 200 and moved.get_json()["version"] == 2
     pulled = client.get(
         "/api/v1/sync/pull", query_string={"cursor": cursor}, headers=park.headers

@@ -92,8 +92,18 @@ def test_demo_manager_sees_the_demo_park(live_server):
 def test_cli_enrolment_then_revocation_over_http(live_server):
     http, env = live_server.http, live_server.env
     assert _cli(env, "db", "url").strip() == env["DATABASE_URL"]
-    _cli(env, "user", "add", "tumaini", "--role", "ranger", "--area", "demo", "--password-stdin",
-         stdin="long-and-unusual-1\n")  # fmt: skip
+    _cli(
+        env,
+        "user",
+        "add",
+        "tumaini",
+        "--role",
+        "ranger",
+        "--area",
+        "demo",
+        "--password-stdin",
+        stdin="long-and-unusual-1\n",
+    )
     code = _cli(env, "device", "enrol", "--area", "demo", "--user", "tumaini").strip()
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
     status, device = http.json("POST", "/api/v1/devices/enrol", {"code": code})
@@ -107,15 +117,31 @@ def test_cli_enrolment_then_revocation_over_http(live_server):
 def test_cli_refuses_bad_input_clearly(live_server):
     env = live_server.env
     result = subprocess.run(
-        [BIN / "rangersync", "user", "add", "weakling", "--role", "ranger", "--area", "demo",
-         "--password-stdin"],
-        env=env, input="short\n", capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            BIN / "rangersync",
+            "user",
+            "add",
+            "weakling",
+            "--role",
+            "ranger",
+            "--area",
+            "demo",
+            "--password-stdin",
+        ],
+        env=env,
+        input="short\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode != 0 and "password is too weak" in result.stderr
     result = subprocess.run(
         [BIN / "rangersync", "device", "enrol", "--area", "atlantis", "--user", "amani"],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode != 0 and "no area 'atlantis'" in result.stderr
 
 
@@ -200,10 +226,26 @@ def test_a_device_syncs_over_real_http_with_gzip_and_retries(live_server):
 
 def test_the_fleet_simulator_brings_the_park_alive(live_server):
     result = subprocess.run(
-        [BIN / "rangersync", "simulate", "--server", live_server.url, "--devices", "2", "--hours", "1",
-         "--signal", "0.5", "--photos", "1"],
-        env=live_server.env, capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
+        [
+            BIN / "rangersync",
+            "simulate",
+            "--server",
+            live_server.url,
+            "--devices",
+            "2",
+            "--hours",
+            "1",
+            "--signal",
+            "0.5",
+            "--photos",
+            "1",
+        ],
+        env=live_server.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     summary = next(line for line in result.stdout.splitlines() if "devices," in line)
     assert "2 devices, 240 fixes, 6 reports" in summary

@@ -19,9 +19,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD_LAYERS = (
-    "road", "river", "ranger_post", "water_point", "boundary_buffer", "airstrip", "fence",
-    "landmark", "other",
-)  # fmt: skip
+    "road",
+    "river",
+    "ranger_post",
+    "water_point",
+    "boundary_buffer",
+    "airstrip",
+    "fence",
+    "landmark",
+    "other",
+)
 
 
 def upgrade() -> None:

@@ -29,8 +29,11 @@ def alert_issue(area_slug, severity, message, geometry, radius_m, geofence) -> N
     from server.cli import unit_of_work
     from server.core.policy import SYSTEM
 
-    body = {"severity": severity, "message": message,
-            "audience": {"geofence": True} if geofence else {}}  # fmt: skip
+    body = {
+        "severity": severity,
+        "message": message,
+        "audience": {"geofence": True} if geofence else {},
+    }
     try:
         if geometry:
             body["geometry"] = json.loads(geometry)
@@ -55,8 +58,11 @@ def alert_list(area_slug: str, everything: bool) -> None:
     from server.core.policy import SYSTEM
 
     with unit_of_work() as session:
-        views = list_alerts(session, SYSTEM, area_id_of(session, SYSTEM, area_slug),
-                            active=not everything)  # fmt: skip
+        views = list_alerts(
+            session, SYSTEM, area_id_of(session, SYSTEM, area_slug), active=not everything
+        )
     for v in views:
-        click.echo(f"{v.id}  {v.created_at:%Y-%m-%d %H:%M}  {v.severity:<8} {v.kind:<16} "
-                   f"seen {v.acknowledged}/{v.recipients}  {v.message}")  # fmt: skip
+        click.echo(
+            f"{v.id}  {v.created_at:%Y-%m-%d %H:%M}  {v.severity:<8} {v.kind:<16} "
+            f"seen {v.acknowledged}/{v.recipients}  {v.message}"
+        )

@@ -57,11 +57,24 @@ def _counts(session: Session, alert_id: uuid.UUID) -> tuple[int, int]:
 def _view(session: Session, alert: SafetyAlert, with_counts: bool = True) -> AlertView:
     recipients, acknowledged = _counts(session, alert.id) if with_counts else (0, 0)
     return AlertView(
-        alert.id, alert.area_id, alert.kind, alert.source, alert.severity, alert.message,
-        to_shape(alert.geom) if alert.geom is not None else None, alert.radius_m,
-        alert.audience, alert.valid_from, alert.valid_until, alert.created_at,
-        alert.cancelled_at, alert.escalated_at, alert.subject_id, recipients, acknowledged,
-    )  # fmt: skip
+        alert.id,
+        alert.area_id,
+        alert.kind,
+        alert.source,
+        alert.severity,
+        alert.message,
+        to_shape(alert.geom) if alert.geom is not None else None,
+        alert.radius_m,
+        alert.audience,
+        alert.valid_from,
+        alert.valid_until,
+        alert.created_at,
+        alert.cancelled_at,
+        alert.escalated_at,
+        alert.subject_id,
+        recipients,
+        acknowledged,
+    )
 
 
 def event_payload(view: AlertView) -> dict[str, Any]:
@@ -107,12 +120,21 @@ def raise_alert(
     events.lock_area(session, area_id)  # first: see server.safety.events.lock_area
     now = utcnow()
     values = dict(
-        id=alert_id or uuid.uuid4(), area_id=area_id, severity=severity, message=message, kind=kind,
-        source=source, geom=from_shape(geometry, srid=4326) if geometry is not None else None,
-        radius_m=radius_m, valid_from=valid_from or now, valid_until=valid_until,
-        audience=_clean_audience(audience_), dedupe_key=dedupe_key, subject_id=subject_id,
+        id=alert_id or uuid.uuid4(),
+        area_id=area_id,
+        severity=severity,
+        message=message,
+        kind=kind,
+        source=source,
+        geom=from_shape(geometry, srid=4326) if geometry is not None else None,
+        radius_m=radius_m,
+        valid_from=valid_from or now,
+        valid_until=valid_until,
+        audience=_clean_audience(audience_),
+        dedupe_key=dedupe_key,
+        subject_id=subject_id,
         created_by=created_by,
-    )  # fmt: skip
+    )
     alert_id = session.execute(
         insert(SafetyAlert)
         .values(**values)
@@ -154,13 +176,21 @@ def issue_alert(session: Session, actor: Actor, area_id: uuid.UUID, **fields) ->
     """A manager's alert (`fields` as schemas.alerts.AlertIn loads them)."""
     authorize(actor, Action.ALERT_ISSUE, area_id, "area")
     view = raise_alert(
-        session, area_id, severity=fields["severity"], message=fields["message"],
-        geometry=fields.get("geometry"), radius_m=fields.get("radius_m"),
-        valid_from=fields.get("valid_from"), valid_until=fields.get("valid_until"),
-        audience_=fields.get("audience"), created_by=actor.user_id, notify=False,
-    )  # fmt: skip
-    audit.record(session, actor, "alert.issue", "alert", view.id, area_id=area_id,
-                 severity=view.severity)  # fmt: skip
+        session,
+        area_id,
+        severity=fields["severity"],
+        message=fields["message"],
+        geometry=fields.get("geometry"),
+        radius_m=fields.get("radius_m"),
+        valid_from=fields.get("valid_from"),
+        valid_until=fields.get("valid_until"),
+        audience_=fields.get("audience"),
+        created_by=actor.user_id,
+        notify=False,
+    )
+    audit.record(
+        session, actor, "alert.issue", "alert", view.id, area_id=area_id, severity=view.severity
+    )
     return view
 
 
@@ -195,9 +225,14 @@ def get_alert(session: Session, actor: Actor, alert_id: uuid.UUID) -> AlertView:
     not_seen = [dict(r) for r in rows if r["acknowledged_at"] is None]
     view = _view(session, alert, with_counts=False)
     return AlertView(
-        **{**view.__dict__, "recipients": len(rows), "acknowledged": len(seen),
-           "seen": seen, "not_seen": not_seen}
-    )  # fmt: skip
+        **{
+            **view.__dict__,
+            "recipients": len(rows),
+            "acknowledged": len(seen),
+            "seen": seen,
+            "not_seen": not_seen,
+        }
+    )
 
 
 def acknowledge(
@@ -210,19 +245,25 @@ def acknowledge(
     authorize(actor, Action.ALERT_VIEW, alert.area_id, "alert")
     concerned = audience.concerns("d.id", "d.user_id")
     device = session.execute(
-        text(f"SELECT d.id FROM safety_alerts a JOIN devices d ON d.id = :device"  # noqa: S608
-             f" WHERE a.id = :alert AND d.area_id = a.area_id AND {concerned}"),
+        text(
+            f"SELECT d.id FROM safety_alerts a JOIN devices d ON d.id = :device"  # noqa: S608
+            f" WHERE a.id = :alert AND d.area_id = a.area_id AND {concerned}"
+        ),
         {"alert": alert_id, "device": actor.id},
-    ).scalar_one_or_none()  # fmt: skip
+    ).scalar_one_or_none()
     if device is None:
         raise NotFound("no such alert")
     stored = session.execute(
         insert(AlertAck)
-        .values(alert_id=alert_id, device_id=actor.id, area_id=alert.area_id,
-                acknowledged_at_device=acknowledged_at)
+        .values(
+            alert_id=alert_id,
+            device_id=actor.id,
+            area_id=alert.area_id,
+            acknowledged_at_device=acknowledged_at,
+        )
         .on_conflict_do_nothing()
         .returning(AlertAck.acknowledged_at)
-    ).scalar_one_or_none()  # fmt: skip
+    ).scalar_one_or_none()
     first = stored is not None
     if not first:
         stored = session.scalar(
@@ -231,9 +272,17 @@ def acknowledge(
             )
         )
     else:
-        events.record(session, alert.area_id, "acknowledged", alert_id,
-                      {"alert_id": str(alert_id), "device_id": str(actor.id),
-                       "acknowledged_at": stored.isoformat()})  # fmt: skip
+        events.record(
+            session,
+            alert.area_id,
+            "acknowledged",
+            alert_id,
+            {
+                "alert_id": str(alert_id),
+                "device_id": str(actor.id),
+                "acknowledged_at": stored.isoformat(),
+            },
+        )
     return {"alert_id": alert_id, "device_id": actor.id, "acknowledged_at": stored, "first": first}
 
 

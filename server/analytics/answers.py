@@ -24,6 +24,7 @@ def table(rows: Sequence[dict], schema: type[Schema], fmt: str, name: str):
         body = json.dumps(to_geojson(dumped, columns), separators=(",", ":"))
         media, ext = "application/geo+json", "geojson"
     return Response(
-        body, mimetype=media,
+        body,
+        mimetype=media,
         headers={"Content-Disposition": f'attachment; filename="{name}.{ext}"'},
-    )  # fmt: skip
+    )

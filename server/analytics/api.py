@@ -39,9 +39,11 @@ from server.core.api import API_PREFIX, Blueprint
 from server.core.web import commit, current_actor, db
 
 blp = Blueprint(
-    "analytics", __name__, url_prefix=API_PREFIX,
+    "analytics",
+    __name__,
+    url_prefix=API_PREFIX,
     description="Patrol coverage and effort analytics (managers)",
-)  # fmt: skip
+)
 MVT = "application/vnd.mapbox-vector-tile"
 
 

@@ -22,9 +22,11 @@ from server.core.api import API_PREFIX, Blueprint
 from server.core.web import current_actor, db
 
 blp = Blueprint(
-    "browse", __name__, url_prefix=API_PREFIX,
+    "browse",
+    __name__,
+    url_prefix=API_PREFIX,
     description="What the managers' dashboard lists and maps",
-)  # fmt: skip
+)
 
 
 @blp.get("/areas/<area>/map-overview")

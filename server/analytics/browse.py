@@ -83,17 +83,29 @@ def patrol(session: Session, actor: Actor, patrol_id: uuid.UUID) -> dict:
         raise NotFound("no such patrol")
     authorize(actor, Action.PATROL_VIEW, area_id, "patrol")
     params = {"p": patrol_id}
-    row = _rows(session, PATROLS.format(geometry="ST_AsGeoJSON(p.line, 7)::json")
-                + "WHERE p.id = :p", params)[0]  # fmt: skip
-    row["legs"] = _rows(session, """
+    row = _rows(
+        session,
+        PATROLS.format(geometry="ST_AsGeoJSON(p.line, 7)::json") + "WHERE p.id = :p",
+        params,
+    )[0]
+    row["legs"] = _rows(
+        session,
+        """
         SELECT leg_number, patrol_type, transport, started_at, ended_at FROM patrol_legs
-        WHERE patrol_id = :p ORDER BY leg_number""", params)  # fmt: skip
-    row["zones"] = _rows(session, """
+        WHERE patrol_id = :p ORDER BY leg_number""",
+        params,
+    )
+    row["zones"] = _rows(
+        session,
+        """
         SELECT z.name, sum(v.seconds) / 3600 AS hours, sum(v.distance_m) / 1000 AS km
         FROM zone_visits v JOIN zones z ON z.id = v.zone_id WHERE v.patrol_id = :p
-        GROUP BY z.name ORDER BY z.name""", params)  # fmt: skip
-    row["report_list"] = _rows(session, REPORTS + "WHERE r.patrol_id = :p ORDER BY r.observed_at",
-                               params)  # fmt: skip
+        GROUP BY z.name ORDER BY z.name""",
+        params,
+    )
+    row["report_list"] = _rows(
+        session, REPORTS + "WHERE r.patrol_id = :p ORDER BY r.observed_at", params
+    )
     return row
 
 
@@ -151,9 +163,16 @@ def reports(
              AND (CAST(:start AS timestamptz) IS NULL OR r.observed_at >= :start)
              AND (CAST(:end AS timestamptz) IS NULL OR r.observed_at < :end)
            ORDER BY r.observed_at DESC, r.id LIMIT :limit OFFSET :offset""",
-        {"area": area_id, "status": status, "category": category, "start": start, "end": end,
-         "limit": limit, "offset": offset},
-    )  # fmt: skip
+        {
+            "area": area_id,
+            "status": status,
+            "category": category,
+            "start": start,
+            "end": end,
+            "limit": limit,
+            "offset": offset,
+        },
+    )
 
 
 def attachments(session: Session, actor: Actor, report_id: uuid.UUID) -> list[dict]:
@@ -163,6 +182,10 @@ def attachments(session: Session, actor: Actor, report_id: uuid.UUID) -> list[di
     if area_id is None:
         raise NotFound("no such report")
     authorize(actor, Action.EVIDENCE_VIEW, area_id, "report")
-    return _rows(session, """
+    return _rows(
+        session,
+        """
         SELECT id, media_type, size_bytes, sha256, state, stored_at FROM attachments
-        WHERE report_id = :r ORDER BY created_at, id""", {"r": report_id})  # fmt: skip
+        WHERE report_id = :r ORDER BY created_at, id""",
+        {"r": report_id},
+    )

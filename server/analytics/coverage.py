@@ -101,11 +101,30 @@ def summary(session: Session, actor: Actor, area: str | uuid.UUID, p: Period) ->
         params,
     ).all()
     return CoverageSummary(
-        area_id, p.start, p.end, params["cell"], row.cells, row.visited,
-        _percent(row.visited, row.cells), row.visits, row.hours, row.km,
-        [ZoneCoverage(z.id, z.name, z.kind, z.cells, z.visited, _percent(z.visited, z.cells),
-                      z.hours, z.km) for z in zones],
-    )  # fmt: skip
+        area_id,
+        p.start,
+        p.end,
+        params["cell"],
+        row.cells,
+        row.visited,
+        _percent(row.visited, row.cells),
+        row.visits,
+        row.hours,
+        row.km,
+        [
+            ZoneCoverage(
+                z.id,
+                z.name,
+                z.kind,
+                z.cells,
+                z.visited,
+                _percent(z.visited, z.cells),
+                z.hours,
+                z.km,
+            )
+            for z in zones
+        ],
+    )
 
 
 def _percent(part: int, whole: int) -> float:
@@ -203,8 +222,9 @@ def set_cell_size(session: Session, actor: Actor, area: str | uuid.UUID, cell_m:
     session.flush()
     session.execute(text("DELETE FROM coverage_visits WHERE area_id = :a"), {"a": area_id})
     tracks.refresh_area(session, area_id)
-    audit.record(session, actor, "coverage.cell_size", "area", area_id, area_id=area_id,
-                 cell_m=cell_m)  # fmt: skip
+    audit.record(
+        session, actor, "coverage.cell_size", "area", area_id, area_id=area_id, cell_m=cell_m
+    )
     return cell_m
 
 

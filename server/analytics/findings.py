@@ -40,8 +40,13 @@ CELL_POLYGON = f"""ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(
 
 
 def _params(session, area_id, p: Period, category: str | None) -> dict:
-    return {"area": area_id, "cell": cell_size(session, area_id), "start": p.start, "end": p.end,
-            "category": category}  # fmt: skip
+    return {
+        "area": area_id,
+        "cell": cell_size(session, area_id),
+        "start": p.start,
+        "end": p.end,
+        "category": category,
+    }
 
 
 def _rows(session: Session, sql: str, params: dict) -> list[dict]:

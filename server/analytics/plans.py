@@ -52,21 +52,33 @@ SCORE = f"""
 def _score(session: Session, plan: PatrolPlan) -> dict:
     row = session.execute(
         text(SCORE),
-        {"area": plan.area_id, "start": plan.starts_on, "end": plan.ends_on,
-         "zones": [str(z) for z in plan.zone_ids], "cell": cell_size(session, plan.area_id)},
-    ).one()  # fmt: skip
+        {
+            "area": plan.area_id,
+            "start": plan.starts_on,
+            "end": plan.ends_on,
+            "zones": [str(z) for z in plan.zone_ids],
+            "cell": cell_size(session, plan.area_id),
+        },
+    ).one()
     hours_pct = 100 * row.hours / plan.target_hours if plan.target_hours else None
     km_pct = 100 * row.km / plan.target_km if plan.target_km else None
     done = [x for x in (hours_pct, km_pct) if x is not None]
     return {
-        "id": plan.id, "area_id": plan.area_id, "name": plan.name,
-        "starts_on": plan.starts_on, "ends_on": plan.ends_on, "zone_ids": plan.zone_ids,
-        "target_hours": plan.target_hours, "target_km": plan.target_km,
-        "actual_hours": row.hours, "actual_km": row.km,
-        "hours_percent": hours_pct, "km_percent": km_pct,
+        "id": plan.id,
+        "area_id": plan.area_id,
+        "name": plan.name,
+        "starts_on": plan.starts_on,
+        "ends_on": plan.ends_on,
+        "zone_ids": plan.zone_ids,
+        "target_hours": plan.target_hours,
+        "target_km": plan.target_km,
+        "actual_hours": row.hours,
+        "actual_km": row.km,
+        "hours_percent": hours_pct,
+        "km_percent": km_pct,
         "coverage_percent": round(100 * row.cells_visited / row.cells, 2) if row.cells else 0.0,
         "score_percent": min(min(done), 100.0) if done else None,
-    }  # fmt: skip
+    }
 
 
 def create_plan(
@@ -85,23 +97,33 @@ def create_plan(
     if ends_on < starts_on:
         raise Invalid("the plan ends before it starts", errors={"ends_on": ["before starts_on"]})
     if target_hours is None and target_km is None:
-        raise Invalid("a plan needs target hours, target km or both",
-                      errors={"target_hours": ["set this or target_km"]})  # fmt: skip
+        raise Invalid(
+            "a plan needs target hours, target km or both",
+            errors={"target_hours": ["set this or target_km"]},
+        )
     zone_ids = sorted(set(zone_ids), key=str)
     known = set(
         session.scalars(
-            select(Zone.id).where(Zone.area_id == area_id, Zone.id.in_(zone_ids),
-                                  Zone.deleted_at.is_(None))
+            select(Zone.id).where(
+                Zone.area_id == area_id, Zone.id.in_(zone_ids), Zone.deleted_at.is_(None)
+            )
         )
-    )  # fmt: skip
+    )
     unknown = [str(z) for z in zone_ids if z not in known]
     if unknown:
-        raise Invalid(f"no such zones in this area: {', '.join(unknown)}",
-                      errors={"zone_ids": unknown})  # fmt: skip
+        raise Invalid(
+            f"no such zones in this area: {', '.join(unknown)}", errors={"zone_ids": unknown}
+        )
     plan = PatrolPlan(
-        area_id=area_id, name=name, starts_on=starts_on, ends_on=ends_on, zone_ids=zone_ids,
-        target_hours=target_hours, target_km=target_km, created_by=actor.user_id,
-    )  # fmt: skip
+        area_id=area_id,
+        name=name,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        zone_ids=zone_ids,
+        target_hours=target_hours,
+        target_km=target_km,
+        created_by=actor.user_id,
+    )
     session.add(plan)
     session.flush()
     audit.record(session, actor, "plan.create", "patrol_plan", plan.id, area_id=area_id)
@@ -111,9 +133,10 @@ def create_plan(
 def list_plans(session: Session, actor: Actor, area: str | uuid.UUID) -> list[dict]:
     area_id = analysed_area(session, actor, area)
     plans = session.scalars(
-        select(PatrolPlan).where(PatrolPlan.area_id == area_id)
+        select(PatrolPlan)
+        .where(PatrolPlan.area_id == area_id)
         .order_by(PatrolPlan.starts_on.desc(), PatrolPlan.name)
-    )  # fmt: skip
+    )
     return [_score(session, plan) for plan in plans]
 
 

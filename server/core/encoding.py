@@ -28,18 +28,33 @@ class RequestDecoding:
             return self.app(environ, start_response)
         if encoding not in ("gzip", "x-gzip"):
             return _problem(
-                environ, start_response, 415, "unsupported-content-encoding",
+                environ,
+                start_response,
+                415,
+                "unsupported-content-encoding",
                 "Unsupported content encoding",
                 f"Content-Encoding {encoding!r} is not supported; send gzip or nothing",
-            )  # fmt: skip
+            )
         try:
             body = self._inflate(environ)
         except _TooLarge as error:
-            return _problem(environ, start_response, 413, "request-too-large",
-                            "Request body too large", str(error))  # fmt: skip
+            return _problem(
+                environ,
+                start_response,
+                413,
+                "request-too-large",
+                "Request body too large",
+                str(error),
+            )
         except zlib.error as error:
-            return _problem(environ, start_response, 400, "bad-request", "Bad Request",
-                            f"the gzip body is corrupt: {error}")  # fmt: skip
+            return _problem(
+                environ,
+                start_response,
+                400,
+                "bad-request",
+                "Bad Request",
+                f"the gzip body is corrupt: {error}",
+            )
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         del environ["HTTP_CONTENT_ENCODING"]

@@ -31,9 +31,19 @@ from server.reports.models import Report, ReportCategory
 # Every demo account shares one password, printed by `make run`; it meets the password rules.
 DEMO_PASSWORD = "mweusi-demo-2026"  # noqa: S105 (printed by `make run` on purpose)
 RANGERS = (
-    "amani", "baraka", "chausiku", "daudi", "eliya", "faraja",
-    "gift", "hamisi", "imani", "juma", "kheri", "lulu",
-)  # fmt: skip
+    "amani",
+    "baraka",
+    "chausiku",
+    "daudi",
+    "eliya",
+    "faraja",
+    "gift",
+    "hamisi",
+    "imani",
+    "juma",
+    "kheri",
+    "lulu",
+)
 TEAMS = ("Simba", "Tembo", "Kifaru")
 STAFF = {  # username: (role, display name)
     "warden": ("admin", "Chief Park Warden"),

@@ -63,12 +63,16 @@ def _tus_headers(response: Response):
 @blp.route("/uploads", methods=["OPTIONS"])
 def options():
     config = current_app.extensions["rangersync"].config
-    return Response(status=204, headers=_headers() | {
-        "Tus-Version": TUS_VERSION,
-        "Tus-Extension": EXTENSIONS,
-        "Tus-Max-Size": str(config.max_upload_bytes),
-        "Tus-Checksum-Algorithm": ",".join(service.CHECKSUMS),
-    })  # fmt: skip
+    return Response(
+        status=204,
+        headers=_headers()
+        | {
+            "Tus-Version": TUS_VERSION,
+            "Tus-Extension": EXTENSIONS,
+            "Tus-Max-Size": str(config.max_upload_bytes),
+            "Tus-Checksum-Algorithm": ",".join(service.CHECKSUMS),
+        },
+    )
 
 
 def _metadata(header: str) -> dict[str, str]:
@@ -99,9 +103,14 @@ def create():
     except ValueError:
         raise Invalid("Upload-Metadata must name the attachment_id the report declared") from None
     state = service.create(
-        db(), current_actor(), _store(), attachment_id, _int_header("Upload-Length"),
-        max_bytes=config.max_upload_bytes, ttl=timedelta(hours=config.upload_ttl_hours),
-    )  # fmt: skip
+        db(),
+        current_actor(),
+        _store(),
+        attachment_id,
+        _int_header("Upload-Length"),
+        max_bytes=config.max_upload_bytes,
+        ttl=timedelta(hours=config.upload_ttl_hours),
+    )
     commit(state)
     location = url_for("uploads.patch", upload_id=state.id, _external=True)
     return Response(status=201, headers=_headers(state) | {"Location": location})
@@ -131,10 +140,16 @@ def patch(upload_id: uuid.UUID):
         raise service.WrongMedia("send chunks as application/offset+octet-stream")
     try:
         state = service.append(
-            db(), current_actor(), _store(), upload_id, _int_header("Upload-Offset"),
-            _Body(request.stream), request.content_length, request.headers.get("Upload-Checksum"),
+            db(),
+            current_actor(),
+            _store(),
+            upload_id,
+            _int_header("Upload-Offset"),
+            _Body(request.stream),
+            request.content_length,
+            request.headers.get("Upload-Checksum"),
             max_pixels=current_app.extensions["rangersync"].config.max_image_pixels,
-        )  # fmt: skip
+        )
     except (service.HashMismatch, service.WrongMedia, images.TooManyPixels):
         commit(None)  # the attachment is marked failed; the device is told why
         raise

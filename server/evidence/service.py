@@ -77,9 +77,12 @@ class UploadState:
 
 def _state(upload: Upload) -> UploadState:
     return UploadState(
-        upload.id, upload.upload_offset, upload.length, upload.expires_at,
+        upload.id,
+        upload.upload_offset,
+        upload.length,
+        upload.expires_at,
         upload.completed_at is not None,
-    )  # fmt: skip
+    )
 
 
 def sniff(head: bytes) -> str | None:

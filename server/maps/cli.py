@@ -87,8 +87,9 @@ def layers_list(area_slug: str) -> None:
 
     with unit_of_work() as session:
         for info in list_layers(session, SYSTEM, area_slug):
-            click.echo(f"{info.name:<24} {info.kind:<9} {info.count:>7}  "
-                       f"{', '.join(info.geometry_types)}")  # fmt: skip
+            click.echo(
+                f"{info.name:<24} {info.kind:<9} {info.count:>7}  {', '.join(info.geometry_types)}"
+            )
 
 
 @click.group()

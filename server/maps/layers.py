@@ -182,13 +182,23 @@ def create_feature(
     check_layer_name(layer)
     _check_inside(session, area_id, geometry)
     feature = MapFeature(
-        area_id=area_id, layer=layer, name=name, geom=from_shape(geometry, srid=4326),
+        area_id=area_id,
+        layer=layer,
+        name=name,
+        geom=from_shape(geometry, srid=4326),
         properties=_check_properties(properties or {}),
-    )  # fmt: skip
+    )
     session.add(feature)
     session.flush()
-    audit.record(session, actor, "map.feature.create", "map_feature", feature.id,
-                 area_id=area_id, layer=layer)  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "map.feature.create",
+        "map_feature",
+        feature.id,
+        area_id=area_id,
+        layer=layer,
+    )
     return feature.id
 
 
@@ -230,8 +240,15 @@ def update_feature(
     feature.version += 1
     feature.updated_at = func.now()
     session.flush()
-    audit.record(session, actor, "map.feature.update", "map_feature", feature.id,
-                 area_id=area_id, version=feature.version)  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "map.feature.update",
+        "map_feature",
+        feature.id,
+        area_id=area_id,
+        version=feature.version,
+    )
     return feature.id
 
 
@@ -247,8 +264,15 @@ def delete_feature(
     feature.deleted_at = func.now()
     feature.updated_at = func.now()
     session.flush()
-    audit.record(session, actor, "map.feature.delete", "map_feature", feature.id,
-                 area_id=area_id, layer=feature.layer)  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "map.feature.delete",
+        "map_feature",
+        feature.id,
+        area_id=area_id,
+        layer=feature.layer,
+    )
 
 
 def feature_count(session: Session, area_id: uuid.UUID) -> int:

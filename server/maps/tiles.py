@@ -36,33 +36,49 @@ MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 # layer → (source, right needed, the rows of one tile). The rows see the CTE `e` (env: the
 # tile in EPSG:3857; box: the tile plus its buffer in EPSG:4326, for the GiST index).
 _BUILT_IN: dict[str, tuple[str, Action, str]] = {
-    "boundary": ("boundary", Action.MAP_VIEW, """
+    "boundary": (
+        "boundary",
+        Action.MAP_VIEW,
+        """
         SELECT ST_AsMVTGeom(ST_Simplify(ST_Transform(a.boundary, 3857), :tol), e.env,
                             :extent, :buffer, true) AS geom,
                a.id::text AS id, a.slug, a.name
-        FROM areas a CROSS JOIN e WHERE a.id = ANY(:areas) AND a.boundary && e.box"""),
-    "zones": ("zones", Action.MAP_VIEW, """
+        FROM areas a CROSS JOIN e WHERE a.id = ANY(:areas) AND a.boundary && e.box""",
+    ),
+    "zones": (
+        "zones",
+        Action.MAP_VIEW,
+        """
         SELECT ST_AsMVTGeom(ST_Simplify(ST_Transform(z.geom, 3857), :tol), e.env,
                             :extent, :buffer, true) AS geom,
                z.id::text AS id, z.name, z.kind, z.version
         FROM zones z CROSS JOIN e
-        WHERE z.area_id = ANY(:areas) AND z.deleted_at IS NULL AND z.geom && e.box"""),
-    "patrols": ("patrols", Action.PATROL_VIEW, """
+        WHERE z.area_id = ANY(:areas) AND z.deleted_at IS NULL AND z.geom && e.box""",
+    ),
+    "patrols": (
+        "patrols",
+        Action.PATROL_VIEW,
+        """
         SELECT ST_AsMVTGeom(ST_Simplify(ST_Transform(p.line, 3857), :tol), e.env,
                             :extent, :buffer, true) AS geom,
                p.id::text AS id, p.patrol_type,
                to_char(p.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started_at,
                round(p.distance_m)::int AS distance_m, p.point_count
         FROM patrols p CROSS JOIN e
-        WHERE p.area_id = ANY(:areas) AND p.line && e.box"""),
-    "reports": ("reports", Action.REPORT_VIEW, """
+        WHERE p.area_id = ANY(:areas) AND p.line && e.box""",
+    ),
+    "reports": (
+        "reports",
+        Action.REPORT_VIEW,
+        """
         SELECT ST_AsMVTGeom(ST_Transform(r.geom, 3857), e.env, :extent, :buffer, true) AS geom,
                r.id::text AS id, c.key AS category, r.status, r.priority,
                to_char(r.observed_at AT TIME ZONE 'UTC',
                        'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS observed_at
         FROM reports r JOIN report_categories c ON c.id = r.category_id CROSS JOIN e
-        WHERE r.area_id = ANY(:areas) AND r.geom && e.box"""),
-}  # fmt: skip
+        WHERE r.area_id = ANY(:areas) AND r.geom && e.box""",
+    ),
+}
 _FEATURES = """
         SELECT ST_AsMVTGeom(ST_Simplify(ST_Transform(f.geom, 3857), :tol), e.env,
                             :extent, :buffer, true) AS geom,
@@ -106,9 +122,17 @@ def tile_sql(spec: LayerSpec, *, with_snapshot: bool = True) -> str:
 
 def tile_params(spec: LayerSpec, z: int, x: int, y: int, areas: list[uuid.UUID]) -> dict:
     return {
-        "z": z, "x": x, "y": y, "margin": BUFFER / EXTENT, "extent": EXTENT, "buffer": BUFFER,
-        "tol": WORLD_M / 2**z / 512, "name": spec.name, "layer": spec.name, "areas": areas,
-    }  # fmt: skip
+        "z": z,
+        "x": x,
+        "y": y,
+        "margin": BUFFER / EXTENT,
+        "extent": EXTENT,
+        "buffer": BUFFER,
+        "tol": WORLD_M / 2**z / 512,
+        "name": spec.name,
+        "layer": spec.name,
+        "areas": areas,
+    }
 
 
 def check_tile_address(z: int, x: int, y: int) -> None:

@@ -79,8 +79,9 @@ def send_sms(config: Config, to: str, text: str, key: str) -> None:
     if not config.sms_gateway_url:
         raise DeliveryError("no SMS gateway configured (SMS_GATEWAY_URL)", permanent=True)
     payload = {"to": to, "text": text, "reference": key}
-    _post_json(config.sms_gateway_url, payload, key, config.notify_timeout_s,
-               config.sms_gateway_token)  # fmt: skip
+    _post_json(
+        config.sms_gateway_url, payload, key, config.notify_timeout_s, config.sms_gateway_token
+    )
 
 
 def send_webhook(config: Config, url: str, payload: dict, key: str) -> None:

@@ -87,10 +87,23 @@ def deliver(factory: sessionmaker, config: Config, notification_id: uuid.UUID) -
             adapters.send_sms(config, row["target"], row["body"], key)
         else:
             payload = {
-                "notification_id": key, "purpose": row["purpose"], "subject": row["subject"],
-                "alert": {k: row[k] for k in ("alert_id", "area_id", "kind", "severity",
-                                               "message", "geometry", "radius_m", "created_at")},
-            }  # fmt: skip
+                "notification_id": key,
+                "purpose": row["purpose"],
+                "subject": row["subject"],
+                "alert": {
+                    k: row[k]
+                    for k in (
+                        "alert_id",
+                        "area_id",
+                        "kind",
+                        "severity",
+                        "message",
+                        "geometry",
+                        "radius_m",
+                        "created_at",
+                    )
+                },
+            }
             adapters.send_webhook(config, row["target"], _jsonable(payload), key)
         outcome = Outcome("sent")
     except adapters.DeliveryError as error:
@@ -100,9 +113,13 @@ def deliver(factory: sessionmaker, config: Config, notification_id: uuid.UUID) -
     with factory() as session:
         session.execute(
             text(_FINISH),
-            {"id": row["id"], "state": outcome.state, "error": outcome.error,
-             "attempts": row["attempts"]},
-        )  # fmt: skip
+            {
+                "id": row["id"],
+                "state": outcome.state,
+                "error": outcome.error,
+                "attempts": row["attempts"],
+            },
+        )
         session.commit()
     return outcome
 

@@ -55,7 +55,15 @@ def enqueue(
     return list(
         session.execute(
             text(_ENQUEUE),
-            {"area": area_id, "alert": alert_id, "purpose": purpose, "subject": subject,
-             "body": body, "short": _one_sms(short), "queue": QUEUE, "task": DELIVER_TASK},
+            {
+                "area": area_id,
+                "alert": alert_id,
+                "purpose": purpose,
+                "subject": subject,
+                "body": body,
+                "short": _one_sms(short),
+                "queue": QUEUE,
+                "task": DELIVER_TASK,
+            },
         ).scalars()
-    )  # fmt: skip
+    )

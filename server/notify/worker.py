@@ -61,18 +61,21 @@ def build(config: Config, engine: Engine, url: str) -> procrastinate.App:
             fired = rules.evaluate(session)
             session.commit()
         if fired.alerts or fired.escalated:
-            log.info("rules raised %d alerts, escalated %d", len(fired.alerts),
-                     len(fired.escalated))  # fmt: skip
+            log.info(
+                "rules raised %d alerts, escalated %d", len(fired.alerts), len(fired.escalated)
+            )
         return len(fired.alerts)
 
     @app.periodic(cron="* * * * * */5")
     @app.task(name="recover_stalled_jobs", queue="safety", pass_context=False)
     async def recover_stalled_jobs(timestamp: int) -> int:
-        stalled = list(await app.job_manager.get_stalled_jobs(
-            seconds_since_heartbeat=STALLED_AFTER_S))  # fmt: skip
+        stalled = list(
+            await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_S)
+        )
         for job in stalled:
-            log.warning("job %s (%s) of a dead worker goes back to the queue", job.id,
-                        job.task_name)  # fmt: skip
+            log.warning(
+                "job %s (%s) of a dead worker goes back to the queue", job.id, job.task_name
+            )
             await app.job_manager.retry_job(job)
         await app.job_manager.prune_stalled_workers(STALLED_AFTER_S * 3)
         return len(stalled)

@@ -45,11 +45,23 @@ def _view(session: Session, report: Report) -> ReportView:
         select(Attachment).where(Attachment.report_id == report.id).order_by(Attachment.created_at)
     ).all()
     return ReportView(
-        report.id, report.area_id, category.key, report.status, report.priority, report.version,
-        report.attributes, report.notes, to_shape(report.geom), report.observed_at,
-        report.observed_at_device, report.clock_suspect, report.patrol_id, report.device_id,
-        report.received_at, list(attachments),
-    )  # fmt: skip
+        report.id,
+        report.area_id,
+        category.key,
+        report.status,
+        report.priority,
+        report.version,
+        report.attributes,
+        report.notes,
+        to_shape(report.geom),
+        report.observed_at,
+        report.observed_at_device,
+        report.clock_suspect,
+        report.patrol_id,
+        report.device_id,
+        report.received_at,
+        list(attachments),
+    )
 
 
 def _report(
@@ -99,13 +111,28 @@ def change_status(
     report.updated_at = utcnow()
     session.add(
         RecordVersion(
-            kind="report", record_id=report.id, version=report.version, area_id=report.area_id,
-            data={"attributes": report.attributes, "status": status, "priority": report.priority,
-                  "notes": report.notes},
+            kind="report",
+            record_id=report.id,
+            version=report.version,
+            area_id=report.area_id,
+            data={
+                "attributes": report.attributes,
+                "status": status,
+                "priority": report.priority,
+                "notes": report.notes,
+            },
             user_id=actor.user_id,
         )
-    )  # fmt: skip
-    audit.record(session, actor, "report.status", "report", report.id, area_id=report.area_id,
-                 status_from=previous, status_to=status)  # fmt: skip
+    )
+    audit.record(
+        session,
+        actor,
+        "report.status",
+        "report",
+        report.id,
+        area_id=report.area_id,
+        status_from=previous,
+        status_to=status,
+    )
     session.flush()
     return _view(session, report)

@@ -73,7 +73,12 @@ def since(
         {"area": area_id, "after": after_id, "limit": limit},
     ).all()
     return [
-        {"id": r.id, "kind": r.kind, "alert_id": r.alert_id, "payload": r.payload,
-         "created_at": r.created_at}
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "alert_id": r.alert_id,
+            "payload": r.payload,
+            "created_at": r.created_at,
+        }
         for r in rows
-    ]  # fmt: skip
+    ]

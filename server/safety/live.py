@@ -47,8 +47,9 @@ def live(area):
     the alerts that concern it."""
     actor = current_actor()
     area_id = area_id_of(db(), actor, area)
-    authorize(actor, Action.ALERT_VIEW if actor.kind == "device" else Action.ALERT_ISSUE,
-              area_id, "area")  # fmt: skip
+    authorize(
+        actor, Action.ALERT_VIEW if actor.kind == "device" else Action.ALERT_ISSUE, area_id, "area"
+    )
     after = _start_after(area_id)
     device_user = (actor.id, actor.user_id) if actor.kind == "device" else None
     db().close()  # the stream reads with short sessions of its own
@@ -90,7 +91,7 @@ def _visible(session, batch: list[dict], device_user) -> set[int]:
     if not ids:
         return set()
     device, user = device_user
-    concerning = set(session.execute(
-        text(_CONCERNING), {"ids": ids, "device": device, "user": user}
-    ).scalars())  # fmt: skip
+    concerning = set(
+        session.execute(text(_CONCERNING), {"ids": ids, "device": device, "user": user}).scalars()
+    )
     return {e["id"] for e in batch if e["alert_id"] in concerning and e["kind"] != "acknowledged"}

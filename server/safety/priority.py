@@ -46,14 +46,20 @@ class PushGate:
 
 
 def _busy(start_response: Callable) -> list[bytes]:
-    body = json.dumps({
-        "type": "/problems/server-busy",
-        "title": "The server is busy with other pushes",
-        "status": 503,
-        "detail": f"too many pushes at once; retry in {RETRY_AFTER_S} s (nothing was stored)",
-    }).encode()  # fmt: skip
-    start_response("503 Service Unavailable", [
-        ("Content-Type", "application/problem+json"), ("Content-Length", str(len(body))),
-        ("Retry-After", str(RETRY_AFTER_S)),
-    ])  # fmt: skip
+    body = json.dumps(
+        {
+            "type": "/problems/server-busy",
+            "title": "The server is busy with other pushes",
+            "status": 503,
+            "detail": f"too many pushes at once; retry in {RETRY_AFTER_S} s (nothing was stored)",
+        }
+    ).encode()
+    start_response(
+        "503 Service Unavailable",
+        [
+            ("Content-Type", "application/problem+json"),
+            ("Content-Length", str(len(body))),
+            ("Retry-After", str(RETRY_AFTER_S)),
+        ],
+    )
     return [body]

@@ -191,49 +191,82 @@ def _overdue(session: Session, area, device, fired: Fired) -> None:
     for r in _rows(session, OVERDUE, area, device):
         where = _shape(r["geom"])
         last = f"; last position at {r['fixed_at']:%H:%M} UTC" if where is not None else ""
-        fired.add(raise_alert(
-            session, r["area_id"], severity="critical", kind="overdue_patrol", source="rule",
-            message=f"Patrol led by {r['username'] or 'unknown'} is overdue: planned to end "
-                    f"{r['planned_end']:%Y-%m-%d %H:%M} UTC and not ended{last}.",
-            geometry=where, radius_m=r["nearby_radius_km"] * 1000 if where is not None else None,
-            audience_={"geofence": True} if where is not None else None,
-            dedupe_key=f"overdue_patrol:{r['id']}", subject_id=r["id"],
-        ))  # fmt: skip
+        fired.add(
+            raise_alert(
+                session,
+                r["area_id"],
+                severity="critical",
+                kind="overdue_patrol",
+                source="rule",
+                message=f"Patrol led by {r['username'] or 'unknown'} is overdue: planned to end "
+                f"{r['planned_end']:%Y-%m-%d %H:%M} UTC and not ended{last}.",
+                geometry=where,
+                radius_m=r["nearby_radius_km"] * 1000 if where is not None else None,
+                audience_={"geofence": True} if where is not None else None,
+                dedupe_key=f"overdue_patrol:{r['id']}",
+                subject_id=r["id"],
+            )
+        )
 
 
 def _no_movement(session: Session, area, device, fired: Fired, patrol=None) -> None:
     for r in _rows(session, NO_MOVEMENT, area, device, patrol):
         minutes = int((r["recorded_at"] - r["since"]).total_seconds() // 60)
-        fired.add(raise_alert(
-            session, r["area_id"], severity="critical", kind="no_movement", source="rule",
-            message=f"No movement for {minutes} min during an active patrol (within "
-                    f"{r['no_movement_radius_m']:.0f} m since {r['since']:%H:%M} UTC): "
-                    "possible injury.",
-            geometry=_shape(r["geom"]), radius_m=r["nearby_radius_km"] * 1000,
-            audience_={"geofence": True}, dedupe_key=r["key"], subject_id=r["patrol_id"],
-        ))  # fmt: skip
+        fired.add(
+            raise_alert(
+                session,
+                r["area_id"],
+                severity="critical",
+                kind="no_movement",
+                source="rule",
+                message=f"No movement for {minutes} min during an active patrol (within "
+                f"{r['no_movement_radius_m']:.0f} m since {r['since']:%H:%M} UTC): "
+                "possible injury.",
+                geometry=_shape(r["geom"]),
+                radius_m=r["nearby_radius_km"] * 1000,
+                audience_={"geofence": True},
+                dedupe_key=r["key"],
+                subject_id=r["patrol_id"],
+            )
+        )
 
 
 def _danger_zone(session: Session, area, device, fired: Fired, patrol=None) -> None:
     for r in _rows(session, DANGER_ZONE, area, device, patrol):
-        fired.add(raise_alert(
-            session, r["area_id"], severity="warning", kind="danger_zone", source="rule",
-            message=f"A patrol entered the danger zone {r['zone_name']}.",
-            geometry=_shape(r["geom"]), audience_={"geofence": True},
-            dedupe_key=f"danger_zone:{r['patrol_id']}:{r['zone_id']}", subject_id=r["patrol_id"],
-        ))  # fmt: skip
+        fired.add(
+            raise_alert(
+                session,
+                r["area_id"],
+                severity="warning",
+                kind="danger_zone",
+                source="rule",
+                message=f"A patrol entered the danger zone {r['zone_name']}.",
+                geometry=_shape(r["geom"]),
+                audience_={"geofence": True},
+                dedupe_key=f"danger_zone:{r['patrol_id']}:{r['zone_id']}",
+                subject_id=r["patrol_id"],
+            )
+        )
 
 
 def _hostile(session: Session, area, device, fired: Fired) -> None:
     for r in _rows(session, HOSTILE, area, device):
-        fired.add(raise_alert(
-            session, r["area_id"], severity="critical", kind="hostile_incident", source="rule",
-            message=f"{r['label']} reported at {r['observed_at']:%H:%M} UTC within "
-                    f"{r['hostile_radius_km']:g} km of your patrol.",
-            geometry=_shape(r["geom"]), radius_m=r["hostile_radius_km"] * 1000,
-            audience_={"geofence": True}, dedupe_key=f"hostile_incident:{r['id']}",
-            subject_id=r["id"],
-        ))  # fmt: skip
+        fired.add(
+            raise_alert(
+                session,
+                r["area_id"],
+                severity="critical",
+                kind="hostile_incident",
+                source="rule",
+                message=f"{r['label']} reported at {r['observed_at']:%H:%M} UTC within "
+                f"{r['hostile_radius_km']:g} km of your patrol.",
+                geometry=_shape(r["geom"]),
+                radius_m=r["hostile_radius_km"] * 1000,
+                audience_={"geofence": True},
+                dedupe_key=f"hostile_incident:{r['id']}",
+                subject_id=r["id"],
+            )
+        )
 
 
 def escalate(session: Session, area_id: uuid.UUID | None, fired: Fired) -> None:

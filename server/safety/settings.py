@@ -14,10 +14,17 @@ from server.core.policy import Action, Actor, authorize
 from server.safety.models import SafetySettings
 
 FIELDS = (
-    "overdue_grace_min", "no_movement_min", "no_movement_radius_m", "hostile_radius_km",
-    "hostile_max_age_min", "nearby_radius_km", "escalate_after_min", "notify_emails",
-    "notify_sms", "notify_webhooks",
-)  # fmt: skip
+    "overdue_grace_min",
+    "no_movement_min",
+    "no_movement_radius_m",
+    "hostile_radius_km",
+    "hostile_max_age_min",
+    "nearby_radius_km",
+    "escalate_after_min",
+    "notify_emails",
+    "notify_sms",
+    "notify_webhooks",
+)
 
 
 def ensure(session: Session, area_id: uuid.UUID) -> SafetySettings:
@@ -41,6 +48,7 @@ def change_settings(
             setattr(settings, name, value)
     settings.updated_at = utcnow()
     session.flush()
-    audit.record(session, actor, "safety.settings", "area", area_id, area_id=area_id,
-                 changed=sorted(changes))  # fmt: skip
+    audit.record(
+        session, actor, "safety.settings", "area", area_id, area_id=area_id, changed=sorted(changes)
+    )
     return settings

@@ -75,12 +75,22 @@ def _raise(
     alert_id = uuid.uuid4()  # known before the alert is raised, so the call row holds it at once
     stored = session.execute(
         insert(SosCall)
-        .values(id=call_id, area_id=device.area_id, device_id=device.id, user_id=device.user_id,
-                counter=counter, geom=from_shape(point, srid=4326), sent_at_device=sent_at,
-                text=message, channel=channel, sender=sender, alert_id=alert_id)
+        .values(
+            id=call_id,
+            area_id=device.area_id,
+            device_id=device.id,
+            user_id=device.user_id,
+            counter=counter,
+            geom=from_shape(point, srid=4326),
+            sent_at_device=sent_at,
+            text=message,
+            channel=channel,
+            sender=sender,
+            alert_id=alert_id,
+        )
         .on_conflict_do_nothing()
         .returning(SosCall.id)
-    ).scalar_one_or_none()  # fmt: skip
+    ).scalar_one_or_none()
     if stored is None:
         return _existing(session, call_id, point, sent_at, message, channel)
     radius_km = session.execute(
@@ -89,12 +99,21 @@ def _raise(
     ).scalar_one()
     user = session.get(User, device.user_id)  # loaded with the device when it signed in
     view = raise_alert(
-        session, device.area_id, severity="critical", kind="sos", source="sos",
-        message=f"SOS from {user.username}" + (f": {message}" if message else "")
-                + f" (by {'text message' if channel == 'sms' else 'data'})",
-        geometry=point, radius_m=radius_km * 1000, audience_={"geofence": True},
-        dedupe_key=f"sos:{call_id}", subject_id=call_id, alert_id=alert_id,
-    )  # fmt: skip
+        session,
+        device.area_id,
+        severity="critical",
+        kind="sos",
+        source="sos",
+        message=f"SOS from {user.username}"
+        + (f": {message}" if message else "")
+        + f" (by {'text message' if channel == 'sms' else 'data'})",
+        geometry=point,
+        radius_m=radius_km * 1000,
+        audience_={"geofence": True},
+        dedupe_key=f"sos:{call_id}",
+        subject_id=call_id,
+        alert_id=alert_id,
+    )
     return SosResult(call_id, view.id, channel, duplicate=False)
 
 
@@ -150,9 +169,9 @@ def raise_sos_from_text(session: Session, message: str, sender: str | None = Non
     if not sos_text.verify(sos, sos_text.key_from_token_hash(device.token_hash)):
         raise SosForged("the signature does not match the device")
     point = Point(sos.lon, sos.lat)
-    result = _raise(session, device, sos.id, point, sos.sent_at, sos.text, sos.counter, "sms",
-                    sender)  # fmt: skip
+    result = _raise(
+        session, device, sos.id, point, sos.sent_at, sos.text, sos.counter, "sms", sender
+    )
     actor = Actor("device", device.id, {device.area_id: "ranger"}, user_id=device.user_id)
-    audit.record(session, actor, "sos.raise", "sos", sos.id, area_id=device.area_id,
-                 channel="sms")  # fmt: skip
+    audit.record(session, actor, "sos.raise", "sos", sos.id, area_id=device.area_id, channel="sms")
     return result

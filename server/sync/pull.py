@@ -178,10 +178,14 @@ def pull(
             params | {"after": after, "limit": limit - len(changes)},
         ).all()
         changes += [
-            Change(row.data["kind"] if kind == "tombstone" else kind, row.id, row.deleted,
-                   None if row.deleted else row.data)
+            Change(
+                row.data["kind"] if kind == "tombstone" else kind,
+                row.id,
+                row.deleted,
+                None if row.deleted else row.data,
+            )
             for row in rows
-        ]  # fmt: skip
+        ]
         if len(changes) >= limit:
             after = str(rows[-1].id)
             break

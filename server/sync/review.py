@@ -71,9 +71,14 @@ def readmit(
     received_at = original.received_at if original else now
     sender = device_actor(session, device, session.get(User, device.user_id))
     ctx = PushContext(
-        session, sender, device, entry.sync_id or uuid.uuid4(), device_time, received_at,
+        session,
+        sender,
+        device,
+        entry.sync_id or uuid.uuid4(),
+        device_time,
+        received_at,
         bool(original and original.clock_suspect),
-    )  # fmt: skip
+    )
     raw = record if record is not None else entry.raw
     verdict = push_service.apply_one(ctx, raw)
     if verdict.verdict == REJECTED:

@@ -183,8 +183,13 @@ def store_chunk(
     elif new:  # fixes arrived out of order, or around ones already stored
         derive_figures(ctx.session, patrol.id)
     if new:  # coverage, hours per zone and cleaned effort follow the new fixes
-        fixes_arrived(ctx.session, patrol.id, first_seq=data["seq"], all_new=new == n,
-                      previous_max=previous_max)  # fmt: skip
+        fixes_arrived(
+            ctx.session,
+            patrol.id,
+            first_seq=data["seq"],
+            all_new=new == n,
+            previous_max=previous_max,
+        )
     points = {"new": new, "duplicate": same - new, "conflict": different}
     if different:
         keep_conflict(ctx, "track_chunk", record_id, "points-differ", raw)

@@ -77,10 +77,23 @@ def reports_page(s, actor, area):
     category = request.args.get("category") or None
     if status is not None and status not in STATUS_TRANSITIONS:
         raise Invalid(f"unknown status {status!r}", errors={"status": ["unknown"]})
-    rows = browse.reports(s, actor, area.id, status=status, category=category, start=None,
-                          end=None, limit=500, offset=0)  # fmt: skip
-    return {"reports": rows, "status": status, "category": category,
-            "statuses": list(STATUS_TRANSITIONS)}  # fmt: skip
+    rows = browse.reports(
+        s,
+        actor,
+        area.id,
+        status=status,
+        category=category,
+        start=None,
+        end=None,
+        limit=500,
+        offset=0,
+    )
+    return {
+        "reports": rows,
+        "status": status,
+        "category": category,
+        "statuses": list(STATUS_TRANSITIONS),
+    }
 
 
 @page("patrols", "Patrols")
@@ -92,8 +105,11 @@ def patrols_page(s, actor, area):
 @page("analytics", "Coverage & effort")
 def analytics_page(s, actor, area):
     p = _period()
-    return {"period": p, "summary": coverage.summary(s, actor, area.id, p),
-            "plans": plans.list_plans(s, actor, area.id)}  # fmt: skip
+    return {
+        "period": p,
+        "summary": coverage.summary(s, actor, area.id, p),
+        "plans": plans.list_plans(s, actor, area.id),
+    }
 
 
 @page("devices", "Devices")
@@ -107,8 +123,10 @@ def devices_page(s, actor, area):
 
 @page("review", "Sync review")
 def review_page(s, actor, area):
-    return {"quarantine": review.list_quarantine(s, actor, area.id, "open"),
-            "conflicts": review.list_conflicts(s, actor, area.id, "open")}  # fmt: skip
+    return {
+        "quarantine": review.list_quarantine(s, actor, area.id, "open"),
+        "conflicts": review.list_conflicts(s, actor, area.id, "open"),
+    }
 
 
 RECENT_ALERTS = 30  # the newest ended or cancelled alerts shown below the active ones
@@ -123,10 +141,14 @@ def alerts_page(s, actor, area):
     recent = alerts.list_alerts(s, actor, area.id, active=False, limit=RECENT_ALERTS)
     detailed = [alerts.get_alert(s, actor, a.id) for a in live[:DETAILED_ALERTS]]
     escalate_after = safety_settings.get_settings(s, actor, area.id).escalate_after_min
-    return {"active": detailed + live[DETAILED_ALERTS:], "now": datetime.now(UTC),
-            "past": [a for a in recent if a.id not in live_ids],
-            "escalate_after_min": escalate_after, "severities": SEVERITIES,
-            "after_event": seen_events}  # fmt: skip
+    return {
+        "active": detailed + live[DETAILED_ALERTS:],
+        "now": datetime.now(UTC),
+        "past": [a for a in recent if a.id not in live_ids],
+        "escalate_after_min": escalate_after,
+        "severities": SEVERITIES,
+        "after_event": seen_events,
+    }
 
 
 def _signed_in():
@@ -171,8 +193,11 @@ def report_page(area: str, report_id: uuid.UUID):
         report = reports.get_report(s, actor, report_id)
         if report.area_id != a.id:
             raise NotFound("no such report in this area")
-        return {"report": report, "next_statuses": sorted(STATUS_TRANSITIONS[report.status]),
-                "attachments": browse.attachments(s, actor, report_id)}  # fmt: skip
+        return {
+            "report": report,
+            "next_statuses": sorted(STATUS_TRANSITIONS[report.status]),
+            "attachments": browse.attachments(s, actor, report_id),
+        }
 
     return _render("area/report.html", area, "reports", render=render)
 

@@ -18,8 +18,12 @@ T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 
 
 def zone(session: Session, area_id: uuid.UUID, bounds: tuple[float, float, float, float], name="Z"):
-    z = Zone(area_id=area_id, name=name, kind="management",
-             geom=from_shape(MultiPolygon([box(*bounds)]), srid=4326))  # fmt: skip
+    z = Zone(
+        area_id=area_id,
+        name=name,
+        kind="management",
+        geom=from_shape(MultiPolygon([box(*bounds)]), srid=4326),
+    )
     session.add(z)
     session.flush()
     return z
@@ -35,9 +39,13 @@ def patrol(
     """A patrol whose fixes (lon, lat, time, accuracy) are stored with seq 0, 1, 2…"""
     started = fixes[0][2] if fixes else T0
     p = Patrol(
-        id=uuid.uuid4(), area_id=area_id, patrol_type=patrol_type, started_at=started,
-        track_month=date(started.year, started.month, 1), **attrs,
-    )  # fmt: skip
+        id=uuid.uuid4(),
+        area_id=area_id,
+        patrol_type=patrol_type,
+        started_at=started,
+        track_month=date(started.year, started.month, 1),
+        **attrs,
+    )
     session.add(p)
     session.flush()
     session.execute(text("SELECT rs_ensure_track_partition(:m)"), {"m": p.track_month})

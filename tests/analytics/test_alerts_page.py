@@ -60,19 +60,22 @@ def browser_page(alerts_server):
 
 def _handheld(http, manager_token: str) -> dict:
     """A new handheld for the demo ranger amani, enrolled over the API as a real one is."""
-    status, code = http.json("POST", "/api/v1/areas/demo/enrolment-codes",
-                             {"username": "amani"}, manager_token)  # fmt: skip
+    status, code = http.json(
+        "POST", "/api/v1/areas/demo/enrolment-codes", {"username": "amani"}, manager_token
+    )
     assert status == 201, code
-    status, enrolled = http.json("POST", "/api/v1/devices/enrol",
-                                 {"code": code["code"], "name": "Alerts test handheld"})  # fmt: skip
+    status, enrolled = http.json(
+        "POST", "/api/v1/devices/enrol", {"code": code["code"], "name": "Alerts test handheld"}
+    )
     assert status == 201, enrolled
     return enrolled
 
 
 def test_manager_issues_follows_and_cancels_an_alert(browser_page, alerts_server, artifacts_dir):
     page, http = browser_page, alerts_server.http
-    status, token = http.json("POST", "/api/v1/auth/token",
-                              {"username": "manager", "password": DEMO_PASSWORD})  # fmt: skip
+    status, token = http.json(
+        "POST", "/api/v1/auth/token", {"username": "manager", "password": DEMO_PASSWORD}
+    )
     assert status == 201
     manager = token["access_token"]
     device = _handheld(http, manager)
@@ -127,8 +130,9 @@ def test_manager_issues_follows_and_cancels_an_alert(browser_page, alerts_server
     expect(row.locator(".seen-count")).to_have_text(f"seen by 1 of {devices}", timeout=15_000)
     page.reload()
     row.locator("summary").click()
-    expect(row.locator("ul.seen li")).to_have_text(["Alerts test handheld (amani), " +
-        ack["acknowledged_at"][:16].replace("T", " ")])  # fmt: skip
+    expect(row.locator("ul.seen li")).to_have_text(
+        ["Alerts test handheld (amani), " + ack["acknowledged_at"][:16].replace("T", " ")]
+    )
     expect(row.locator("ul.not-seen li")).to_have_count(devices - 1)
     page.screenshot(path=str(artifacts_dir / "dashboard-alerts.png"), full_page=True)
 
@@ -160,8 +164,14 @@ def test_alerts_page_shows_what_the_service_holds_and_only_to_managers(client, d
     manager = factories.user(db, area.id, "manager")
     ranger = factories.user(db, area.id, "ranger")
     factories.device(db, area.id, ranger.username)
-    alerts.issue_alert(db, SYSTEM, area.id, severity="warning", message="Flood on the east track",
-                       audience={"teams": []})  # fmt: skip
+    alerts.issue_alert(
+        db,
+        SYSTEM,
+        area.id,
+        severity="warning",
+        message="Flood on the east track",
+        audience={"teams": []},
+    )
     gone = alerts.issue_alert(db, SYSTEM, area.id, severity="info", message="Old news")
     alerts.cancel(db, SYSTEM, gone.id)
     db.commit()

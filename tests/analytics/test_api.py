@@ -42,20 +42,32 @@ def scene(db, client):
         ("poaching.carcass", "new"),
         ("poaching.snare", "rejected"),
     ):
-        db.add(Report(id=uuid.uuid4(), area_id=area.id, category_id=categories[key],
-                      patrol_id=p, geom="SRID=4326;POINT(37.051 -3.45)", status=status,
-                      observed_at=T0 + timedelta(minutes=3),
-                      observed_at_device=T0 + timedelta(minutes=3)))  # fmt: skip
+        db.add(
+            Report(
+                id=uuid.uuid4(),
+                area_id=area.id,
+                category_id=categories[key],
+                patrol_id=p,
+                geom="SRID=4326;POINT(37.051 -3.45)",
+                status=status,
+                observed_at=T0 + timedelta(minutes=3),
+                observed_at_device=T0 + timedelta(minutes=3),
+            )
+        )
     manager = factories.user(db, area.id, "manager")
     ranger = factories.user(db, area.id, "ranger")
     stranger = factories.user(db, other.id, "manager")
     db.flush()
     tokens = {u: factories.token(client, u.username) for u in (manager, ranger, stranger)}
     return {
-        "area": area, "zone": z, "patrol": p, "fixes": fixes,
-        "manager": factories.auth(tokens[manager]), "ranger": factories.auth(tokens[ranger]),
+        "area": area,
+        "zone": z,
+        "patrol": p,
+        "fixes": fixes,
+        "manager": factories.auth(tokens[manager]),
+        "ranger": factories.auth(tokens[ranger]),
         "stranger": factories.auth(tokens[stranger]),
-    }  # fmt: skip
+    }
 
 
 def get(client, scene, path, who="manager"):
@@ -66,8 +78,11 @@ def test_coverage_is_the_share_of_grid_cells_visited(client, db, scene):
     answer = get(client, scene, f"/coverage?{PERIOD}")
     assert answer.status_code == 200, answer.get_json()
     body = answer.get_json()
-    visited = db.scalar(select(func.count()).select_from(CoverageVisit)
-                        .where(CoverageVisit.area_id == scene["area"].id))  # fmt: skip
+    visited = db.scalar(
+        select(func.count())
+        .select_from(CoverageVisit)
+        .where(CoverageVisit.area_id == scene["area"].id)
+    )
     # 0.3° × 0.2° near the equator at 500 m: about 33 km × 22 km, some 3 000 cells.
     assert 2500 < body["cells"] < 3500 and body["visited"] == visited >= 1
     assert body["percent"] == pytest.approx(100 * visited / body["cells"], abs=0.01)
@@ -135,7 +150,9 @@ def test_cpue_counts_findings_per_km_and_per_hour_of_patrol(client, scene):
     assert hot["findings"] == 3 and hot["categories"] == "poaching.carcass, poaching.snare"
     trend = get(client, scene, f"/findings/trends?{PERIOD}").get_json()
     assert [(t["month"], t["category"], t["findings"]) for t in trend] == [
-        ("2026-11", "poaching.carcass", 1), ("2026-11", "poaching.snare", 2)]  # fmt: skip
+        ("2026-11", "poaching.carcass", 1),
+        ("2026-11", "poaching.snare", 2),
+    ]
 
 
 def test_exports_are_csv_and_geojson_of_the_same_rows(client, scene):
@@ -156,14 +173,22 @@ def test_exports_are_csv_and_geojson_of_the_same_rows(client, scene):
 
 def test_plans_are_scored_against_the_tracks(client, scene):
     slug = scene["area"].slug
-    plan = {"name": "Core week", "starts_on": DAY, "ends_on": DAY,
-            "zone_ids": [str(scene["zone"].id)], "target_hours": 1.0}  # fmt: skip
+    plan = {
+        "name": "Core week",
+        "starts_on": DAY,
+        "ends_on": DAY,
+        "zone_ids": [str(scene["zone"].id)],
+        "target_hours": 1.0,
+    }
     made = client.post(f"/api/v1/areas/{slug}/plans", json=plan, headers=scene["manager"])
     assert made.status_code == 201, made.get_json()
     assert made.get_json()["actual_hours"] == pytest.approx(5 / 60)
     assert made.get_json()["score_percent"] == pytest.approx(100 * 5 / 60)
-    bad = client.post(f"/api/v1/areas/{slug}/plans", json=plan | {"zone_ids": [str(uuid.uuid4())]},
-                      headers=scene["manager"])  # fmt: skip
+    bad = client.post(
+        f"/api/v1/areas/{slug}/plans",
+        json=plan | {"zone_ids": [str(uuid.uuid4())]},
+        headers=scene["manager"],
+    )
     assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
     aimless = {k: v for k, v in plan.items() if k != "target_hours"}
     bad = client.post(f"/api/v1/areas/{slug}/plans", json=aimless, headers=scene["manager"])
@@ -179,11 +204,18 @@ def test_rangers_may_not_and_other_parks_cannot_see(client, scene):
 
 @pytest.mark.parametrize(
     "query",
-    ["/coverage?start=2026-11-05&end=2026-11-01", "/coverage?start=yesterday",
-     "/coverage/cells?format=xml", "/effort?by=moon", "/coverage/gaps?days=0",
-     "/coverage/tiles/30/0/0.mvt", "/coverage/tiles/2/9/0.mvt", "/findings/cpue?category=A;B",
-     "/coverage?start=1900-01-01&end=2026-01-01"],
-)  # fmt: skip
+    [
+        "/coverage?start=2026-11-05&end=2026-11-01",
+        "/coverage?start=yesterday",
+        "/coverage/cells?format=xml",
+        "/effort?by=moon",
+        "/coverage/gaps?days=0",
+        "/coverage/tiles/30/0/0.mvt",
+        "/coverage/tiles/2/9/0.mvt",
+        "/findings/cpue?category=A;B",
+        "/coverage?start=1900-01-01&end=2026-01-01",
+    ],
+)
 def test_bad_queries_are_problems_not_errors(client, scene, query):
     answer = get(client, scene, query)
     assert answer.status_code in (400, 422), answer.get_data(as_text=True)
@@ -201,8 +233,9 @@ def test_device_health_flags_devices_that_never_synced(client, db, scene):
 def test_a_coarser_grid_rebuilds_coverage_on_it(client, scene):
     slug = scene["area"].slug
     before = get(client, scene, f"/coverage?{PERIOD}").get_json()
-    answer = client.put(f"/api/v1/areas/{slug}/coverage/settings", json={"cell_m": 2000},
-                        headers=scene["manager"])  # fmt: skip
+    answer = client.put(
+        f"/api/v1/areas/{slug}/coverage/settings", json={"cell_m": 2000}, headers=scene["manager"]
+    )
     assert answer.status_code == 200 and answer.get_json() == {"cell_m": 2000}
     after = get(client, scene, f"/coverage?{PERIOD}").get_json()
     assert after["cell_m"] == 2000
@@ -250,12 +283,28 @@ def test_a_stored_photo_is_served_to_the_area_only(client, db, app, scene):
     blob.write_bytes(data)
     report = db.scalars(select(Report).where(Report.area_id == scene["area"].id)).first()
     stored, expected = uuid.uuid4(), uuid.uuid4()
-    db.add_all([
-        Attachment(id=stored, area_id=report.area_id, report_id=report.id, sha256=sha256,
-                   size_bytes=len(data), media_type="image/png", state="stored"),
-        Attachment(id=expected, area_id=report.area_id, report_id=report.id, sha256="0" * 64,
-                   size_bytes=10, media_type="image/jpeg", state="expected"),
-    ])  # fmt: skip
+    db.add_all(
+        [
+            Attachment(
+                id=stored,
+                area_id=report.area_id,
+                report_id=report.id,
+                sha256=sha256,
+                size_bytes=len(data),
+                media_type="image/png",
+                state="stored",
+            ),
+            Attachment(
+                id=expected,
+                area_id=report.area_id,
+                report_id=report.id,
+                sha256="0" * 64,
+                size_bytes=10,
+                media_type="image/jpeg",
+                state="expected",
+            ),
+        ]
+    )
     db.flush()
     listed = client.get(f"/api/v1/reports/{report.id}", headers=scene["manager"])
     assert {a["state"] for a in listed.get_json()["attachments"]} == {"stored", "expected"}
@@ -272,8 +321,7 @@ def test_live_positions_are_the_last_fixes_of_patrols_under_way(client, db, scen
 
     now = datetime.now(UTC).replace(microsecond=0)
     under_way = patrol(db, scene["area"].id, walk(5, start=now - timedelta(minutes=4)))
-    patrol(db, scene["area"].id, walk(5, start=now - timedelta(minutes=4)),
-           ended_at=now)  # fmt: skip
+    patrol(db, scene["area"].id, walk(5, start=now - timedelta(minutes=4)), ended_at=now)
     rows = get(client, scene, "/positions").get_json()
     assert [r["patrol_id"] for r in rows] == [str(under_way)]
     assert rows[0]["geometry"]["coordinates"] == [37.052, -3.45]

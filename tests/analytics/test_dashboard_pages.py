@@ -15,10 +15,14 @@ def park(db):
     area = factories.area(db)
     other = factories.area(db, west=30.0)
     p = patrol(db, area.id, walk(5))
-    return {"area": area, "patrol": p, "other": other,
-            "manager": factories.user(db, area.id, "manager"),
-            "ranger": factories.user(db, area.id, "ranger"),
-            "stranger": factories.user(db, other.id, "manager")}  # fmt: skip
+    return {
+        "area": area,
+        "patrol": p,
+        "other": other,
+        "manager": factories.user(db, area.id, "manager"),
+        "ranger": factories.user(db, area.id, "ranger"),
+        "stranger": factories.user(db, other.id, "manager"),
+    }
 
 
 def sign_in(client, user):
@@ -62,9 +66,15 @@ def test_others_are_kept_out(client, park):
 
 
 @pytest.mark.parametrize(
-    "path", ["map?start=someday", "patrols?start=2026-11-05&end=2026-11-01",
-             "reports?status=lost", "devices?stale_hours=0", "nonsense"],
-)  # fmt: skip
+    "path",
+    [
+        "map?start=someday",
+        "patrols?start=2026-11-05&end=2026-11-01",
+        "reports?status=lost",
+        "devices?stale_hours=0",
+        "nonsense",
+    ],
+)
 def test_bad_page_queries_are_4xx(client, park, path):
     sign_in(client, park["manager"])
     assert client.get(f"/areas/{park['area'].slug}/{path}").status_code in (404, 422)

@@ -27,10 +27,13 @@ def snapshot(db) -> dict[str, list[tuple]]:
     for table, key in TABLES.items():
         rows = db.execute(text(f"SELECT * FROM {table} ORDER BY {key}")).mappings().all()
         out[table] = [
-            tuple(round(v, 6) if isinstance(v, float) else v
-                  for k, v in row.items() if k != "computed_at")
+            tuple(
+                round(v, 6) if isinstance(v, float) else v
+                for k, v in row.items()
+                if k != "computed_at"
+            )
             for row in rows
-        ]  # fmt: skip
+        ]
     return out
 
 
@@ -101,8 +104,9 @@ def boundary_trouble(n: int = 60) -> list[Fix]:
     """A walk whose chunk ends (every 10th fix) hold what can flip when the next chunk comes:
     a jump at a chunk's last fix, a fix that looks impossible only until its successor arrives,
     and a poor-accuracy last fix."""
-    fixes = [Fix(37.05 + 0.0004 * k, -3.45, h.T0 + timedelta(seconds=60 * k), 5.0)
-             for k in range(n)]  # fmt: skip
+    fixes = [
+        Fix(37.05 + 0.0004 * k, -3.45, h.T0 + timedelta(seconds=60 * k), 5.0) for k in range(n)
+    ]
     fixes[9] = dataclasses.replace(fixes[9], lon=fixes[9].lon + 0.05)  # a jump and back
     for k in range(19, n):  # from 19 on, the walk carries on 500 m further east
         fixes[k] = dataclasses.replace(fixes[k], lon=fixes[k].lon + 0.0045)

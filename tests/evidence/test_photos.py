@@ -33,8 +33,11 @@ def _upload(client, park, data: bytes, media_type: str = "image/jpeg"):
 
 
 def _report_of(db, attachment_id: str) -> str:
-    return str(db.execute(text("SELECT report_id FROM attachments WHERE id = :a"),
-                          {"a": attachment_id}).scalar_one())  # fmt: skip
+    return str(
+        db.execute(
+            text("SELECT report_id FROM attachments WHERE id = :a"), {"a": attachment_id}
+        ).scalar_one()
+    )
 
 
 def test_a_photo_gets_an_upright_thumbnail_and_is_served_inert(client, db):
@@ -52,11 +55,15 @@ def test_a_photo_gets_an_upright_thumbnail_and_is_served_inert(client, db):
     assert file.status_code == 200 and file.data == photo
     assert file.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in file.headers["Content-Security-Policy"]
-    again = client.get(f"/api/v1/attachments/{attachment_id}/file",
-                       headers=park.headers | {"If-None-Match": f'"{hashlib.sha256(photo).hexdigest()}"'})  # fmt: skip
+    again = client.get(
+        f"/api/v1/attachments/{attachment_id}/file",
+        headers=park.headers | {"If-None-Match": f'"{hashlib.sha256(photo).hexdigest()}"'},
+    )
     assert again.status_code == 304
-    part = client.get(f"/api/v1/attachments/{attachment_id}/file",
-                      headers=park.headers | {"Range": "bytes=100-199"})  # fmt: skip
+    part = client.get(
+        f"/api/v1/attachments/{attachment_id}/file",
+        headers=park.headers | {"Range": "bytes=100-199"},
+    )
     assert part.status_code == 206 and part.data == photo[100:200]
 
 

@@ -30,22 +30,37 @@ def _jpeg() -> bytes:
 
 def _declare(client, park, data: bytes, media_type: str = "image/jpeg") -> str:
     report = h.report()
-    attachment = {"kind": "attachment", "id": h.rid(), "data": {
-        "report_id": report["id"], "sha256": hashlib.sha256(data).hexdigest(),
-        "size_bytes": len(data), "media_type": media_type}}  # fmt: skip
+    attachment = {
+        "kind": "attachment",
+        "id": h.rid(),
+        "data": {
+            "report_id": report["id"],
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size_bytes": len(data),
+            "media_type": media_type,
+        },
+    }
     assert h.verdicts(h.push(client, park, [report, attachment])) == ["stored", "stored"]
     return attachment["id"]
 
 
 def _create(client, park, attachment_id: str, length: int):
     metadata = "attachment_id " + base64.b64encode(attachment_id.encode()).decode()
-    return client.post("/api/v1/uploads", headers=park.headers | TUS | {
-        "Upload-Length": str(length), "Upload-Metadata": metadata})  # fmt: skip
+    return client.post(
+        "/api/v1/uploads",
+        headers=park.headers | TUS | {"Upload-Length": str(length), "Upload-Metadata": metadata},
+    )
 
 
 def _patch(client, park, location: str, offset: int, chunk: bytes, **headers):
-    return client.patch(location, data=chunk, headers=park.headers | TUS | {
-        "Content-Type": "application/offset+octet-stream", "Upload-Offset": str(offset)} | headers)  # fmt: skip
+    return client.patch(
+        location,
+        data=chunk,
+        headers=park.headers
+        | TUS
+        | {"Content-Type": "application/offset+octet-stream", "Upload-Offset": str(offset)}
+        | headers,
+    )
 
 
 def _state(db, attachment_id):
@@ -105,8 +120,11 @@ def test_the_same_photo_on_two_reports_is_stored_once(client, db, app):
 
 def test_a_zip_or_a_page_dressed_as_a_photo_is_refused(client, db):
     park = h.park(db)
-    for fake in (b"PK\x03\x04" + os.urandom(1000), b"<html><script>alert(1)</script></html>",
-                 b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'):  # fmt: skip
+    for fake in (
+        b"PK\x03\x04" + os.urandom(1000),
+        b"<html><script>alert(1)</script></html>",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    ):
         attachment_id = _declare(client, park, fake)
         location = _create(client, park, attachment_id, len(fake)).headers["Location"]
         refused = _patch(client, park, location, 0, fake)
@@ -157,14 +175,26 @@ def test_termination_and_expiry(client, db):
 
 def test_a_tus_client_library_uploads_unchanged(live_server, tmp_path):
     """tuspy, someone else's tus client, against the real server process."""
-    code = subprocess.run([BIN / "rangersync", "device", "enrol", "--area", "demo", "--user", "chausiku"],
-                          env=live_server.env, capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    code = subprocess.run(
+        [BIN / "rangersync", "device", "enrol", "--area", "demo", "--user", "chausiku"],
+        env=live_server.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     token = live_server.http.json("POST", "/api/v1/devices/enrol", {"code": code})[1]["token"]
     photo = _jpeg()
     report, attachment_id = h.report(), h.rid()
-    declaration = {"kind": "attachment", "id": attachment_id, "data": {
-        "report_id": report["id"], "sha256": hashlib.sha256(photo).hexdigest(),
-        "size_bytes": len(photo), "media_type": "image/jpeg"}}  # fmt: skip
+    declaration = {
+        "kind": "attachment",
+        "id": attachment_id,
+        "data": {
+            "report_id": report["id"],
+            "sha256": hashlib.sha256(photo).hexdigest(),
+            "size_bytes": len(photo),
+            "media_type": "image/jpeg",
+        },
+    }
     body = json.dumps(
         {"device_time": datetime.now(UTC).isoformat(), "records": [report, declaration]}
     )
@@ -181,10 +211,14 @@ def test_a_tus_client_library_uploads_unchanged(live_server, tmp_path):
             "stored",
             "stored",
         ]
-    uploader = tus.TusClient(live_server.url + "/api/v1/uploads",
-                             headers={"Authorization": f"Bearer {token}"}).uploader(
-        file_stream=io.BytesIO(photo), chunk_size=64 * 1024, metadata={"attachment_id": attachment_id},
-        upload_checksum=True)  # fmt: skip
+    uploader = tus.TusClient(
+        live_server.url + "/api/v1/uploads", headers={"Authorization": f"Bearer {token}"}
+    ).uploader(
+        file_stream=io.BytesIO(photo),
+        chunk_size=64 * 1024,
+        metadata={"attachment_id": attachment_id},
+        upload_checksum=True,
+    )
     uploader.upload()
     assert uploader.offset == len(photo)
     with psycopg.connect(live_server.env["DATABASE_URL"].replace("+psycopg", "")) as conn:

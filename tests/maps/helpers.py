@@ -54,26 +54,51 @@ def build_park(session: Session, west: float = 37.0, south: float = -3.5) -> tup
     people (admin, manager, ranger, partner). Returns (area, users)."""
     load_standard_categories(session)
     area = factories.area(session, west=west, south=south)
-    users = {role: factories.user(session, area.id, role) for role in
-             ("admin", "manager", "ranger", "partner")}  # fmt: skip
+    users = {
+        role: factories.user(session, area.id, role)
+        for role in ("admin", "manager", "ranger", "partner")
+    }
     cx, cy = west + 0.15, south + 0.1
-    post = MapFeature(area_id=area.id, layer="ranger_post", name=f"HQ {area.slug}",
-                      geom=from_shape(Point(cx, cy), srid=4326),
-                      properties={"staff": 12, "radio": "VHF"})  # fmt: skip
-    road = MapFeature(area_id=area.id, layer="road", name="Main road",
-                      geom=from_shape(LineString([(west + 0.01, cy), (west + 0.29, cy + 0.01)]),
-                                      srid=4326), properties={"surface": "gravel"})  # fmt: skip
-    zone = Zone(area_id=area.id, name="Core", kind="intensive_protection",
-                geom=from_shape(MultiPolygon([box(cx - .05, cy - .05, cx + .05, cy + .05)]),
-                                srid=4326))  # fmt: skip
-    patrol = Patrol(id=uuid.uuid4(), area_id=area.id, patrol_type="foot", started_at=T0,
-                    track_month=date(2026, 11, 1), point_count=3, distance_m=1234.0,
-                    line=from_shape(LineString([(cx - .02, cy), (cx, cy + .01), (cx + .02, cy)]),
-                                    srid=4326))  # fmt: skip
+    post = MapFeature(
+        area_id=area.id,
+        layer="ranger_post",
+        name=f"HQ {area.slug}",
+        geom=from_shape(Point(cx, cy), srid=4326),
+        properties={"staff": 12, "radio": "VHF"},
+    )
+    road = MapFeature(
+        area_id=area.id,
+        layer="road",
+        name="Main road",
+        geom=from_shape(LineString([(west + 0.01, cy), (west + 0.29, cy + 0.01)]), srid=4326),
+        properties={"surface": "gravel"},
+    )
+    zone = Zone(
+        area_id=area.id,
+        name="Core",
+        kind="intensive_protection",
+        geom=from_shape(MultiPolygon([box(cx - 0.05, cy - 0.05, cx + 0.05, cy + 0.05)]), srid=4326),
+    )
+    patrol = Patrol(
+        id=uuid.uuid4(),
+        area_id=area.id,
+        patrol_type="foot",
+        started_at=T0,
+        track_month=date(2026, 11, 1),
+        point_count=3,
+        distance_m=1234.0,
+        line=from_shape(LineString([(cx - 0.02, cy), (cx, cy + 0.01), (cx + 0.02, cy)]), srid=4326),
+    )
     category = session.scalar(select(ReportCategory).where(ReportCategory.key == "poaching.snare"))
-    report = Report(id=uuid.uuid4(), area_id=area.id, category_id=category.id,
-                    geom=from_shape(Point(cx + 0.001, cy + 0.001), srid=4326),
-                    observed_at_device=T0, observed_at=T0, attributes={})  # fmt: skip
+    report = Report(
+        id=uuid.uuid4(),
+        area_id=area.id,
+        category_id=category.id,
+        geom=from_shape(Point(cx + 0.001, cy + 0.001), srid=4326),
+        observed_at_device=T0,
+        observed_at=T0,
+        attributes={},
+    )
     session.add_all([post, road, zone, patrol])
     session.flush()
     session.add(report)

@@ -15,8 +15,9 @@ from tests.maps import helpers as h
 def get_tile(client, park, role, layer, z=12, at=None, **query):
     lon, lat = at or park.centre
     _, x, y = h.tile_of(lon, lat, z)
-    return client.get(f"/tiles/{layer}/{z}/{x}/{y}.mvt", headers=park.headers(role),
-                      query_string=query)  # fmt: skip
+    return client.get(
+        f"/tiles/{layer}/{z}/{x}/{y}.mvt", headers=park.headers(role), query_string=query
+    )
 
 
 def decode(response) -> dict:
@@ -105,8 +106,9 @@ def test_etag_gives_304(db, client):
     first = get_tile(client, park, "ranger", "road")
     etag = first.headers["ETag"]
     _, x, y = h.tile_of(*park.centre, 12)
-    again = client.get(f"/tiles/road/12/{x}/{y}.mvt",
-                       headers=park.headers("ranger") | {"If-None-Match": etag})  # fmt: skip
+    again = client.get(
+        f"/tiles/road/12/{x}/{y}.mvt", headers=park.headers("ranger") | {"If-None-Match": etag}
+    )
     assert again.status_code == 304 and again.data == b""
 
 
@@ -118,8 +120,14 @@ def test_cached_tile_is_served_until_the_data_under_it_changes(committed_db, com
     second = get_tile(client, park, "ranger", "ranger_post")
     assert second.headers["X-Tile-Cache"] == "hit" and second.data == first.data
     lon, lat = park.centre
-    db.add(MapFeature(area_id=park.area_id, layer="ranger_post", name="New post",
-                      geom=from_shape(Point(lon + 0.002, lat), srid=4326)))  # fmt: skip
+    db.add(
+        MapFeature(
+            area_id=park.area_id,
+            layer="ranger_post",
+            name="New post",
+            geom=from_shape(Point(lon + 0.002, lat), srid=4326),
+        )
+    )
     db.commit()
     third = get_tile(client, park, "ranger", "ranger_post")
     assert third.headers["X-Tile-Cache"] == "miss"

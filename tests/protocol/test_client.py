@@ -32,8 +32,14 @@ def device(live_server, tmp_path):
 
 def test_record_offline_then_sync_exactly_once(live_server, device, tmp_path):
     waits = []
-    offline = DeviceClient(f"http://127.0.0.1:{free_port()}", device["token"], tmp_path / "outbox.db",
-                           retries=3, sleep=waits.append, rng=random.Random(1))  # fmt: skip
+    offline = DeviceClient(
+        f"http://127.0.0.1:{free_port()}",
+        device["token"],
+        tmp_path / "outbox.db",
+        retries=3,
+        sleep=waits.append,
+        rng=random.Random(1),
+    )
     patrol_id = offline.start_patrol(
         started_at=datetime(2026, 11, 23, 6, tzinfo=UTC), leader="baraka"
     )
@@ -42,9 +48,13 @@ def test_record_offline_then_sync_exactly_once(live_server, device, tmp_path):
     ):
         offline.record_fix(patrol_id, fix)
     for i in range(3):
-        offline.record_report("wildlife_sighting", {"type": "Point", "coordinates": [37.54, -3.37 - i / 1000]},
-                              datetime(2026, 11, 23, 7 + i, tzinfo=UTC), attributes={"species": "rhino", "count": 1},
-                              patrol_id=patrol_id)  # fmt: skip
+        offline.record_report(
+            "wildlife_sighting",
+            {"type": "Point", "coordinates": [37.54, -3.37 - i / 1000]},
+            datetime(2026, 11, 23, 7 + i, tzinfo=UTC),
+            attributes={"species": "rhino", "count": 1},
+            patrol_id=patrol_id,
+        )
     with pytest.raises(urllib.error.URLError):
         offline.sync()  # no server there: nothing lost, nothing marked
     assert len(waits) == 3 and waits[1] > waits[0] * 1.2  # backoff grows (with jitter)
@@ -65,8 +75,12 @@ def test_a_revoked_device_keeps_its_unsynced_data(live_server, device, tmp_path)
     client = DeviceClient(live_server.url, device["token"], tmp_path / "outbox.db")
     client.sync()
     _cli(live_server.env, "device", "revoke", device["device_id"])
-    client.record_report("poaching.snare", {"type": "Point", "coordinates": [37.55, -3.4]},
-                         datetime(2026, 11, 23, 9, tzinfo=UTC), attributes={"snare_type": "wire", "count": 1})  # fmt: skip
+    client.record_report(
+        "poaching.snare",
+        {"type": "Point", "coordinates": [37.55, -3.4]},
+        datetime(2026, 11, 23, 9, tzinfo=UTC),
+        attributes={"snare_type": "wire", "count": 1},
+    )
     with pytest.raises(SyncRefused) as refused:
         client.sync()
     assert (
@@ -148,10 +162,23 @@ def test_gpx_import_command(live_server, device, tmp_path):
     )
     path = _gpx(tmp_path, points)
     result = subprocess.run(
-        [BIN / "rangersync", "gpx", "import", str(path), "--server", live_server.url, "--token-stdin",
-         "--outbox", str(tmp_path / "gpx.db")],
-        input=device["token"] + "\n", env=live_server.env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            BIN / "rangersync",
+            "gpx",
+            "import",
+            str(path),
+            "--server",
+            live_server.url,
+            "--token-stdin",
+            "--outbox",
+            str(tmp_path / "gpx.db"),
+        ],
+        input=device["token"] + "\n",
+        env=live_server.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "track.gpx: patrol" in result.stdout and "50 fixes" in result.stdout
     assert "0 still pending" in result.stdout
@@ -170,8 +197,13 @@ def test_sign_out_and_another_ranger_signing_in_lose_nothing(live_server, device
     patrol = client.start_patrol(started_at=when)
     for fix in foot_patrol((37.55, -3.40), when, 40, random.Random(3)):
         client.record_fix(patrol, fix)
-    first = client.record_report("poaching.snare", {"type": "Point", "coordinates": [37.55, -3.4]},
-                                 when, patrol_id=patrol, attributes={"snare_type": "wire", "count": 2})  # fmt: skip
+    first = client.record_report(
+        "poaching.snare",
+        {"type": "Point", "coordinates": [37.55, -3.4]},
+        when,
+        patrol_id=patrol,
+        attributes={"snare_type": "wire", "count": 2},
+    )
     client.declare_attachment(first, photo(30_000, random.Random(4)), "image/jpeg")
     client.sign_out()
     with pytest.raises(NotSignedIn):
@@ -179,24 +211,41 @@ def test_sign_out_and_another_ranger_signing_in_lose_nothing(live_server, device
     assert client.pending() == 44  # patrol, report, attachment, its photo, 40 fixes: all kept
 
     client.sign_in(other["token"])
-    second = client.record_report("poaching.snare", {"type": "Point", "coordinates": [37.56, -3.41]},
-                                  when, attributes={"snare_type": "wire", "count": 1})  # fmt: skip
+    second = client.record_report(
+        "poaching.snare",
+        {"type": "Point", "coordinates": [37.56, -3.41]},
+        when,
+        attributes={"snare_type": "wire", "count": 1},
+    )
     outcome = client.sync()
     assert outcome.pushed == {"stored": 5} and outcome.uploaded == 1 and client.pending() == 0
     with psycopg.connect(live_server.env["DATABASE_URL"].replace("+psycopg", "")) as conn:
-        made_by = dict(conn.execute(
-            "SELECT r.id::text, u.username FROM reports r JOIN users u ON u.id = r.reported_by"
-            " WHERE r.id = ANY(%s::uuid[])", ([first, second],)).fetchall())  # fmt: skip
-        points = conn.execute("SELECT count(*) FROM track_points WHERE patrol_id = %s",
-                              (patrol,)).fetchone()[0]  # fmt: skip
+        made_by = dict(
+            conn.execute(
+                "SELECT r.id::text, u.username FROM reports r JOIN users u ON u.id = r.reported_by"
+                " WHERE r.id = ANY(%s::uuid[])",
+                ([first, second],),
+            ).fetchall()
+        )
+        points = conn.execute(
+            "SELECT count(*) FROM track_points WHERE patrol_id = %s", (patrol,)
+        ).fetchone()[0]
     assert made_by == {first: "baraka", second: "daudi"} and points == 40
 
-    third = client.record_report("poaching.snare", {"type": "Point", "coordinates": [37.57, -3.42]},
-                                 when, attributes={"snare_type": "wire", "count": 3})  # fmt: skip
+    third = client.record_report(
+        "poaching.snare",
+        {"type": "Point", "coordinates": [37.57, -3.42]},
+        when,
+        attributes={"snare_type": "wire", "count": 3},
+    )
     client.sign_in(device["token"])
     _cli(live_server.env, "device", "revoke", other["device_id"])
-    fourth = client.record_report("poaching.snare", {"type": "Point", "coordinates": [37.58, -3.43]},
-                                  when, attributes={"snare_type": "wire", "count": 4})  # fmt: skip
+    fourth = client.record_report(
+        "poaching.snare",
+        {"type": "Point", "coordinates": [37.58, -3.43]},
+        when,
+        attributes={"snare_type": "wire", "count": 4},
+    )
     with pytest.raises(SyncRefused) as refused:
         client.sync()
     assert refused.value.status == 401
@@ -218,8 +267,11 @@ def test_a_busy_server_is_waited_for_as_it_asks_without_spending_the_retry_budge
     class Busy(BaseHTTPRequestHandler):
         def do_GET(self):
             status = next(answers)
-            body = json.dumps({"changes": [], "cursor": "c", "more": False} if status == 200
-                              else {"type": "/problems/server-busy"}).encode()  # fmt: skip
+            body = json.dumps(
+                {"changes": [], "cursor": "c", "more": False}
+                if status == 200
+                else {"type": "/problems/server-busy"}
+            ).encode()
             self.send_response(status)
             if status == 503:
                 self.send_header("Retry-After", "3")
@@ -234,8 +286,13 @@ def test_a_busy_server_is_waited_for_as_it_asks_without_spending_the_retry_budge
     threading.Thread(target=server.serve_forever, daemon=True).start()
     slept: list[float] = []
     try:
-        client = DeviceClient(f"http://127.0.0.1:{server.server_port}", "rsd_test",
-                              tmp_path / "outbox.db", retries=2, sleep=slept.append)  # fmt: skip
+        client = DeviceClient(
+            f"http://127.0.0.1:{server.server_port}",
+            "rsd_test",
+            tmp_path / "outbox.db",
+            retries=2,
+            sleep=slept.append,
+        )
         assert client.sync().pulled == 0
     finally:
         server.shutdown()

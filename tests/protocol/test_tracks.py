@@ -17,16 +17,36 @@ microdegrees_lon = st.integers(-180_000_000, 180_000_000)
 microdegrees_lat = st.integers(-90_000_000, 90_000_000)
 
 
-@given(st.lists(st.tuples(microdegrees_lon, microdegrees_lat, st.integers(0, 3600),
-                          st.one_of(st.none(), st.integers(0, 500))), min_size=1, max_size=200),
-       st.integers(0, 10**9))  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(
+            microdegrees_lon,
+            microdegrees_lat,
+            st.integers(0, 3600),
+            st.one_of(st.none(), st.integers(0, 500)),
+        ),
+        min_size=1,
+        max_size=200,
+    ),
+    st.integers(0, 10**9),
+)
 def test_round_trip_is_exact(points, first_seq):
     elapsed = np.cumsum([0] + [p[2] for p in points[1:]])
-    fixes = [Fix(lon / 1e6, lat / 1e6, T0 + timedelta(seconds=int(s)), acc)
-             for (lon, lat, _, acc), s in zip(points, elapsed, strict=True)]  # fmt: skip
+    fixes = [
+        Fix(lon / 1e6, lat / 1e6, T0 + timedelta(seconds=int(s)), acc)
+        for (lon, lat, _, acc), s in zip(points, elapsed, strict=True)
+    ]
     chunk = encode("p", first_seq, fixes)
-    columns = decode(chunk["seq"], T0, chunk["lon0"], chunk["lat0"], chunk["dt"], chunk["ddlon"],
-                     chunk["ddlat"], chunk.get("acc"))  # fmt: skip
+    columns = decode(
+        chunk["seq"],
+        T0,
+        chunk["lon0"],
+        chunk["lat0"],
+        chunk["dt"],
+        chunk["ddlon"],
+        chunk["ddlat"],
+        chunk.get("acc"),
+    )
     assert columns.lon_e6.tolist() == [p[0] for p in points]
     assert columns.lat_e6.tolist() == [p[1] for p in points]
     assert columns.seconds.tolist() == elapsed.tolist()

@@ -70,8 +70,10 @@ def walk(
     overrides its fields)."""
     start = start or datetime.now(UTC) - timedelta(minutes=minutes)
     n = max(2, int(minutes * 2))
-    fixes = [Fix(lon + i * step + (i % 2) * jitter, lat, start + timedelta(seconds=30 * i), 5.0)
-             for i in range(n)]  # fmt: skip
+    fixes = [
+        Fix(lon + i * step + (i % 2) * jitter, lat, start + timedelta(seconds=30 * i), 5.0)
+        for i in range(n)
+    ]
     records = []
     if device.seq == 0:
         records.append(h.patrol(device.patrol_id, started_at=start, **(patrol or {})))
@@ -104,6 +106,11 @@ def issue(client, p: SafetyPark, **body):
 
 
 def square(lon: float, lat: float, half: float = 0.01) -> dict:
-    ring = [[lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half],
-            [lon - half, lat + half], [lon - half, lat - half]]  # fmt: skip
+    ring = [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+        [lon - half, lat - half],
+    ]
     return {"type": "Polygon", "coordinates": [ring]}

@@ -93,13 +93,18 @@ def test_team_and_zone_audiences(committed_client, committed_db):
     team = Team(area_id=park.area_id, name="Rapid response")
     db.add(team)
     db.flush()
-    user_id = db.execute(text("SELECT user_id FROM devices WHERE id = :d"),
-                         {"d": in_team.device_id}).scalar_one()  # fmt: skip
+    user_id = db.execute(
+        text("SELECT user_id FROM devices WHERE id = :d"), {"d": in_team.device_id}
+    ).scalar_one()
     db.add(TeamMember(team_id=team.id, user_id=user_id, area_id=park.area_id))
-    zone = Zone(area_id=park.area_id, name="Northern block", kind="intensive_protection",
-                geom=f"SRID=4326;MULTIPOLYGON((({OUTSIDE[0] - 0.01} {OUTSIDE[1] - 0.01},"
-                     f"{OUTSIDE[0] + 0.01} {OUTSIDE[1] - 0.01},{OUTSIDE[0] + 0.01} {OUTSIDE[1] + 0.01},"
-                     f"{OUTSIDE[0] - 0.01} {OUTSIDE[1] - 0.01})))")  # fmt: skip
+    zone = Zone(
+        area_id=park.area_id,
+        name="Northern block",
+        kind="intensive_protection",
+        geom=f"SRID=4326;MULTIPOLYGON((({OUTSIDE[0] - 0.01} {OUTSIDE[1] - 0.01},"
+        f"{OUTSIDE[0] + 0.01} {OUTSIDE[1] - 0.01},{OUTSIDE[0] + 0.01} {OUTSIDE[1] + 0.01},"
+        f"{OUTSIDE[0] - 0.01} {OUTSIDE[1] - 0.01})))",
+    )
     db.add(zone)
     db.commit()
     s.walk(client, in_zone, *OUTSIDE)
@@ -137,18 +142,23 @@ def test_bad_alerts_are_refused_with_the_reason(client, db):
         ({"audience": {"geofence": True}}, "audience"),
         ({"severity": "apocalyptic"}, "severity"),
         ({"message": ""}, "message"),
-        ({"valid_from": "2026-11-20T10:00:00+00:00", "valid_until": "2026-11-20T09:00:00+00:00"},
-         "valid_until"),
+        (
+            {"valid_from": "2026-11-20T10:00:00+00:00", "valid_until": "2026-11-20T09:00:00+00:00"},
+            "valid_until",
+        ),
         ({"valid_until": "2026-11-20T09:00:00"}, "valid_until"),  # naive: refused, not guessed
         ({"audience": {"everyone": True}}, "audience"),
-    ]  # fmt: skip
+    ]
     for body, field in cases:
         response = s.issue(client, park, **body)
         assert response.status_code == 422, (body, response.get_json())
         assert response.content_type == "application/problem+json"
         assert any(field in key for key in response.get_json()["errors"]), response.get_json()
-    ranger = client.post(f"/api/v1/areas/{park.slug}/alerts", json={"severity": "info",
-                         "message": "x"}, headers=park.devices[0].headers)  # fmt: skip
+    ranger = client.post(
+        f"/api/v1/areas/{park.slug}/alerts",
+        json={"severity": "info", "message": "x"},
+        headers=park.devices[0].headers,
+    )
     assert ranger.status_code == 403
 
 
@@ -159,8 +169,7 @@ def test_managers_of_another_park_cannot_see_or_cancel(client, db):
     assert client.get(f"/api/v1/alerts/{alert_id}", headers=other.manager).status_code == 404
     cancel = client.post(f"/api/v1/alerts/{alert_id}/cancel", headers=other.manager)
     assert cancel.status_code == 404
-    ack = client.post(f"/api/v1/alerts/{alert_id}/ack", json={},
-                      headers=other.devices[0].headers)  # fmt: skip
+    ack = client.post(f"/api/v1/alerts/{alert_id}/ack", json={}, headers=other.devices[0].headers)
     assert ack.status_code == 404
 
 
@@ -169,8 +178,9 @@ def test_an_unacknowledged_critical_alert_escalates_once(committed_client, commi
     park = s.park(db, client, devices=2)
     first, second = park.devices
     settings = {"escalate_after_min": 10, "notify_emails": ["warden@example.org"]}
-    changed = client.patch(f"/api/v1/areas/{park.slug}/safety-settings", json=settings,
-                           headers=park.manager)  # fmt: skip
+    changed = client.patch(
+        f"/api/v1/areas/{park.slug}/safety-settings", json=settings, headers=park.manager
+    )
     assert changed.status_code == 200, changed.get_json()
     critical = s.issue(client, park, severity="critical").get_json()["id"]
     acked = s.issue(client, park, severity="critical", message="All seen").get_json()["id"]
@@ -180,8 +190,12 @@ def test_an_unacknowledged_critical_alert_escalates_once(committed_client, commi
     client.post(f"/api/v1/alerts/{critical}/ack", json={}, headers=first.headers)
     assert rules.evaluate(db, park.area_id).escalated == []  # not yet: too young
     db.rollback()
-    db.execute(text("UPDATE safety_alerts SET created_at = now() - interval '11 minutes'"
-                    " WHERE area_id = :a"), {"a": park.area_id})  # fmt: skip
+    db.execute(
+        text(
+            "UPDATE safety_alerts SET created_at = now() - interval '11 minutes' WHERE area_id = :a"
+        ),
+        {"a": park.area_id},
+    )
     db.commit()
     assert [str(a) for a in rules.evaluate(db, park.area_id).escalated] == [critical]
     db.commit()
@@ -205,8 +219,11 @@ def _stream(client, path, headers) -> list[dict]:
     assert response.mimetype == "text/event-stream"
     events = []
     for block in response.get_data(as_text=True).split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line
-                      and not line.startswith(":"))  # fmt: skip
+        fields = dict(
+            line.split(": ", 1)
+            for line in block.splitlines()
+            if ": " in line and not line.startswith(":")
+        )
         if fields.get("event") not in (None, "reconnect"):
             events.append(fields)
     return events
@@ -221,20 +238,29 @@ def test_the_live_stream_gives_managers_everything_and_a_device_its_own_alerts(
     s.walk(client, here, *INSIDE)
     s.walk(client, elsewhere, *OUTSIDE)
     everyone = s.issue(client, park, message="For everyone").get_json()["id"]
-    fenced = s.issue(client, park, geometry=s.square(*OUTSIDE), audience={"geofence": True},
-                     message="Only over there").get_json()["id"]  # fmt: skip
+    fenced = s.issue(
+        client,
+        park,
+        geometry=s.square(*OUTSIDE),
+        audience={"geofence": True},
+        message="Only over there",
+    ).get_json()["id"]
     client.post(f"/api/v1/alerts/{everyone}/ack", json={}, headers=here.headers)
     path = f"/api/v1/areas/{park.slug}/live?after=0&seconds=1"
     manager = _stream(client, path, park.manager)
-    assert [(e["event"], json.loads(e["data"]).get("id") or json.loads(e["data"])["alert_id"])
-            for e in manager] == [("alert", everyone), ("alert", fenced),
-                                  ("acknowledged", everyone)]  # fmt: skip
+    assert [
+        (e["event"], json.loads(e["data"]).get("id") or json.loads(e["data"])["alert_id"])
+        for e in manager
+    ] == [("alert", everyone), ("alert", fenced), ("acknowledged", everyone)]
     ids = [int(e["id"]) for e in manager]
     assert ids == sorted(ids)
     mine = _stream(client, path, here.headers)
     assert [(e["event"], json.loads(e["data"])["id"]) for e in mine] == [("alert", everyone)]
     theirs = _stream(client, path, elsewhere.headers)
     assert [json.loads(e["data"])["id"] for e in theirs] == [everyone, fenced]
-    resumed = _stream(client, f"/api/v1/areas/{park.slug}/live?seconds=1",
-                      park.manager | {"Last-Event-ID": str(ids[1])})  # fmt: skip
+    resumed = _stream(
+        client,
+        f"/api/v1/areas/{park.slug}/live?seconds=1",
+        park.manager | {"Last-Event-ID": str(ids[1])},
+    )
     assert [e["event"] for e in resumed] == ["acknowledged"]

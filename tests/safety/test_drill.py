@@ -21,20 +21,35 @@ def test_simulate_with_sos_reaches_the_manager_and_nearby_handhelds(pg_cluster, 
     server = live.start(pg_cluster, tmp_path, database="rangersync_drill")
     try:
         run = subprocess.run(
-            [BIN / "rangersync", "simulate", "--server", server.url, "--devices", "1",
-             "--hours", "0.2", "--sos"],
-            capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
-        )  # fmt: skip
+            [
+                BIN / "rangersync",
+                "simulate",
+                "--server",
+                server.url,
+                "--devices",
+                "1",
+                "--hours",
+                "0.2",
+                "--sos",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            cwd=tmp_path,
+        )
         assert run.returncode == 0, run.stdout + run.stderr
         out = run.stdout
         assert "drill: SOS sent by http" in out
         assert "bystander handheld received critical sos" in out
         assert "bystander handheld received critical overdue_patrol" in out
-        status, body = server.http.json("POST", "/api/v1/auth/token",
-                                        {"username": "manager", "password": "mweusi-demo-2026"})  # fmt: skip
+        status, body = server.http.json(
+            "POST", "/api/v1/auth/token", {"username": "manager", "password": "mweusi-demo-2026"}
+        )
         assert status == 201
-        status, alerts = server.http.json("GET", "/api/v1/areas/demo/alerts",
-                                          token=body["access_token"])  # fmt: skip
+        status, alerts = server.http.json(
+            "GET", "/api/v1/areas/demo/alerts", token=body["access_token"]
+        )
         kinds = {a["kind"]: a for a in alerts}
         assert set(kinds) == {"sos", "overdue_patrol"}
         assert all(a["recipients"] >= a["acknowledged"] >= 3 for a in alerts)  # the drill's three
@@ -45,8 +60,7 @@ def test_simulate_with_sos_reaches_the_manager_and_nearby_handhelds(pg_cluster, 
 
 def test_without_data_the_sos_comes_back_as_a_signed_text_message(tmp_path):
     token = "rsd_" + "x" * 40
-    client = DeviceClient("http://127.0.0.1:9", token, tmp_path / "outbox.db",
-                          sleep=lambda s: None)  # fmt: skip
+    client = DeviceClient("http://127.0.0.1:9", token, tmp_path / "outbox.db", sleep=lambda s: None)
     device = uuid.uuid4()
     first = client.send_sos(str(device), 37.123456, -3.4, "Fell, ankle broken " + "!" * 200)
     second = client.send_sos(str(device), 37.123456, -3.4)

@@ -53,10 +53,23 @@ def _events(response, wanted: int, timeout: float = 30.0) -> list[dict]:
 
 def _issue_in_another_process(live_server, message: str) -> str:
     done = subprocess.run(
-        [BIN / "rangersync", "alert", "issue", "--area", "demo", "--severity", "critical",
-         "--message", message],
-        env=live_server.env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        [
+            BIN / "rangersync",
+            "alert",
+            "issue",
+            "--area",
+            "demo",
+            "--severity",
+            "critical",
+            "--message",
+            message,
+        ],
+        env=live_server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 

@@ -87,12 +87,21 @@ def test_several_workers_deliver_every_notification_exactly_once(
     phones = ["+255700000001", "+255700000002"]
     with SmtpServer() as smtp, GatewayServer() as gateway, GatewayServer() as hook:
         area = _park_with_targets(db, emails, phones)
-        db.execute(text("UPDATE safety_settings SET notify_webhooks = ARRAY[:url]"),
-                   {"url": hook.url})  # fmt: skip
+        db.execute(
+            text("UPDATE safety_settings SET notify_webhooks = ARRAY[:url]"), {"url": hook.url}
+        )
         for i in range(8):
-            raise_alert(db, area.id, severity="critical", kind="sos", source="sos",
-                        message=f"SOS number {i}", geometry=Point(37.1, -3.4), radius_m=5000,
-                        dedupe_key=f"test:{i}")  # fmt: skip
+            raise_alert(
+                db,
+                area.id,
+                severity="critical",
+                kind="sos",
+                source="sos",
+                message=f"SOS number {i}",
+                geometry=Point(37.1, -3.4),
+                radius_m=5000,
+                dedupe_key=f"test:{i}",
+            )
         db.commit()
         assert _states(db) == {"pending": 8 * 6}
         workers = _workers(fresh_engine, smtp, gateway, 3, tmp_path)
@@ -122,9 +131,17 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_be_delivered_once(
 ):
     db = committed_db
     area = _park_with_targets(db, [], ["+255700000009"])
-    raise_alert(db, area.id, severity="critical", kind="sos", source="sos",
-                message="Ranger down", geometry=Point(37.1, -3.4), radius_m=5000,
-                dedupe_key="test:killed")  # fmt: skip
+    raise_alert(
+        db,
+        area.id,
+        severity="critical",
+        kind="sos",
+        source="sos",
+        message="Ranger down",
+        geometry=Point(37.1, -3.4),
+        radius_m=5000,
+        dedupe_key="test:killed",
+    )
     db.commit()
     with SmtpServer() as smtp, GatewayServer() as server:
         gateway = server.gateway
@@ -158,8 +175,15 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_be_delivered_once(
 def test_a_refused_target_is_given_up_with_the_reason(fresh_engine, committed_db, tmp_path):
     db = committed_db
     area = _park_with_targets(db, ["warden@example.org"], [])
-    raise_alert(db, area.id, severity="warning", kind="danger_zone", source="rule",
-                message="Zone entered", dedupe_key="test:refused")  # fmt: skip
+    raise_alert(
+        db,
+        area.id,
+        severity="warning",
+        kind="danger_zone",
+        source="rule",
+        message="Zone entered",
+        dedupe_key="test:refused",
+    )
     db.commit()
     with GatewayServer() as server:
         # An SMTP port where nothing listens, and no retries left after the first attempt.

@@ -34,19 +34,33 @@ def test_an_overdue_patrol_raises_one_alert_and_an_ended_or_punctual_one_none(
     late, ended, punctual, nearby = park.devices
     # Due two hours ago, but within the grace period the area allows (150 minutes):
     grace = {"overdue_grace_min": 150}
-    assert client.patch(f"/api/v1/areas/{park.slug}/safety-settings", json=grace,
-                        headers=park.manager).status_code == 200  # fmt: skip
+    assert (
+        client.patch(
+            f"/api/v1/areas/{park.slug}/safety-settings", json=grace, headers=park.manager
+        ).status_code
+        == 200
+    )
     now = datetime.now(UTC)
     two_hours_ago = (now - timedelta(hours=2)).isoformat()
     s.walk(client, late, *HERE, patrol={"planned_end": two_hours_ago})
-    s.walk(client, ended, *HERE, start=now - timedelta(hours=3), patrol={
-        "planned_end": two_hours_ago, "ended_at": (now - timedelta(minutes=90)).isoformat()})  # fmt: skip
+    s.walk(
+        client,
+        ended,
+        *HERE,
+        start=now - timedelta(hours=3),
+        patrol={
+            "planned_end": two_hours_ago,
+            "ended_at": (now - timedelta(minutes=90)).isoformat(),
+        },
+    )
     s.walk(client, punctual, *HERE, patrol={"planned_end": (now + timedelta(hours=1)).isoformat()})
     s.walk(client, nearby, HERE[0] + 0.03, HERE[1])
     assert rules.evaluate(db, park.area_id).alerts == []
     assert _alerts(client, park) == []
-    db.execute(text("UPDATE safety_settings SET overdue_grace_min = 60 WHERE area_id = :a"),
-               {"a": park.area_id})  # fmt: skip
+    db.execute(
+        text("UPDATE safety_settings SET overdue_grace_min = 60 WHERE area_id = :a"),
+        {"a": park.area_id},
+    )
     db.commit()
     fired = rules.evaluate(db, park.area_id).alerts
     db.commit()
@@ -68,30 +82,69 @@ def test_no_movement_fires_once_per_stop_and_not_for_a_moving_patrol(
     s.walk(client, moving, *HERE, minutes=60, step=0.0003, start=start)  # 33 m every 30 s
     assert _alerts(client, park, "no_movement") == []
     s.walk(client, still, *HERE, minutes=30, step=0.0003, start=start)
-    s.walk(client, still, HERE[0] + 0.02, HERE[1], minutes=30, jitter=0.00002,
-           start=start + timedelta(minutes=30))  # fmt: skip
+    s.walk(
+        client,
+        still,
+        HERE[0] + 0.02,
+        HERE[1],
+        minutes=30,
+        jitter=0.00002,
+        start=start + timedelta(minutes=30),
+    )
     assert _alerts(client, park, "no_movement") == []  # 30 minutes still: not yet (45)
-    s.walk(client, still, HERE[0] + 0.02, HERE[1], minutes=20, jitter=0.00002,
-           start=start + timedelta(minutes=60))  # fmt: skip
+    s.walk(
+        client,
+        still,
+        HERE[0] + 0.02,
+        HERE[1],
+        minutes=20,
+        jitter=0.00002,
+        start=start + timedelta(minutes=60),
+    )
     (first,) = _alerts(client, park, "no_movement")
     assert first["subject_id"] == still.patrol_id and first["severity"] == "critical"
-    s.walk(client, still, HERE[0] + 0.02, HERE[1], minutes=10, jitter=0.00002,
-           start=start + timedelta(minutes=80))  # fmt: skip
+    s.walk(
+        client,
+        still,
+        HERE[0] + 0.02,
+        HERE[1],
+        minutes=10,
+        jitter=0.00002,
+        start=start + timedelta(minutes=80),
+    )
     assert rules.evaluate(db, park.area_id).alerts == []
     db.commit()
     assert len(_alerts(client, park, "no_movement")) == 1  # the same stop: the same event
     # It walks on, then stops again for 50 minutes: a new event.
-    s.walk(client, still, HERE[0] + 0.03, HERE[1], minutes=10, step=0.0003,
-           start=start + timedelta(minutes=90))  # fmt: skip
-    s.walk(client, still, HERE[0] + 0.05, HERE[1], minutes=50, jitter=0.00002,
-           start=start + timedelta(minutes=100))  # fmt: skip
+    s.walk(
+        client,
+        still,
+        HERE[0] + 0.03,
+        HERE[1],
+        minutes=10,
+        step=0.0003,
+        start=start + timedelta(minutes=90),
+    )
+    s.walk(
+        client,
+        still,
+        HERE[0] + 0.05,
+        HERE[1],
+        minutes=50,
+        jitter=0.00002,
+        start=start + timedelta(minutes=100),
+    )
     assert len(_alerts(client, park, "no_movement")) == 2
 
 
 def _danger_zone(db, park, lon, lat, half=0.01, kind="danger"):
-    zone = Zone(area_id=park.area_id, name="Rebel corridor", kind=kind,
-                geom=f"SRID=4326;MULTIPOLYGON((({lon - half} {lat - half},{lon + half} {lat - half},"
-                     f"{lon + half} {lat + half},{lon - half} {lat + half},{lon - half} {lat - half})))")  # fmt: skip
+    zone = Zone(
+        area_id=park.area_id,
+        name="Rebel corridor",
+        kind=kind,
+        geom=f"SRID=4326;MULTIPOLYGON((({lon - half} {lat - half},{lon + half} {lat - half},"
+        f"{lon + half} {lat + half},{lon - half} {lat + half},{lon - half} {lat - half})))",
+    )
     db.add(zone)
     db.commit()
     return zone
@@ -123,17 +176,29 @@ def test_a_hostile_report_warns_patrols_within_range_only(committed_client, comm
     s.walk(client, near, HERE[0] + 0.03, HERE[1])  # about 3.3 km from the gunshot
     s.walk(client, far, HERE[0] + 0.2, HERE[1])  # about 22 km
     now = datetime.now(UTC)
-    gunshot = h.report(category="poaching.gunshot", attributes={"shots": 3},
-                       geometry={"type": "Point", "coordinates": list(HERE)},
-                       observed_at=now.isoformat())  # fmt: skip
-    snare = h.report(category="poaching.snare", observed_at=now.isoformat(),
-                     geometry={"type": "Point", "coordinates": list(HERE)})  # fmt: skip
-    old = h.report(category="poaching.gunshot", attributes={"shots": 1},
-                   geometry={"type": "Point", "coordinates": list(HERE)},
-                   observed_at=(now - timedelta(days=1)).isoformat())  # fmt: skip
-    distant = h.report(category="poaching.gunshot", attributes={"shots": 1},
-                       geometry={"type": "Point", "coordinates": [HERE[0] + 0.1, HERE[1] - 0.1]},
-                       observed_at=now.isoformat())  # fmt: skip
+    gunshot = h.report(
+        category="poaching.gunshot",
+        attributes={"shots": 3},
+        geometry={"type": "Point", "coordinates": list(HERE)},
+        observed_at=now.isoformat(),
+    )
+    snare = h.report(
+        category="poaching.snare",
+        observed_at=now.isoformat(),
+        geometry={"type": "Point", "coordinates": list(HERE)},
+    )
+    old = h.report(
+        category="poaching.gunshot",
+        attributes={"shots": 1},
+        geometry={"type": "Point", "coordinates": list(HERE)},
+        observed_at=(now - timedelta(days=1)).isoformat(),
+    )
+    distant = h.report(
+        category="poaching.gunshot",
+        attributes={"shots": 1},
+        geometry={"type": "Point", "coordinates": [HERE[0] + 0.1, HERE[1] - 0.1]},
+        observed_at=now.isoformat(),
+    )
     results = _push(client, reporter, [gunshot, snare, old, distant])["results"]
     assert {r["verdict"] for r in results} == {"stored"}, results
     (alert,) = _alerts(client, park, "hostile_incident")
@@ -172,8 +237,10 @@ def test_evaluations_running_at_once_raise_each_event_once(
     for i, device in enumerate(park.devices):
         s.walk(client, device, HERE[0] + 0.01 * i, HERE[1], patrol={"planned_end": due})
     assert _alerts(client, park) == []
-    db.execute(text("UPDATE safety_settings SET overdue_grace_min = 60 WHERE area_id = :a"),
-               {"a": park.area_id})  # fmt: skip
+    db.execute(
+        text("UPDATE safety_settings SET overdue_grace_min = 60 WHERE area_id = :a"),
+        {"a": park.area_id},
+    )
     db.commit()
     results, errors = [], []
     start = threading.Barrier(4)

@@ -72,10 +72,16 @@ def test_an_sos_by_text_message_is_the_same_sos_and_a_replay_is_refused(
     assert replay.status_code == 409
     assert replay.get_json()["type"].endswith("/sos-replayed")
     # The device also got through by data with the same counter: the same SOS, not a second.
-    http = client.post("/api/v1/sos", json=_sos_body(3) | {
-        "position": {"type": "Point", "coordinates": [HERE[0], HERE[1]]},
-        "sent_at": datetime.fromtimestamp(int(now.timestamp()), UTC).isoformat(),
-        "text": "Leg wound"}, headers=caller.headers)  # fmt: skip
+    http = client.post(
+        "/api/v1/sos",
+        json=_sos_body(3)
+        | {
+            "position": {"type": "Point", "coordinates": [HERE[0], HERE[1]]},
+            "sent_at": datetime.fromtimestamp(int(now.timestamp()), UTC).isoformat(),
+            "text": "Leg wound",
+        },
+        headers=caller.headers,
+    )
     assert http.status_code == 200 and http.get_json()["duplicate"] is True
     alerts = client.get(f"/api/v1/areas/{park.slug}/alerts", headers=park.manager).get_json()
     assert len(alerts) == 1 and "by text message" in alerts[0]["message"]
@@ -87,10 +93,12 @@ def test_forged_and_malformed_text_messages_are_refused(committed_client, commit
     park = s.park(committed_db, client, devices=2)
     caller, other = park.devices
     now = datetime.now(UTC)
-    genuine = sos_text.encode(sos_text.key_from_token(caller.token), caller.device_id, 1,
-                              HERE[1], HERE[0], now, "Help")  # fmt: skip
-    wrong_key = sos_text.encode(sos_text.key_from_token(other.token), caller.device_id, 1,
-                                HERE[1], HERE[0], now, "Help")  # fmt: skip
+    genuine = sos_text.encode(
+        sos_text.key_from_token(caller.token), caller.device_id, 1, HERE[1], HERE[0], now, "Help"
+    )
+    wrong_key = sos_text.encode(
+        sos_text.key_from_token(other.token), caller.device_id, 1, HERE[1], HERE[0], now, "Help"
+    )
     moved = genuine.replace(f"{HERE[1]:.5f}", f"{HERE[1] + 0.1:.5f}")
     retexted = genuine[:-4] + "Safe"
     unknown = sos_text.encode(b"k" * 32, uuid.uuid4(), 1, HERE[1], HERE[0], now)
@@ -160,7 +168,11 @@ def test_the_text_encoding_round_trips_or_refuses_to_overflow(counter, lat, lon,
     parsed = sos_text.parse(message)
     assert sos_text.verify(parsed, key) and not sos_text.verify(parsed, b"1" * 32)
     assert (parsed.device_id, parsed.counter, parsed.sent_at, parsed.text) == (
-        device, counter, sent_at, text)  # fmt: skip
+        device,
+        counter,
+        sent_at,
+        text,
+    )
     assert abs(parsed.lat - lat) <= 5e-6 and abs(parsed.lon - lon) <= 5e-6
 
 
@@ -176,6 +188,7 @@ def test_the_text_webhook_can_require_the_gateways_token(test_config, engine, se
     assert client.post("/api/v1/sos/text", json=junk).status_code == 401
     wrong = client.post("/api/v1/sos/text", json=junk, headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401
-    right = client.post("/api/v1/sos/text", json=junk,
-                        headers={"Authorization": "Bearer gw-secret"})  # fmt: skip
+    right = client.post(
+        "/api/v1/sos/text", json=junk, headers={"Authorization": "Bearer gw-secret"}
+    )
     assert right.status_code == 422  # through the gate, refused as not an SOS

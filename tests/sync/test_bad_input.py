@@ -123,8 +123,9 @@ RECORD_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("record", "code", "pointer"), [c[1:] for c in RECORD_CASES],
-                         ids=[c[0] for c in RECORD_CASES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("record", "code", "pointer"), [c[1:] for c in RECORD_CASES], ids=[c[0] for c in RECORD_CASES]
+)
 def test_bad_record_is_rejected_with_code_and_pointer_and_nothing_written(
     client, db, record, code, pointer
 ):
@@ -168,8 +169,9 @@ CHUNK_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("columns", "code", "pointer"), [c[1:] for c in CHUNK_CASES],
-                         ids=[c[0] for c in CHUNK_CASES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("columns", "code", "pointer"), [c[1:] for c in CHUNK_CASES], ids=[c[0] for c in CHUNK_CASES]
+)
 def test_bad_chunk_is_rejected_and_no_fix_written(client, db, columns, code, pointer):
     park = h.park(db)
     p, chunk = _chunk_with(**columns)
@@ -188,14 +190,25 @@ def test_chunk_over_the_point_limit_is_rejected(client, db):
     park = h.park(db)
     p = h.patrol()
     n = 10_001
-    data = {"patrol_id": p["id"], "seq": 0, "t0": h.T0.isoformat(), "lon0": 37_100_000,
-            "lat0": -3_400_000, "dt": [0] * (n - 1), "ddlon": [0] * (n - 1), "ddlat": [0] * (n - 1)}  # fmt: skip
+    data = {
+        "patrol_id": p["id"],
+        "seq": 0,
+        "t0": h.T0.isoformat(),
+        "lon0": 37_100_000,
+        "lat0": -3_400_000,
+        "dt": [0] * (n - 1),
+        "ddlon": [0] * (n - 1),
+        "ddlat": [0] * (n - 1),
+    }
     body = {
         "device_time": datetime.now(UTC).isoformat(),
         "records": [p, {"kind": "track_chunk", "id": h.rid(), "data": data}],
     }
-    response = client.post("/api/v1/sync/push", data=json.dumps(body, separators=(",", ":")),
-                           headers=park.headers | {"Content-Type": "application/json"})  # fmt: skip
+    response = client.post(
+        "/api/v1/sync/push",
+        data=json.dumps(body, separators=(",", ":")),
+        headers=park.headers | {"Content-Type": "application/json"},
+    )
     result = response.get_json()["results"][1]
     assert (result["verdict"], result["code"]) == ("rejected", "chunk-too-large")
     assert count_rows(db, "track_points") == 0
@@ -208,29 +221,73 @@ def _post(client, park, data, **headers):
 @pytest.mark.parametrize(
     ("name", "body", "headers", "status", "code"),
     [
-        ("NaN token", b'{"device_time": "2026-11-20T06:00:00Z", "records": [NaN]}',
-         {"Content-Type": "application/json"}, 400, "bad-request"),
-        ("Infinity inside GeoJSON",
-         b'{"device_time": "2026-11-20T06:00:00Z", "records": [{"kind": "report", "id": '
-         b'"2b0b8c63-1f0e-4e0b-9a52-5f1d3f1c2a10", "data": {"geometry": {"type": "Point", '
-         b'"coordinates": [Infinity, 0]}}}]}',
-         {"Content-Type": "application/json"}, 400, "bad-request"),
-        ("malformed JSON", b'{"device_time": ', {"Content-Type": "application/json"}, 400, "bad-request"),
-        ("wrong content type", b"device_time=now", {"Content-Type": "text/plain"}, 415,
-         "unsupported-media-type"),
-        ("unknown content encoding", b"\x00\x01", {"Content-Type": "application/json",
-                                                   "Content-Encoding": "br"}, 415,
-         "unsupported-content-encoding"),
-        ("corrupt gzip", b"\x1f\x8b\x08\x00garbage", {"Content-Type": "application/json",
-                                                      "Content-Encoding": "gzip"}, 400, "bad-request"),
-        ("gzip bomb", gzip.compress(b'{"device_time": "' + b" " * 50_000_000 + b'"}'),
-         {"Content-Type": "application/json", "Content-Encoding": "gzip"}, 413, "request-too-large"),
-        ("naive device time", b'{"device_time": "2026-11-20T06:00:00", "records": []}',
-         {"Content-Type": "application/json"}, 422, "validation-failed"),
-        ("unknown envelope field", b'{"device_time": "2026-11-20T06:00:00Z", "records": [], "x": 1}',
-         {"Content-Type": "application/json"}, 422, "validation-failed"),
+        (
+            "NaN token",
+            b'{"device_time": "2026-11-20T06:00:00Z", "records": [NaN]}',
+            {"Content-Type": "application/json"},
+            400,
+            "bad-request",
+        ),
+        (
+            "Infinity inside GeoJSON",
+            b'{"device_time": "2026-11-20T06:00:00Z", "records": [{"kind": "report", "id": '
+            b'"2b0b8c63-1f0e-4e0b-9a52-5f1d3f1c2a10", "data": {"geometry": {"type": "Point", '
+            b'"coordinates": [Infinity, 0]}}}]}',
+            {"Content-Type": "application/json"},
+            400,
+            "bad-request",
+        ),
+        (
+            "malformed JSON",
+            b'{"device_time": ',
+            {"Content-Type": "application/json"},
+            400,
+            "bad-request",
+        ),
+        (
+            "wrong content type",
+            b"device_time=now",
+            {"Content-Type": "text/plain"},
+            415,
+            "unsupported-media-type",
+        ),
+        (
+            "unknown content encoding",
+            b"\x00\x01",
+            {"Content-Type": "application/json", "Content-Encoding": "br"},
+            415,
+            "unsupported-content-encoding",
+        ),
+        (
+            "corrupt gzip",
+            b"\x1f\x8b\x08\x00garbage",
+            {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+            400,
+            "bad-request",
+        ),
+        (
+            "gzip bomb",
+            gzip.compress(b'{"device_time": "' + b" " * 50_000_000 + b'"}'),
+            {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+            413,
+            "request-too-large",
+        ),
+        (
+            "naive device time",
+            b'{"device_time": "2026-11-20T06:00:00", "records": []}',
+            {"Content-Type": "application/json"},
+            422,
+            "validation-failed",
+        ),
+        (
+            "unknown envelope field",
+            b'{"device_time": "2026-11-20T06:00:00Z", "records": [], "x": 1}',
+            {"Content-Type": "application/json"},
+            422,
+            "validation-failed",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_requests_get_a_clear_4xx_problem(client, db, name, body, headers, status, code):
     park = h.park(db)
     response = _post(client, park, body, **headers)
@@ -251,8 +308,12 @@ def test_decompression_ratio_cap_stops_a_bomb_early():
 
     middleware = RequestDecoding(app, max_bytes=512 * 1024 * 1024, max_ratio=200)
     bomb = gzip.compress(b"\0" * 100_000_000)
-    environ = {"HTTP_CONTENT_ENCODING": "gzip", "CONTENT_LENGTH": str(len(bomb)),
-               "wsgi.input": __import__("io").BytesIO(bomb), "PATH_INFO": "/x"}  # fmt: skip
+    environ = {
+        "HTTP_CONTENT_ENCODING": "gzip",
+        "CONTENT_LENGTH": str(len(bomb)),
+        "wsgi.input": __import__("io").BytesIO(bomb),
+        "PATH_INFO": "/x",
+    }
     statuses = []
     body = b"".join(middleware(environ, lambda status, headers: statuses.append(status)))
     assert statuses == ["413 Content Too Large"] and b"200:1" in body
@@ -271,8 +332,10 @@ def test_text_postgresql_cannot_store_is_rejected_per_record_and_kept_escaped(cl
         ("rejected", "unstorable-text", "/data/notes"),
         ("stored", None, None),
     ]
-    kept = db.execute(text("SELECT raw->>'unstorable_json' FROM sync_quarantine WHERE record_id = :r"),
-                      {"r": nul["id"]}).scalar_one()  # fmt: skip
+    kept = db.execute(
+        text("SELECT raw->>'unstorable_json' FROM sync_quarantine WHERE record_id = :r"),
+        {"r": nul["id"]},
+    ).scalar_one()
     assert json.loads(kept) == nul  # the exact record, recoverable
 
 
@@ -284,9 +347,13 @@ def test_nul_in_any_other_request_is_a_422_not_a_500(client, db):
     db.commit()
     response = client.post(
         f"/api/v1/areas/{park.slug}/members",
-        json={"username": "nul.user", "password": "long-and-unusual-1", "role": "ranger",
-              "display_name": "Nul\u0000Name"},
+        json={
+            "username": "nul.user",
+            "password": "long-and-unusual-1",
+            "role": "ranger",
+            "display_name": "Nul\u0000Name",
+        },
         headers=factories.auth(factories.token(client, "chief")),
-    )  # fmt: skip
+    )
     assert response.status_code == 422
     assert response.get_json()["type"] == "/problems/unstorable-value"

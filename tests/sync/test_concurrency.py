@@ -47,15 +47,19 @@ def test_twenty_concurrent_pushes_of_one_record_store_it_once(fresh_engine, comm
     stored = sum(v.count("stored") for v in outcomes)
     assert stored == len(h_records)  # each record stored by exactly one of the twenty
     assert all(set(v) <= {"stored", "duplicate"} for v in outcomes)
-    counts = committed_db.execute(text(
-        "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM patrols),"
-        " (SELECT count(*) FROM track_points), (SELECT point_count FROM patrols)")).one()  # fmt: skip
+    counts = committed_db.execute(
+        text(
+            "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM patrols),"
+            " (SELECT count(*) FROM track_points), (SELECT point_count FROM patrols)"
+        )
+    ).one()
     assert tuple(counts) == (8, 1, 50, 50)
 
 
 def _feature(area_id, name):
-    return MapFeature(area_id=area_id, layer="landmark", name=name,
-                      geom=from_shape(Point(37.1, -3.4), srid=4326))  # fmt: skip
+    return MapFeature(
+        area_id=area_id, layer="landmark", name=name, geom=from_shape(Point(37.1, -3.4), srid=4326)
+    )
 
 
 def test_pull_never_skips_a_long_transaction_that_commits_late(fresh_engine, committed_db):

@@ -35,8 +35,14 @@ def pull_all(client, park, cursor=None, limit=None):
 def test_first_pull_brings_the_whole_scope_in_pages(committed_client, committed_db):
     client, db = committed_client, committed_db
     park = h.park(db)
-    db.add(MapFeature(area_id=park.area_id, layer="ranger_post", name="HQ",
-                      geom=from_shape(Point(37.1, -3.4), srid=4326)))  # fmt: skip
+    db.add(
+        MapFeature(
+            area_id=park.area_id,
+            layer="ranger_post",
+            name="HQ",
+            geom=from_shape(Point(37.1, -3.4), srid=4326),
+        )
+    )
     db.commit()
     changes, cursor, pages = pull_all(client, park, limit=5)
     kinds = [c["kind"] for c in changes]
@@ -48,20 +54,35 @@ def test_first_pull_brings_the_whole_scope_in_pages(committed_client, committed_
     # Nothing new: an empty answer, and the same cursor, which a conditional request turns into 304.
     again, same_cursor, _ = pull_all(client, park, cursor)
     assert again == [] and same_cursor == cursor
-    conditional = client.get("/api/v1/sync/pull", query_string={"cursor": cursor},
-                             headers=park.headers | {"If-None-Match": f'"{cursor}"'})  # fmt: skip
+    conditional = client.get(
+        "/api/v1/sync/pull",
+        query_string={"cursor": cursor},
+        headers=park.headers | {"If-None-Match": f'"{cursor}"'},
+    )
     assert conditional.status_code == 304
 
 
 def test_changes_and_deletions_since_the_cursor(committed_client, committed_db):
     client, db = committed_client, committed_db
     park = h.park(db)
-    post = MapFeature(area_id=park.area_id, layer="ranger_post", name="HQ",
-                      geom=from_shape(Point(37.1, -3.4), srid=4326))  # fmt: skip
-    water = MapFeature(area_id=park.area_id, layer="water_point", name="Dam",
-                       geom=from_shape(Point(37.12, -3.41), srid=4326))  # fmt: skip
-    alert = SafetyAlert(area_id=park.area_id, severity="critical", message="Armed group seen",
-                        valid_from=datetime.now(UTC))  # fmt: skip
+    post = MapFeature(
+        area_id=park.area_id,
+        layer="ranger_post",
+        name="HQ",
+        geom=from_shape(Point(37.1, -3.4), srid=4326),
+    )
+    water = MapFeature(
+        area_id=park.area_id,
+        layer="water_point",
+        name="Dam",
+        geom=from_shape(Point(37.12, -3.41), srid=4326),
+    )
+    alert = SafetyAlert(
+        area_id=park.area_id,
+        severity="critical",
+        message="Armed group seen",
+        valid_from=datetime.now(UTC),
+    )
     db.add_all([post, water, alert])
     db.commit()
     _, cursor, _ = pull_all(client, park)
@@ -92,7 +113,7 @@ def test_a_managers_change_to_my_report_comes_back(committed_client, committed_d
     db.execute(
         text("UPDATE reports SET status = 'in_review', version = version + 1 WHERE id = :r"),
         {"r": r["id"]},
-    )  # fmt: skip  (test_reports.py does the same through the API)
+    )  # test_reports.py does the same through the API
     db.commit()
     changes, _, _ = pull_all(client, park, cursor)
     assert [(c["kind"], c["id"], c["data"]["status"], c["data"]["version"]) for c in changes] == [
@@ -104,8 +125,14 @@ def test_another_parks_changes_never_reach_me(committed_client, committed_db):
     client, db = committed_client, committed_db
     mine, theirs = h.park(db), h.park(db, west=30.0)
     _, cursor, _ = pull_all(client, mine)
-    db.add(MapFeature(area_id=theirs.area_id, layer="ranger_post", name="Their HQ",
-                      geom=from_shape(Point(30.1, -3.4), srid=4326)))  # fmt: skip
+    db.add(
+        MapFeature(
+            area_id=theirs.area_id,
+            layer="ranger_post",
+            name="Their HQ",
+            geom=from_shape(Point(30.1, -3.4), srid=4326),
+        )
+    )
     h.push(client, theirs, [h.report()])
     db.commit()
     assert pull_all(client, mine, cursor)[0] == []
@@ -118,16 +145,21 @@ def test_cursors_are_signed_and_bound_to_their_device(committed_client, committe
     stolen = client.get("/api/v1/sync/pull", query_string={"cursor": cursor}, headers=other.headers)
     assert stolen.status_code == 400 and stolen.get_json()["type"] == "/problems/cursor-invalid"
     body, mac = cursor.split(".")
-    forged = client.get("/api/v1/sync/pull", query_string={"cursor": body[:-2] + "xx." + mac},
-                        headers=park.headers)  # fmt: skip
+    forged = client.get(
+        "/api/v1/sync/pull", query_string={"cursor": body[:-2] + "xx." + mac}, headers=park.headers
+    )
     assert forged.status_code == 400
 
 
 def test_a_cursor_older_than_purged_tombstones_gets_410_and_resyncs(committed_client, committed_db):
     client, db = committed_client, committed_db
     park = h.park(db)
-    feature = MapFeature(area_id=park.area_id, layer="landmark", name="Old tree",
-                         geom=from_shape(Point(37.1, -3.4), srid=4326))  # fmt: skip
+    feature = MapFeature(
+        area_id=park.area_id,
+        layer="landmark",
+        name="Old tree",
+        geom=from_shape(Point(37.1, -3.4), srid=4326),
+    )
     db.add(feature)
     db.commit()
     _, cursor, _ = pull_all(client, park)

@@ -56,8 +56,11 @@ def test_same_id_other_content_is_a_kept_conflict(client, db):
         db, "SELECT attributes->>'snare_type' FROM reports WHERE id = :r", r=original["id"]
     )
     assert stored == "wire"  # nothing overwritten
-    kept = _scalar(db, "SELECT content->'attributes'->>'snare_type' FROM sync_conflicts WHERE record_id = :r",
-                   r=original["id"])  # fmt: skip
+    kept = _scalar(
+        db,
+        "SELECT content->'attributes'->>'snare_type' FROM sync_conflicts WHERE record_id = :r",
+        r=original["id"],
+    )
     assert kept == "rope"
 
 
@@ -75,13 +78,21 @@ def test_overlapping_and_out_of_order_chunks_never_duplicate_a_fix(client, db):
     )
     assert [s for (s,) in seqs] == list(range(30))
     # The incrementally kept figures equal a recomputation from scratch.
-    incremental = db.execute(text("SELECT distance_m, moving_s, point_count, ST_AsText(line) FROM patrols"
-                                  " WHERE id = :p"), {"p": p["id"]}).one()  # fmt: skip
+    incremental = db.execute(
+        text(
+            "SELECT distance_m, moving_s, point_count, ST_AsText(line) FROM patrols WHERE id = :p"
+        ),
+        {"p": p["id"]},
+    ).one()
     from server.patrols.service import derive_figures
 
     derive_figures(db, p["id"])
-    recomputed = db.execute(text("SELECT distance_m, moving_s, point_count, ST_AsText(line) FROM patrols"
-                                 " WHERE id = :p"), {"p": p["id"]}).one()  # fmt: skip
+    recomputed = db.execute(
+        text(
+            "SELECT distance_m, moving_s, point_count, ST_AsText(line) FROM patrols WHERE id = :p"
+        ),
+        {"p": p["id"]},
+    ).one()
     assert incremental.point_count == recomputed.point_count == 30
     assert abs(incremental.distance_m - recomputed.distance_m) < 1e-6
     assert incremental[3] == recomputed[3]
@@ -93,8 +104,13 @@ def test_appended_chunks_update_figures_incrementally(client, db):
     walk = h.fixes(40)
     h.push(client, park, [p, h.chunk(p["id"], 0, walk[:15])])
     h.push(client, park, [h.chunk(p["id"], 15, walk[15:])])
-    row = db.execute(text("SELECT distance_m, duration_s, moving_s, max_seq, ST_NPoints(line) AS n"
-                          " FROM patrols WHERE id = :p"), {"p": p["id"]}).one()  # fmt: skip
+    row = db.execute(
+        text(
+            "SELECT distance_m, duration_s, moving_s, max_seq, ST_NPoints(line) AS n"
+            " FROM patrols WHERE id = :p"
+        ),
+        {"p": p["id"]},
+    ).one()
     assert row.n == 40 and row.max_seq == 39
     # Each push corrects by its own measured skew (milliseconds here), hence approx.
     assert row.duration_s == pytest.approx(39 * 30, abs=1) == row.moving_s
@@ -146,8 +162,13 @@ def test_edits_apply_on_the_current_version_and_conflict_on_a_stale_one(client, 
     assert (
         _scalar(db, "SELECT notes FROM reports WHERE id = :r", r=r["id"]) == "three snares, removed"
     )
-    versions = db.execute(text("SELECT version, data->>'notes' FROM record_versions WHERE record_id = :r"
-                               " ORDER BY version"), {"r": r["id"]}).all()  # fmt: skip
+    versions = db.execute(
+        text(
+            "SELECT version, data->>'notes' FROM record_versions WHERE record_id = :r"
+            " ORDER BY version"
+        ),
+        {"r": r["id"]},
+    ).all()
     assert versions == [(1, None), (2, "three snares, removed")]
     assert _scalar(db, "SELECT count(*) FROM sync_conflicts WHERE record_id = :r", r=r["id"]) == 1
     # A retried edit is a duplicate, not a stale conflict.
@@ -171,8 +192,10 @@ def test_device_clock_is_corrected_flagged_and_never_drops_data(client, db):
     r = h.report(observed_at=(behind - timedelta(minutes=10)).isoformat())
     body = h.push(client, park, [r], device_time=behind).get_json()
     assert body["clock_suspect"] is True and 7100 < body["clock_skew_s"] < 7300
-    row = db.execute(text("SELECT observed_at, observed_at_device, clock_suspect FROM reports"
-                          " WHERE id = :r"), {"r": r["id"]}).one()  # fmt: skip
+    row = db.execute(
+        text("SELECT observed_at, observed_at_device, clock_suspect FROM reports WHERE id = :r"),
+        {"r": r["id"]},
+    ).one()
     assert row.clock_suspect
     assert (
         abs((row.observed_at - row.observed_at_device).total_seconds() - body["clock_skew_s"]) < 1
@@ -192,8 +215,10 @@ def test_revoked_device_is_refused_and_its_records_kept(client, db):
     response = h.push(client, park, records)
     assert response.status_code == 401
     assert response.get_json()["type"] == "/problems/device-revoked"
-    kept = db.execute(text("SELECT record_id, code FROM sync_quarantine WHERE device_id = :d"),
-                      {"d": park.device_id}).all()  # fmt: skip
+    kept = db.execute(
+        text("SELECT record_id, code FROM sync_quarantine WHERE device_id = :d"),
+        {"d": park.device_id},
+    ).all()
     assert sorted(kept) == sorted((r["id"], "device-revoked") for r in records)
 
 
@@ -254,13 +279,25 @@ def test_several_chunks_of_one_patrol_in_one_push_count_each_step_once(client, d
     park = h.park(db)
     p = h.patrol()
     walk = h.fixes(60)
-    h.push(client, park, [p, h.chunk(p["id"], 0, walk[:20]), h.chunk(p["id"], 20, walk[20:40]),
-                          h.chunk(p["id"], 40, walk[40:])])  # fmt: skip
-    kept = db.execute(text("SELECT distance_m, moving_s, duration_s, point_count FROM patrols WHERE id = :p"),
-                      {"p": p["id"]}).one()  # fmt: skip
+    h.push(
+        client,
+        park,
+        [
+            p,
+            h.chunk(p["id"], 0, walk[:20]),
+            h.chunk(p["id"], 20, walk[20:40]),
+            h.chunk(p["id"], 40, walk[40:]),
+        ],
+    )
+    kept = db.execute(
+        text("SELECT distance_m, moving_s, duration_s, point_count FROM patrols WHERE id = :p"),
+        {"p": p["id"]},
+    ).one()
     derive_figures(db, p["id"])
-    fresh = db.execute(text("SELECT distance_m, moving_s, duration_s, point_count FROM patrols WHERE id = :p"),
-                       {"p": p["id"]}).one()  # fmt: skip
+    fresh = db.execute(
+        text("SELECT distance_m, moving_s, duration_s, point_count FROM patrols WHERE id = :p"),
+        {"p": p["id"]},
+    ).one()
     assert kept.point_count == fresh.point_count == 60
     assert kept.distance_m == pytest.approx(fresh.distance_m, rel=1e-6)
     assert kept.moving_s == pytest.approx(fresh.moving_s, abs=0.01)
