@@ -17,7 +17,8 @@ def layers() -> None:
 
 def print_report(report, say=click.echo) -> None:
     for name, counts in report.layers.items():
-        say(f"  layer {name}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+        how = f" ({report.identity[name]})" if name in report.identity else ""
+        say(f"  layer {name}: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + how)
     say(
         f"accepted {report.accepted} ({report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged), deleted {report.deleted}, "
@@ -40,7 +41,14 @@ def print_report(report, say=click.echo) -> None:
 @click.option("--preview", is_flag=True, help="report what would change; change nothing")
 @click.option("--repair", is_flag=True, help="make invalid geometries valid (each is logged)")
 @click.option("--replace", is_flag=True, help="delete layer features the file no longer holds")
-def layers_import(file: Path, area_slug, layer, preview, repair, replace) -> None:
+@click.option(
+    "--key",
+    default=None,
+    metavar="FIELD",
+    help="the field that identifies features of a file without RangerSync ids (remembered for"
+    " the next import of the same source; without it: the remembered key, else content)",
+)
+def layers_import(file: Path, area_slug, layer, preview, repair, replace, key) -> None:
     """Import GeoJSON, a zipped Shapefile, a GeoPackage or KML/KMZ into an area's layers."""
     from server.cli import unit_of_work
     from server.maps.imports import import_file
@@ -56,6 +64,7 @@ def layers_import(file: Path, area_slug, layer, preview, repair, replace) -> Non
             preview=preview,
             repair=repair,
             replace=replace,
+            key=key,
         )
         if preview:
             session.rollback()

@@ -5,7 +5,8 @@ Two ways, one per target layer and import:
 - **By key**: a field the user names (or the one remembered from the layer's last import of the
   same source). Equal key, same feature. A key that is empty, that several features of the file
   share, or that several stored features share cannot say which feature is which: those features
-  are refused, each with its reason, and nothing is guessed.
+  are refused, each with its reason, and nothing is guessed (a feature without its key still
+  keeps what it is by content from being deleted by `replace`).
 - **By content**: a feature whose geometry and attributes are those of a stored one is that one
   (unchanged). What is left on both sides is then paired where exactly one feature on each side
   fits, in this order: the same geometry (attributes edited), the same attributes (geometry
@@ -144,6 +145,11 @@ def match_by_key(candidates: list[Candidate], stored: list[Stored], key: str) ->
             out.pairs.append((c, found[0]))
         else:
             out.new.append(c)
+    keyless = [r.candidate for r in out.refused if r.reason == "missing-key"]
+    if keyless:  # what they are by content must survive `replace`
+        taken = {s.id for _c, s in out.pairs} | out.protected
+        fits = match_by_content(keyless, [s for s in stored if s.id not in taken])
+        out.protected |= {s.id for _c, s in fits.pairs} | fits.protected
     return out
 
 
