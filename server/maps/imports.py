@@ -27,31 +27,15 @@ from sqlalchemy.orm import Session
 from server.areas.models import ZONE_KINDS
 from server.areas.service import area_id_of
 from server.core import audit
-from server.core.errors import Invalid
 from server.core.policy import Action, Actor, authorize
-from server.maps import identity
+from server.maps import identity, import_keys
 from server.maps.identity import Stored
+from server.maps.import_keys import Identity
 from server.maps.importers import Candidate, Rejection, Repair, SourceRead, read_source
 from server.maps.layers import check_layer_name
 
 log = logging.getLogger(__name__)
 ZONES = "zones"  # the one built-in layer a file may fill
-
-
-@dataclass
-class Identity:
-    """How a target layer's features were told apart: by RangerSync `id`, by `key` (named in
-    the request, or remembered from the import of `remembered_from`), or by `content`."""
-
-    method: str
-    key: str | None = None
-    remembered_from: str | None = None
-
-    def __str__(self) -> str:
-        if self.method != "key":
-            return f"matched by {self.method}"
-        told = f", remembered from {self.remembered_from}" if self.remembered_from else ""
-        return f"matched by key {self.key}{told}"
 
 
 @dataclass
@@ -90,7 +74,7 @@ def import_file(
     if layer is not None and layer != ZONES:
         check_layer_name(layer)
     source = read_source(data, filename, layer=layer, repair=repair)
-    key_fields = _key_fields(source, key) if key else {}
+    key_fields = import_keys.key_fields(source, key) if key else {}
     report = ImportReport(
         preview, rejected=source.rejected, repaired=source.repaired, notes=source.notes
     )
@@ -115,7 +99,7 @@ def import_file(
         return report
     _insert(session, area_id, plan["created"])
     _update(session, plan["updated"])
-    _remember(session, area_id, remember, filename)
+    import_keys.remember(session, area_id, remember, filename)
     for table in ("map_features", "zones") if gone else ():
         session.execute(
             text(
@@ -282,14 +266,14 @@ def _plan(
     by_layer: dict[str, list[Candidate]] = {c.target_layer: [] for c in candidates}
     for c in idless:
         by_layer[c.target_layer].append(c)
-    remembered = _remembered(session, area_id, sorted(by_layer))
+    remembered = import_keys.remembered(session, area_id, sorted(by_layer))
     matched_by_id = [c.feature_id for rows in plan.values() for c in rows]
     stored = _stored(session, area_id, sorted(by_layer), matched_by_id)
     for target, rows in by_layer.items():
         if not rows:
             report.identity[target] = Identity("id")
             continue
-        how = _identity(target, rows, key_fields, remembered, source, report.notes)
+        how = import_keys.choose(target, rows, key_fields, remembered, source, report.notes)
         report.identity[target] = how
         if how.method == "key":
             matching = identity.match_by_key(rows, stored.get(target, []), how.key)
@@ -376,79 +360,6 @@ def _stored(session, area_id, layers: list[str], exclude: list) -> dict[str, lis
     for row in rows:
         stored.setdefault(row.layer, []).append(_as_stored(row))
     return stored
-
-
-def _key_fields(source: SourceRead, key: str) -> dict[str, str]:
-    """The field the key names in each layer of the file, spelt as the file spells it (a
-    Shapefile's fields are upper case); a key that a layer lacks is refused."""
-    found, lacking = {}, []
-    for source_layer, names in source.fields.items():
-        spelt = [n for n in names if n == key] or [n for n in names if n.lower() == key.lower()]
-        if len(spelt) == 1:
-            found[source_layer] = spelt[0]
-        else:
-            lacking.append(f"{source_layer!r} (fields: {', '.join(names) or 'none'})")
-    if lacking:
-        raise Invalid(
-            f"the key field {key!r} is not a field of {'; '.join(lacking)}",
-            errors={"key": ["not a field of the file"]},
-        )
-    return found
-
-
-def _remembered(session, area_id, layers: list[str]) -> dict[tuple[str, str], tuple[str, str]]:
-    """(layer, source) → (key field, file it was remembered from)."""
-    rows = session.execute(
-        text(
-            "SELECT layer, source, key_field, filename FROM map_import_sources"
-            " WHERE area_id = :a AND layer = ANY(:layers)"
-        ),
-        {"a": area_id, "layers": layers},
-    )
-    return {(r.layer, r.source): (r.key_field, r.filename) for r in rows}
-
-
-def _identity(target, rows, key_fields, remembered, source: SourceRead, notes) -> Identity:
-    """The key named in the request, else the one remembered for every source of this layer
-    in the file (and still a field of it), else content."""
-    sources = sorted({c.source_layer for c in rows})
-    if key_fields:
-        return Identity("key", key_fields[sources[0]])
-    known = {remembered.get((target, s)) for s in sources}
-    if known == {None}:
-        return Identity("content")
-    if len(known) == 1:
-        key, filename = next(iter(known))
-        spelt = [n for n in source.fields.get(sources[0], []) if n == key]
-        if spelt:
-            return Identity("key", key, remembered_from=filename)
-        notes.append(
-            f"layer {target}: the key {key!r} remembered from {filename} is not a field of"
-            " this file: matched by content"
-        )
-    else:
-        notes.append(
-            f"layer {target}: its sources in this file were imported with different keys:"
-            " matched by content"
-        )
-    return Identity("content")
-
-
-def _remember(session, area_id, remember: list[tuple[str, str, str]], filename: str) -> None:
-    if not remember:
-        return
-    layers, sources, keys = (list(column) for column in zip(*remember, strict=True))
-    session.execute(
-        text(
-            "INSERT INTO map_import_sources (area_id, layer, source, key_field, filename)"
-            " SELECT :a, u.layer, u.source, u.key, :f"
-            " FROM unnest(CAST(:layers AS text[]), CAST(:sources AS text[]),"
-            " CAST(:keys AS text[])) AS u(layer, source, key)"
-            " ON CONFLICT (area_id, layer, source) DO UPDATE SET key_field = excluded.key_field,"
-            " filename = excluded.filename, imported_at = now()"
-        ),
-        {"a": area_id, "f": filename, "layers": layers, "sources": sources, "keys": keys},
-    )
 
 
 def _missing(session, area_id, layers: list[str], plan: dict, protected: set) -> list[uuid.UUID]:

@@ -22,7 +22,8 @@ from server.areas.service import create_area
 from server.cli import main
 from server.core.errors import Invalid
 from server.core.policy import SYSTEM
-from server.maps.imports import Identity, import_file
+from server.maps.import_keys import Identity
+from server.maps.imports import import_file
 from tests import factories
 from tests.maps import files
 from tests.maps import helpers as h
