@@ -23,6 +23,7 @@ from server.areas import service as areas
 from server.core.errors import Invalid, NotFound, Unauthenticated
 from server.core.policy import Action
 from server.core.web import current_actor, db
+from server.maps import layers as map_layers
 from server.reports import service as reports
 from server.reports.models import STATUS_TRANSITIONS
 from server.safety import events as safety_events
@@ -69,6 +70,11 @@ def _period():
 @page("map", "Map")
 def map_page(s, actor, area):
     return {"period": _period()}
+
+
+@page("layers", "Layers")
+def layers_page(s, actor, area):
+    return {"layers": map_layers.list_layers(s, actor, area.slug)}
 
 
 @page("reports", "Reports")
