@@ -9,11 +9,12 @@ Two ways, one per target layer and import:
   keeps what it is by content from being deleted by `replace`).
 - **By content**: a feature whose geometry and attributes are those of a stored one is that one
   (unchanged). What is left on both sides is then paired where exactly one feature on each side
-  fits, in this order: the same geometry (attributes edited), the same attributes (geometry
-  edited), the same name, nearly the same shape (Hausdorff distance within a tenth of the larger
-  one's size: a moved vertex, a redrawn boundary). A feature that still fits several, or fits one
-  that several fit, is refused as ambiguous; one that fits none is new. Identical features in one
-  file cannot be told apart either: the first is imported and each copy refused.
+  fits, in this order: the same geometry (attributes edited), the same attributes if there are
+  any (geometry edited), the same name, nearly the same shape (Hausdorff distance within a
+  tenth of the larger one's size: a moved vertex, a redrawn boundary). A feature that still
+  fits several, or fits one that several fit, is refused as ambiguous; one that fits none is
+  new. Identical features in one file cannot be told apart either: the first is imported and
+  each copy refused.
 
 Normalised means: coordinates rounded to 1e-9 degrees (0.1 mm), rings and parts in a canonical
 order and orientation (a Shapefile's clockwise ring equals GeoJSON's counter-clockwise one), a
@@ -177,7 +178,11 @@ class _Side:
 # The tiers that pair what exact content left over: (what the detail calls it, the key).
 _TIERS: list[tuple[str, Callable[[_Side], Hashable | None]]] = [
     ("the same geometry", lambda s: s.shape),
-    ("the same attributes", lambda s: s.attributes),
+    # attributes that say nothing (no name, no properties) cannot tell features apart
+    (
+        "the same attributes",
+        lambda s: s.attributes if s.feature.name or s.feature.properties else None,
+    ),
     ("the same name", lambda s: s.feature.name),
 ]
 

@@ -15,6 +15,7 @@ import shapely.affinity
 from click.testing import CliRunner
 from geoalchemy2.shape import to_shape
 from shapely.geometry import box
+from shapely.geometry.polygon import orient
 from sqlalchemy import func, select
 
 from server.areas.models import MapFeature
@@ -213,34 +214,41 @@ def test_features_that_cannot_be_told_apart_are_refused_not_guessed(db):
     area = factories.area(db)
     lon, lat = 37.1, -3.4
 
-    def points(*places):
-        return files.geojson([({"type": "Point", "coordinates": p}, {}) for p in places])
+    def points(*places, **properties):
+        return files.geojson([({"type": "Point", "coordinates": p}, properties) for p in places])
 
     three = [[lon, lat], [lon + 0.01, lat], [lon + 0.02, lat]]
-    first = import_file(db, SYSTEM, area.slug, "snares.geojson", points(*three), layer="snares")
+    first = import_file(
+        db, SYSTEM, area.slug, "s.geojson", points(*three, kind="snare"), layer="snares"
+    )
     assert first.created == 3
-    # two of three unnamed, attribute-less points moved: which old point is which new one?
+    # two of three alike snares moved: which old snare is which new one?
     moved = [three[0], [lon + 0.011, lat], [lon + 0.021, lat]]
     for replace in (False, True):
         report = import_file(
-            db, SYSTEM, area.slug, "snares.geojson", points(*moved), layer="snares", replace=replace
+            db,
+            SYSTEM,
+            area.slug,
+            "s.geojson",
+            points(*moved, kind="snare"),
+            layer="snares",
+            replace=replace,
         )
         assert counts(report) == (0, 0, 1, 0)
         assert [r.reason for r in report.rejected] == ["ambiguous-match"] * 2
+        assert "the same attributes as 2 features" in report.rejected[0].detail
         assert "name a key field" in report.rejected[0].detail
-    # one moved point is no riddle
-    report = import_file(
-        db,
-        SYSTEM,
-        area.slug,
-        "snares.geojson",
-        points(*three[:2], [lon + 0.03, lat]),
-        layer="snares",
-    )
+    # one moved snare is no riddle
+    one_moved = points(*three[:2], [lon + 0.03, lat], kind="snare")
+    report = import_file(db, SYSTEM, area.slug, "s.geojson", one_moved, layer="snares")
     assert counts(report) == (0, 1, 2, 0)
+    # a point with no attributes at all that moved is a new point: nothing says it is the old one
+    report = import_file(db, SYSTEM, area.slug, "p.geojson", points(three[0]), layer="posts")
+    report = import_file(db, SYSTEM, area.slug, "p.geojson", points(three[1]), layer="posts")
+    assert counts(report) == (1, 0, 0, 0)
     # two identical features in one file: the first is imported, the copy refused
     report = import_file(
-        db, SYSTEM, area.slug, "dup.geojson", points(three[0], three[0]), layer="posts"
+        db, SYSTEM, area.slug, "d.geojson", points(three[2], three[2]), layer="posts"
     )
     assert counts(report) == (1, 0, 0, 0)
     assert [(r.index, r.reason) for r in report.rejected] == [(1, "duplicate-feature")]
@@ -292,3 +300,22 @@ def test_cli_import_three_times_reports_the_second_and_third_unchanged(committed
     keyed = CliRunner().invoke(main, [*command, "--key", "WILDRNP020"], env=env)
     assert "67 unchanged (matched by key WILDRNP020)" in keyed.output, keyed.output
     assert len(live(committed_db, area.id)) == 67
+
+
+def test_the_same_features_in_another_format_are_unchanged(db, park, wilderness, tmp_path):
+    """A Shapefile's outer rings run clockwise, RFC 7946 GeoJSON's counter-clockwise; geometries
+    are compared normalised, so a change of format alone changes nothing."""
+    geometries, fields = wilderness
+    first = imported(db, park, ("coutwildrnp.zip", files.WILDERNESS.read_bytes()))
+    assert counts(first) == (67, 0, 0, 0)
+    assert counts(imported(db, park, files.written(tmp_path, "gpkg", geometries, fields))) == (
+        0,
+        0,
+        67,
+        0,
+    )
+    anticlockwise = [orient(g, sign=1.0) for g in geometries]
+    assert all(not g.exterior.is_ccw for g in geometries)
+    assert all(g.exterior.is_ccw for g in anticlockwise)
+    report = imported(db, park, files.written(tmp_path, "geojson", anticlockwise, fields))
+    assert counts(report) == (0, 0, 67, 0)
