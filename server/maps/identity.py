@@ -113,6 +113,7 @@ def key_value(name: str | None, properties: dict[str, Any], key: str) -> str | N
 
 def match_by_key(candidates: list[Candidate], stored: list[Stored], key: str) -> Matching:
     out = Matching()
+    unsure: set[str] = set()  # key values whose stored features a refused feature may be
     in_file = Counter(key_value(c.name, c.properties, key) for c in candidates)
     stored_by_key: dict[str, list[Stored]] = defaultdict(list)
     for s in stored:
@@ -132,7 +133,7 @@ def match_by_key(candidates: list[Candidate], stored: list[Stored], key: str) ->
                     f"{key} = {value!r} is on {in_file[value]} features of the file",
                 )
             )
-            out.protected.update(s.id for s in found)
+            unsure.add(value)
         elif len(found) > 1:
             out.refused.append(
                 Refusal(
@@ -141,11 +142,13 @@ def match_by_key(candidates: list[Candidate], stored: list[Stored], key: str) ->
                     f"{len(found)} features of layer {c.target_layer!r} have {key} = {value!r}",
                 )
             )
-            out.protected.update(s.id for s in found)
+            unsure.add(value)
         elif found:
             out.pairs.append((c, found[0]))
         else:
             out.new.append(c)
+    for value in unsure:
+        out.protected.update(s.id for s in stored_by_key.get(value, []))
     keyless = [r.candidate for r in out.refused if r.reason == "missing-key"]
     if keyless:  # what they are by content must survive `replace`
         taken = {s.id for _c, s in out.pairs} | out.protected
@@ -242,6 +245,7 @@ def _pair_leftovers(left: list[_Side], rest: list[_Side], out: Matching) -> None
         paired = paired or bool(found)
     groups = [(what, _groups(left, rest, tier), tier) for what, tier in _TIERS]
     fits, fitted_by = _nearly(left, rest)
+    unsure: dict[int, Collection[_Side]] = {}  # stored features refused ones may be, by group
     for side in left:
         what, files, stored = _fit(side, groups, fits, fitted_by)
         if not stored:
@@ -261,6 +265,8 @@ def _pair_leftovers(left: list[_Side], rest: list[_Side], out: Matching) -> None
                 f"{detail}: which is which cannot be told; name a key field",
             )
         )
+        unsure[id(stored)] = stored
+    for stored in unsure.values():
         out.protected.update(s.feature.id for s in stored)
 
 
