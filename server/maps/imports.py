@@ -84,8 +84,10 @@ def import_file(
     candidates = _zones_ready(candidates, report)
     candidates = _keep_inside(session, area_id, candidates, report)
     candidates = _keep_unique_ids(session, area_id, candidates, report)
-    plan, protected, remember = _plan(session, area_id, candidates, report, key_fields, source)
     targets = sorted({c.target_layer for c in candidates} | ({layer} if layer else set()))
+    if not preview:
+        _one_import_at_a_time(session, area_id, targets)
+    plan, protected, remember = _plan(session, area_id, candidates, report, key_fields, source)
     gone = _missing(session, area_id, targets, plan, protected) if replace else []
     report.created, report.updated = len(plan["created"]), len(plan["updated"])
     report.unchanged, report.deleted = len(plan["unchanged"]), len(gone)
@@ -132,6 +134,17 @@ def import_file(
         )
         log.info("map import %s into %s repaired %d geometries", filename, area, len(repairs))
     return report
+
+
+def _one_import_at_a_time(session, area_id, layers: list[str]) -> None:
+    """Imports into a layer take turns (in the order of its name, so two imports never wait on
+    each other): a second import of the same file (a double click) waits for the first to
+    commit, then finds its features instead of creating them again."""
+    for name in layers:
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"map-import:{area_id}:{name}"},
+        )
 
 
 def _reject(report: ImportReport, c: Candidate, reason: str, detail: str) -> None:

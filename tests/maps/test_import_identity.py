@@ -6,8 +6,10 @@ the same features as GDAL writes them in GeoPackage, GeoJSON and KML."""
 from __future__ import annotations
 
 import io
+import threading
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import shapely
@@ -17,6 +19,7 @@ from geoalchemy2.shape import to_shape
 from shapely.geometry import box
 from shapely.geometry.polygon import orient
 from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
 
 from server.areas.models import MapFeature
 from server.areas.service import create_area
@@ -319,3 +322,24 @@ def test_the_same_features_in_another_format_are_unchanged(db, park, wilderness,
     assert all(g.exterior.is_ccw for g in anticlockwise)
     report = imported(db, park, files.written(tmp_path, "geojson", anticlockwise, fields))
     assert counts(report) == (0, 0, 67, 0)
+
+
+def test_two_imports_of_the_same_file_at_once_store_it_once(committed_db, fresh_engine):
+    area = create_area(
+        committed_db, SYSTEM, slug=f"two-{uuid.uuid4().hex[:8]}", name="W", boundary=COLORADO_UTAH
+    )
+    committed_db.commit()
+    data = files.WILDERNESS.read_bytes()
+    start = threading.Barrier(2)
+
+    def one_import():
+        with sessionmaker(bind=fresh_engine)() as session:
+            start.wait()
+            report = import_file(session, SYSTEM, area.slug, "w.zip", data, layer=LAYER)
+            session.commit()
+            return counts(report)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = sorted(pool.map(lambda _: one_import(), range(2)))
+    assert results == [(0, 0, 67, 0), (67, 0, 0, 0)]
+    assert len(live(committed_db, area.id)) == 67
