@@ -137,9 +137,9 @@ def import_file(
 
 
 def _one_import_at_a_time(session, area_id, layers: list[str]) -> None:
-    """Imports into a layer take turns (in the order of its name, so two imports never wait on
-    each other): a second import of the same file (a double click) waits for the first to
-    commit, then finds its features instead of creating them again."""
+    """Imports into a layer take turns (locks taken in name order, so two imports of several
+    layers cannot deadlock): a second import of the same file (a double click) waits for the
+    first to commit, then finds its features instead of creating them again."""
     for name in layers:
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
