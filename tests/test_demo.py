@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from server.demo.seed import DEMO_PASSWORD, seed
 from server.reports.categories import STANDARD_CATEGORIES
+from sync.device import cli as device_cli
 from tests import factories
 
 
@@ -106,3 +107,7 @@ def test_demo_geography_is_valid_and_inside_the_park():
     for route in geodata.patrol_routes():
         assert 20 <= len(route) <= 60
         assert all(park.contains(Point(p)) for p in route)
+
+
+def test_the_simulator_uses_the_demo_parks_password():
+    assert device_cli.DEMO_PASSWORD == DEMO_PASSWORD

@@ -153,8 +153,8 @@ def test_a_device_syncs_over_real_http_with_gzip_and_retries(live_server):
     import uuid
     from datetime import UTC, datetime
 
-    from sync.fieldsim import foot_patrol
-    from sync.tracks import encode
+    from sync.device.fieldsim import foot_patrol
+    from sync.protocol.tracks import encode
 
     http, env = live_server.http, live_server.env
     code = _cli(env, "device", "enrol", "--area", "demo", "--user", "amani").strip()

@@ -30,7 +30,7 @@ from server.maps import mbtiles
 from server.maps.changes import changed_since
 from server.maps.models import MapBasemap, MapPackage
 from server.maps.tiles import layer_spec, package_tile_sql, tile_params
-from sync.mappack import tiles_digest
+from sync.protocol.digests import tiles_digest
 
 DEFAULT_ZOOMS = (8, 15)
 KEEP_VERSIONS = 3

@@ -21,7 +21,7 @@ from server.core.errors import Conflict, Forbidden, Invalid, Unauthenticated
 from server.core.policy import Action, Actor, authorize
 from server.devices.models import Device
 from server.safety.models import SosCall
-from sync import sos as sos_text
+from sync.protocol import sos as sos_text
 
 
 class SosReplayed(Conflict):

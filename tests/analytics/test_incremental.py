@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from server.analytics.tracks import refresh_area
-from sync.tracks import Fix
+from sync.protocol.tracks import Fix
 from tests.analytics.helpers import zone
 from tests.sync import helpers as h
 

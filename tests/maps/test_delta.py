@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.maps import mbtiles
-from sync.mappack import apply_delta, tiles_digest
+from sync.device.mappack import apply_delta
+from sync.protocol.digests import tiles_digest
 
 keys = st.tuples(st.integers(0, 3), st.integers(0, 7), st.integers(0, 7))
 tile_sets = st.dictionaries(keys, st.binary(min_size=0, max_size=40), max_size=25)

@@ -10,8 +10,9 @@ import subprocess
 import pytest
 
 from server.demo.seed import DEMO_PASSWORD
-from sync.client import DeviceClient
-from sync.mappack import MapPackUpdater, tiles_digest
+from sync.device.client import DeviceClient
+from sync.device.mappack import MapPackUpdater
+from sync.protocol.digests import tiles_digest
 from tests.live import BIN
 
 

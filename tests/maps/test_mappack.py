@@ -18,8 +18,9 @@ from server.areas.models import MapFeature
 from server.core.errors import Invalid
 from server.core.policy import SYSTEM
 from server.maps import mbtiles, packages
-from sync.mappack import apply_delta, tiles_digest
+from sync.device.mappack import apply_delta
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+from sync.protocol.digests import tiles_digest
 from tests import factories
 from tests.maps import helpers as h
 

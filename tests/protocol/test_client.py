@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 from server.core.pgcluster import free_port
-from sync.client import DeviceClient, SyncRefused
-from sync.fieldsim import foot_patrol
+from sync.device.client import DeviceClient, SyncRefused
+from sync.device.fieldsim import foot_patrol
 from tests.live import BIN
 
 
@@ -105,7 +105,7 @@ def _gpx(tmp_path, points: str):
 
 
 def test_a_garmin_track_becomes_a_patrol_through_the_protocol(live_server, device, tmp_path):
-    from sync.gpx import import_gpx
+    from sync.device.gpx import import_gpx
 
     start = datetime(2026, 11, 22, 5, 30, tzinfo=UTC).timestamp()
     fixes = foot_patrol(
@@ -138,14 +138,14 @@ def test_a_garmin_track_becomes_a_patrol_through_the_protocol(live_server, devic
     ],
 )
 def test_bad_gpx_is_refused_with_the_place(tmp_path, points, message):
-    from sync.gpx import GPXError, read_gpx
+    from sync.device.gpx import GPXError, read_gpx
 
     with pytest.raises(GPXError, match=message):
         read_gpx(_gpx(tmp_path, points))
 
 
 def test_gpx_with_entities_is_refused(tmp_path):
-    from sync.gpx import GPXError, read_gpx
+    from sync.device.gpx import GPXError, read_gpx
 
     path = tmp_path / "bomb.gpx"
     path.write_text('<?xml version="1.0"?><!DOCTYPE gpx [<!ENTITY a "aaaaaaaaaa">]><gpx>&a;</gpx>')
@@ -187,8 +187,8 @@ def test_gpx_import_command(live_server, device, tmp_path):
 def test_sign_out_and_another_ranger_signing_in_lose_nothing(live_server, device, tmp_path):
     """Each record goes up with the account that made it; signing out deletes nothing, and a
     revoked earlier account keeps its records without holding back the signed-in ranger's."""
-    from sync.client import NotSignedIn
-    from sync.photos import photo
+    from sync.device.client import NotSignedIn
+    from sync.device.photos import photo
 
     code = _cli(live_server.env, "device", "enrol", "--area", "demo", "--user", "daudi").strip()
     other = live_server.http.json("POST", "/api/v1/devices/enrol", {"code": code})[1]

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import psycopg
 
-from sync.client import DeviceClient
+from sync.device.client import DeviceClient
 from tests import live
 from tests.faults import FaultyProxy
 from tests.live import BIN

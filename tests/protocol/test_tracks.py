@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.tracks import Fix, decode, encode
+from sync.protocol.tracks import Fix, decode, encode
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from server.reports.categories import load_standard_categories
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
-from sync.tracks import Fix
+from sync.protocol.tracks import Fix
 from tests import factories
 from tests.sync import helpers as h
 

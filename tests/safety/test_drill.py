@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from sync import sos as sos_text
-from sync.client import DeviceClient
+from sync.device.client import DeviceClient
+from sync.protocol import sos as sos_text
 from tests import live
 from tests.live import BIN
 

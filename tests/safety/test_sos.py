@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.core import tokens
-from sync import sos as sos_text
+from sync.protocol import sos as sos_text
 from tests.safety import helpers as s
 
 HERE = (37.10, -3.40)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.reports.categories import load_standard_categories
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
-from sync.tracks import Fix, encode
+from sync.protocol.tracks import Fix, encode
 from tests import factories
 
 T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sync.client import DeviceClient, SyncReport
-from sync.fieldsim import FIX_INTERVAL_S, foot_patrol
-from sync.photos import photo
+from sync.device.client import DeviceClient, SyncReport
+from sync.device.fieldsim import FIX_INTERVAL_S, foot_patrol
+from sync.device.photos import photo
 
 SIGHTINGS = ("elephant", "giraffe", "buffalo", "lion", "rhino", "zebra")
 

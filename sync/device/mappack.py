@@ -21,23 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sync.protocol.digests import tiles_digest
+
 DOWNLOAD_CHUNK = 64 * 1024
 
 
 class MapPackError(Exception):
     """A download that did not verify, or a server answer the updater cannot use."""
-
-
-def tiles_digest(db: sqlite3.Connection) -> str:
-    """SHA-256 over every tile (zoom, column, row, SHA-256 of its bytes), in key order."""
-    digest = hashlib.sha256()
-    rows = db.execute(
-        "SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles"
-        " ORDER BY zoom_level, tile_column, tile_row"
-    )
-    for z, x, y, data in rows:
-        digest.update(f"{z}/{x}/{y}:{hashlib.sha256(data).hexdigest()}\n".encode())
-    return digest.hexdigest()
 
 
 def apply_delta(target: Path, delta: Path, version: int) -> None:

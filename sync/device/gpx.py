@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sync.client import DeviceClient
-from sync.tracks import Fix
+from sync.device.client import DeviceClient
+from sync.protocol.tracks import Fix
 
 MAX_BYTES = 64 * 1024 * 1024
 

@@ -1,4 +1,7 @@
-"""Protocol constants shared by the server and the device client (docs/sync-protocol.md)."""
+"""The sync protocol both sides share: versions, record kinds, verdicts, limits.
+
+Imports nothing of ours; its modules are the track-chunk codec, the SOS text codec and digests.
+The contract for app developers is docs/sync-protocol.md."""
 
 PROTOCOL_VERSION = 1
 # Clients older than this are told to update (426), clearly, instead of failing in odd ways.

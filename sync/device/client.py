@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
-from sync.tracks import Fix, encode
+from sync.protocol import sos as sos_text
+from sync.protocol.tracks import Fix, encode
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -579,9 +580,8 @@ class DeviceClient:
         attempts: int = 2,
     ) -> SosOutcome:
         """Raise an SOS: over data if an answer comes within a couple of tries, otherwise the
-        signed text message for the SMS app or satellite messenger to send (sync/sos.py). Both
-        carry the same counter, so sending both is still one SOS on the server."""
-        from sync import sos as sos_text
+        signed text message for the SMS app or satellite messenger to send (sync/protocol/sos.py).
+        Both carry the same counter, so sending both is still one SOS on the server."""
 
         with self.db:
             counter = int(self._state("sos_counter") or 0) + 1

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from pyproj import Geod
 
-from sync.tracks import Fix
+from sync.protocol.tracks import Fix
 
 GEOD = Geod(ellps="WGS84")
 FIX_INTERVAL_S = 30

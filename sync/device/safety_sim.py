@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sync.client import DeviceClient
-from sync.simulate import _call, _start_points, enrol_device, manager_session
-from sync.tracks import Fix
+from sync.device.client import DeviceClient
+from sync.device.simulate import _call, _start_points, enrol_device, manager_session
+from sync.protocol.tracks import Fix
 
 
 @dataclass
