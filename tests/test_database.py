@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from server.core.audit import record, verify_chain
 from server.core.db import make_engine
-from server.core.migrate import downgrade, head_revision, include_object, upgrade
+from server.core.migrate import downgrade, head_revision, heads, include_object, upgrade
 from server.core.policy import SYSTEM
 from server.models import metadata
 from tests import factories
@@ -55,6 +55,10 @@ def test_models_and_migrations_agree(engine):
             conn, opts={"include_object": include_object, "compare_type": True}
         )
         assert compare_metadata(context, metadata) == []
+
+
+def test_migrations_form_one_line():
+    assert len(heads()) == 1, heads()
 
 
 @pytest.mark.parametrize(

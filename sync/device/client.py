@@ -482,7 +482,7 @@ class DeviceClient:
         """Pages of changes since the cursor, each applied with its cursor in one transaction.
         The scope is what the server shows the signed-in ranger: when another ranger signs in,
         the copy (server data, never unsynced records) is dropped and pulled afresh."""
-        account = hashlib.sha256(self.token.encode()).hexdigest()[:16]
+        account = hashlib.sha256(self._signed_in().encode()).hexdigest()[:16]
         if self._state("scope_account") != account:
             with self.db:
                 self.db.execute("DELETE FROM scope")
@@ -594,7 +594,7 @@ class DeviceClient:
             room = sos_text.room_for_text(device_id, counter, lat, lon, at)
             text = text.strip()[:room].strip() or None
         message = sos_text.encode(
-            sos_text.key_from_token(self.token), device_id, counter, lat, lon, at, text
+            sos_text.key_from_token(self._signed_in()), device_id, counter, lat, lon, at, text
         )
         where = {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]}
         body = {"counter": counter, "sent_at": at.isoformat(), "text": text, "position": where}
@@ -615,7 +615,7 @@ class DeviceClient:
 
 def _retry_after(error: urllib.error.HTTPError) -> float:
     """Seconds the server asked us to wait (Retry-After in seconds; capped at 10 minutes)."""
-    value = (error.headers or {}).get("Retry-After", "")
+    value = error.headers.get("Retry-After", "") if error.headers else ""
     return min(float(value), 600.0) if value.isdigit() else 0.0
 
 

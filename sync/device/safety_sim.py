@@ -52,7 +52,7 @@ def run_drill(
         )
         device_id = enrolled["device_id"]
         client = DeviceClient(
-            base, enrolled["token"], workdir / f"drill-{role}.db", sleep=lambda s: 0
+            base, enrolled["token"], workdir / f"drill-{role}.db", sleep=lambda s: None
         )
         client.sync()  # the park's map
         clients[role] = (device_id, client)
