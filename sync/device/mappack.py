@@ -99,7 +99,11 @@ class MapPackUpdater:
         delta = files.get(f"delta-{have['version']}") if have else None
         staging = self.folder / "staging"
         staging.mkdir(exist_ok=True)
-        if delta is not None and have is not None and have["tiles_sha256"] != latest["tiles_sha256"]:
+        if (
+            delta is not None
+            and have is not None
+            and have["tiles_sha256"] != latest["tiles_sha256"]
+        ):
             result.action = "delta"
             delta_path = self._fetch(latest, delta, staging, result)
             target = staging / "layers.mbtiles"
