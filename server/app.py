@@ -12,7 +12,6 @@ from sqlalchemy.orm import sessionmaker
 
 from server import health
 from server.accounts import api as accounts_api
-from server.alerts import api as alerts_api
 from server.analytics import api as analytics_api
 from server.analytics import api_browse as browse_api
 from server.areas import api as areas_api
@@ -111,8 +110,8 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         sync_api.blp,
         sync_api.review_blp,
         maps_api.blp,
-        alerts_api.blp,
-        safety_api.blp,
+        safety_api.alerts_blp,
+        safety_api.sos_blp,
         analytics_api.blp,
         browse_api.blp,
     ):

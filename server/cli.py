@@ -493,7 +493,7 @@ from server.notify.cli import worker as _worker_command  # noqa: E402 (registere
 
 main.add_command(_worker_command)
 
-from server.alerts.cli import alert as _alert_group  # noqa: E402 (registered last)
+from server.safety.cli import alert as _alert_group  # noqa: E402 (registered last)
 
 main.add_command(_alert_group)
 

@@ -7,10 +7,10 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.alerts.models import SafetyAlert
 from server.core.errors import NotFound
 from server.core.policy import Action, Actor, authorize
 from server.notify.models import Notification
+from server.safety.models import SafetyAlert
 
 
 def list_for_alert(session: Session, actor: Actor, alert_id: uuid.UUID) -> list[Notification]:

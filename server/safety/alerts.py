@@ -13,14 +13,14 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from server.alerts import audience
-from server.alerts.models import AlertAck, SafetyAlert
+from schemas.alerts import AlertOut
 from server.core import audit
 from server.core.db import utcnow
 from server.core.errors import Conflict, Forbidden, NotFound
 from server.core.policy import Action, Actor, authorize
 from server.notify import outbox
-from server.safety import events
+from server.safety import audience, events
+from server.safety.models import AlertAck, SafetyAlert
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def _counts(session: Session, alert_id: uuid.UUID) -> tuple[int, int]:
     return row.recipients, row.acknowledged
 
 
-def _view(session: Session, alert: SafetyAlert, with_counts: bool = True) -> AlertView:
+def alert_view(session: Session, alert: SafetyAlert, with_counts: bool = True) -> AlertView:
     recipients, acknowledged = _counts(session, alert.id) if with_counts else (0, 0)
     return AlertView(
         alert.id,
@@ -78,8 +78,6 @@ def _view(session: Session, alert: SafetyAlert, with_counts: bool = True) -> Ale
 
 
 def event_payload(view: AlertView) -> dict[str, Any]:
-    from schemas.alerts import AlertOut
-
     return AlertOut().dump(view)
 
 
@@ -147,7 +145,7 @@ def raise_alert(
         return None
     audience.match_positions(session, area_id, alert_id=alert_id)
     alert = session.get(SafetyAlert, alert_id)
-    view = _view(session, alert)
+    view = alert_view(session, alert)
     if notify:
         subject, body, short = describe(view)
         outbox.enqueue(session, area_id, alert_id, "raised", subject, body, short)
@@ -194,7 +192,7 @@ def issue_alert(session: Session, actor: Actor, area_id: uuid.UUID, **fields) ->
     return view
 
 
-def _alert(session: Session, alert_id: uuid.UUID, lock: bool = False) -> SafetyAlert:
+def find_alert(session: Session, alert_id: uuid.UUID, lock: bool = False) -> SafetyAlert:
     query = select(SafetyAlert).where(SafetyAlert.id == alert_id)
     alert = session.scalar(query.with_for_update() if lock else query)
     if alert is None:
@@ -213,17 +211,17 @@ def list_alerts(
             (SafetyAlert.valid_until.is_(None)) | (SafetyAlert.valid_until > utcnow()),
         )
     query = query.order_by(SafetyAlert.created_at.desc(), SafetyAlert.id).limit(limit)
-    return [_view(session, alert) for alert in session.scalars(query)]
+    return [alert_view(session, alert) for alert in session.scalars(query)]
 
 
 def get_alert(session: Session, actor: Actor, alert_id: uuid.UUID) -> AlertView:
     """One alert with the devices it concerns, split into who has and has not seen it."""
-    alert = _alert(session, alert_id)
+    alert = find_alert(session, alert_id)
     authorize(actor, Action.ALERT_ISSUE, alert.area_id, "alert")
     rows = session.execute(text(audience.RECIPIENTS), {"alert": alert_id}).mappings().all()
     seen = [dict(r) for r in rows if r["acknowledged_at"] is not None]
     not_seen = [dict(r) for r in rows if r["acknowledged_at"] is None]
-    view = _view(session, alert, with_counts=False)
+    view = alert_view(session, alert, with_counts=False)
     return AlertView(
         **{
             **view.__dict__,
@@ -241,7 +239,7 @@ def acknowledge(
     """A device says the alert reached its ranger. Idempotent: `first` tells the first time."""
     if actor.kind != "device":
         raise Forbidden("only an enrolled device acknowledges an alert")
-    alert = _alert(session, alert_id)
+    alert = find_alert(session, alert_id)
     authorize(actor, Action.ALERT_VIEW, alert.area_id, "alert")
     concerned = audience.concerns("d.id", "d.user_id")
     device = session.execute(
@@ -288,13 +286,13 @@ def acknowledge(
 
 def cancel(session: Session, actor: Actor, alert_id: uuid.UUID) -> AlertView:
     """Withdraw an alert: devices drop it on their next pull."""
-    alert = _alert(session, alert_id, lock=True)
+    alert = find_alert(session, alert_id, lock=True)
     authorize(actor, Action.ALERT_ISSUE, alert.area_id, "alert")
     if alert.cancelled_at is not None:
         raise Conflict("the alert is already cancelled")
     alert.cancelled_at = utcnow()
     session.flush()
     audit.record(session, actor, "alert.cancel", "alert", alert.id, area_id=alert.area_id)
-    view = _view(session, alert)
+    view = alert_view(session, alert)
     events.record(session, alert.area_id, "cancelled", alert.id, event_payload(view))
     return view

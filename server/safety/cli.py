@@ -24,10 +24,10 @@ def alert_issue(area_slug, severity, message, geometry, radius_m, geofence) -> N
     from marshmallow import ValidationError
 
     from schemas.alerts import AlertIn
-    from server.alerts.service import issue_alert
     from server.areas.service import area_id_of
     from server.cli import unit_of_work
     from server.core.policy import SYSTEM
+    from server.safety.alerts import issue_alert
 
     body = {
         "severity": severity,
@@ -52,10 +52,10 @@ def alert_issue(area_slug, severity, message, geometry, radius_m, geofence) -> N
 @click.option("--all", "everything", is_flag=True, help="also cancelled and expired ones")
 def alert_list(area_slug: str, everything: bool) -> None:
     """The area's alerts, newest first, with how many devices acknowledged each."""
-    from server.alerts.service import list_alerts
     from server.areas.service import area_id_of
     from server.cli import unit_of_work
     from server.core.policy import SYSTEM
+    from server.safety.alerts import list_alerts
 
     with unit_of_work() as session:
         views = list_alerts(
