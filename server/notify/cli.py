@@ -20,7 +20,7 @@ def worker(concurrency: int) -> None:
     rules every 20 seconds and put back the jobs of dead workers. Run as many as you like."""
     from server.cli import _config, prepare_database
     from server.core.db import make_engine
-    from server.notify.worker import run
+    from server.worker import run
 
     config = _config()
     logging.basicConfig(

@@ -19,7 +19,8 @@ from server.core.db import utcnow
 from server.core.errors import Conflict, Forbidden, NotFound
 from server.core.policy import Action, Actor, authorize
 from server.notify import outbox
-from server.safety import audience, events
+from server.notify import service as notifications
+from server.safety import audience, events, settings
 from server.safety.models import AlertAck, SafetyAlert
 
 
@@ -147,8 +148,7 @@ def raise_alert(
     alert = session.get(SafetyAlert, alert_id)
     view = alert_view(session, alert)
     if notify:
-        subject, body, short = describe(view)
-        outbox.enqueue(session, area_id, alert_id, "raised", subject, body, short)
+        notify_managers(session, view, "raised")
     events.record(session, area_id, "alert", alert_id, event_payload(view), locked=True)
     return view
 
@@ -168,6 +168,37 @@ def describe(view: AlertView, escalated: bool = False) -> tuple[str, str, str]:
     )
     short = f"{prefix}{view.severity.upper()} {view.kind}{where}: {view.message}"
     return subject, body, short
+
+
+_WEBHOOK_ALERT = """
+SELECT id AS alert_id, area_id, kind, severity, message, ST_AsGeoJSON(geom)::json AS geometry,
+       radius_m, created_at
+FROM safety_alerts WHERE id = :id
+"""
+
+
+def notify_managers(session: Session, view: AlertView, purpose: str) -> list[uuid.UUID]:
+    """Queue the alert's notifications ("raised" or "escalated") to the targets in the area's
+    safety settings, in the caller's transaction; once per alert and purpose."""
+    subject, body, short = describe(view, escalated=purpose == "escalated")
+    alert = session.execute(text(_WEBHOOK_ALERT), {"id": view.id}).mappings().one()
+    document = {"purpose": purpose, "subject": subject, "alert": dict(alert)}
+    message = outbox.Message(subject, body, short, document)
+    return outbox.enqueue(
+        session,
+        view.area_id,
+        view.id,
+        purpose,
+        message,
+        settings.notify_targets(session, view.area_id),
+    )
+
+
+def list_notifications(session: Session, actor: Actor, alert_id: uuid.UUID) -> list:
+    """The alert's email, SMS and webhook notifications and how their delivery went."""
+    alert = find_alert(session, alert_id)
+    authorize(actor, Action.ALERT_ISSUE, alert.area_id, "alert")
+    return notifications.list_for(session, alert_id)
 
 
 def issue_alert(session: Session, actor: Actor, area_id: uuid.UUID, **fields) -> AlertView:

@@ -27,7 +27,6 @@ from server.areas.service import area_id_of
 from server.core.api import API_PREFIX, Blueprint
 from server.core.errors import Unauthenticated
 from server.core.web import bearer_token, commit, current_actor, db
-from server.notify import service as notifications
 from server.safety import alerts, settings, sos
 
 alerts_blp = Blueprint(
@@ -79,7 +78,7 @@ def acknowledge(body, alert_id: uuid.UUID):
 @alerts_blp.response(200, NotificationOut(many=True))
 def alert_notifications(alert_id: uuid.UUID):
     """The email, SMS and webhook notifications of an alert and how their delivery went."""
-    return notifications.list_for_alert(db(), current_actor(), alert_id)
+    return alerts.list_notifications(db(), current_actor(), alert_id)
 
 
 @alerts_blp.get("/areas/<area>/safety-settings")

@@ -19,14 +19,13 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from server.notify import outbox
 from server.safety import audience, events
 from server.safety.alerts import (
     AlertView,
     alert_view,
-    describe,
     event_payload,
     find_alert,
+    notify_managers,
     raise_alert,
 )
 
@@ -279,8 +278,7 @@ def escalate(session: Session, area_id: uuid.UUID | None, fired: Fired) -> None:
     """Critical alerts not acknowledged by every device they concern, past the area's time."""
     for alert_id in session.execute(text(ESCALATE), {"area": area_id}).scalars().all():
         view = alert_view(session, find_alert(session, alert_id))
-        subject, body, short = describe(view, escalated=True)
-        outbox.enqueue(session, view.area_id, view.id, "escalated", subject, body, short)
+        notify_managers(session, view, "escalated")
         events.record(session, view.area_id, "escalated", view.id, event_payload(view))
         fired.escalated.append(alert_id)
 
