@@ -12,16 +12,18 @@ from sqlalchemy.orm import sessionmaker
 
 from server import health
 from server.accounts import api as accounts_api
+from server.accounts.service import authenticate_user_token
 from server.analytics import api as analytics_api
 from server.analytics import api_browse as browse_api
 from server.areas import api as areas_api
 from server.config import PROJECT_ROOT, Config
-from server.core import pgcluster, problems
+from server.core import pgcluster, problems, tokens
 from server.core.api import Api
 from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
-from server.core.web import close_session
+from server.core.web import close_session, register_authenticator
 from server.devices import api as devices_api
+from server.devices.service import authenticate_device
 from server.evidence import api as uploads_api
 from server.evidence import files as evidence_files
 from server.evidence.storage import FileStore
@@ -100,6 +102,8 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         config, engine, make_session_factory(engine), FileStore(config.evidence_dir)
     )
 
+    register_authenticator(app, tokens.USER_TOKEN_PREFIX, authenticate_user_token)
+    register_authenticator(app, tokens.DEVICE_TOKEN_PREFIX, authenticate_device)
     api = Api(app)
     for blueprint in (
         accounts_api.blp,
