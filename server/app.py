@@ -21,6 +21,7 @@ from server.core import pgcluster, problems, tokens
 from server.core.api import Api
 from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
+from server.core.extensions import add_area_detail
 from server.core.web import close_session, register_authenticator
 from server.devices import api as devices_api
 from server.devices.service import authenticate_device
@@ -28,6 +29,7 @@ from server.evidence import api as uploads_api
 from server.evidence import files as evidence_files
 from server.evidence.storage import FileStore
 from server.maps import api as maps_api
+from server.maps.packages import current_manifest
 from server.maps.tiles import TileCache
 from server.reports import api as reports_api
 from server.safety import api as safety_api
@@ -104,6 +106,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
 
     register_authenticator(app, tokens.USER_TOKEN_PREFIX, authenticate_user_token)
     register_authenticator(app, tokens.DEVICE_TOKEN_PREFIX, authenticate_device)
+    add_area_detail("map_package", current_manifest)
     api = Api(app)
     for blueprint in (
         accounts_api.blp,
