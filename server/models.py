@@ -11,6 +11,7 @@ from server.analytics.models import (
 from server.areas.models import Area, MapFeature, Zone
 from server.core.audit import AuditEntry
 from server.core.db import Base
+from server.core.versions import RecordVersion
 from server.devices.models import Device, EnrolmentCode
 from server.evidence.models import Upload
 from server.maps.models import MapBasemap, MapPackage
@@ -29,7 +30,6 @@ from server.safety.models import (
 from server.sync.models import (
     DeviceStatus,
     QuarantinedRecord,
-    RecordVersion,
     SyncConflict,
     SyncReceipt,
     SyncSession,
