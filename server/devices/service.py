@@ -247,6 +247,12 @@ def authenticate_device_token(session: Session, token: str) -> tuple[Actor, bool
     return device_actor(session, device, user), touched
 
 
+def authenticate_device(session: Session, token: str) -> Actor:
+    """The device's actor (the app's authenticator for device tokens); a moved last_seen_at is
+    left in the session for the caller to commit."""
+    return authenticate_device_token(session, token)[0]
+
+
 def device_actor(session: Session, device: Device, user: User) -> Actor:
     """A device acts for its ranger, with the ranger's role, in its own area only."""
     role = actor_for(session, user).role_in(device.area_id)

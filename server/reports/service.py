@@ -15,8 +15,8 @@ from server.core import audit
 from server.core.db import utcnow
 from server.core.errors import Conflict, Invalid, NotFound
 from server.core.policy import Action, Actor, authorize
+from server.core.versions import RecordVersion
 from server.reports.models import STATUS_TRANSITIONS, Attachment, Report, ReportCategory
-from server.sync.models import RecordVersion
 
 
 @dataclass(frozen=True)

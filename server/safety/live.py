@@ -11,13 +11,12 @@ import time
 from flask import Blueprint, Response, current_app, request, stream_with_context
 from sqlalchemy import text
 
-from server.alerts import audience
 from server.areas.service import area_id_of
 from server.core.api import API_PREFIX
 from server.core.errors import Invalid
 from server.core.policy import Action, authorize
 from server.core.web import current_actor, db
-from server.safety import events
+from server.safety import audience, events
 
 blp = Blueprint("live", __name__, url_prefix=API_PREFIX)
 POLL_S = 0.5

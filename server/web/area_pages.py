@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from schemas.alerts import SEVERITIES
-from server.alerts import service as alerts
 from server.analytics import browse, coverage, devices, plans
 from server.analytics.common import analysed_area, period
 from server.areas import service as areas
@@ -25,6 +24,7 @@ from server.core.policy import Action
 from server.core.web import current_actor, db
 from server.reports import service as reports
 from server.reports.models import STATUS_TRANSITIONS
+from server.safety import alerts
 from server.safety import events as safety_events
 from server.safety import settings as safety_settings
 from server.sync import review

@@ -12,9 +12,9 @@ import shutil
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from server.alerts import service as alerts
 from server.core.policy import SYSTEM
 from server.demo.seed import DEMO_PASSWORD
+from server.safety import alerts
 from tests import factories, live
 from tests.analytics.test_dashboard_browser import CHROMIUM_ARGS
 from tests.analytics.test_dashboard_pages import sign_in

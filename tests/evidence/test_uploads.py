@@ -249,8 +249,8 @@ def test_the_worker_purges_abandoned_uploads_every_hour(
     committed_client, committed_db, fresh_engine, test_config
 ):
     """The same purge, as the periodic task `rangersync worker` runs at minute 17 of each hour."""
+    from server import worker
     from server.evidence.storage import FileStore
-    from server.notify import worker
 
     client, db = committed_client, committed_db
     park = h.park(db)

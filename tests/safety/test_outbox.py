@@ -14,7 +14,7 @@ import pytest
 from shapely.geometry import Point
 from sqlalchemy import text
 
-from server.alerts.service import raise_alert
+from server.safety.alerts import raise_alert
 from server.safety.settings import ensure
 from tests import factories
 from tests.live import BIN

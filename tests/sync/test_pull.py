@@ -11,8 +11,8 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import text
 
-from server.alerts.models import SafetyAlert
 from server.areas.models import MapFeature
+from server.safety.models import SafetyAlert
 from server.sync.pull import purge_tombstones
 from tests import factories
 from tests.sync import helpers as h

@@ -13,14 +13,15 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from server.alerts import audience
-from server.alerts.models import AlertAck, SafetyAlert
+from schemas.alerts import AlertOut
 from server.core import audit
 from server.core.db import utcnow
 from server.core.errors import Conflict, Forbidden, NotFound
 from server.core.policy import Action, Actor, authorize
 from server.notify import outbox
-from server.safety import events
+from server.notify import service as notifications
+from server.safety import audience, events, settings
+from server.safety.models import AlertAck, SafetyAlert
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def _counts(session: Session, alert_id: uuid.UUID) -> tuple[int, int]:
     return row.recipients, row.acknowledged
 
 
-def _view(session: Session, alert: SafetyAlert, with_counts: bool = True) -> AlertView:
+def alert_view(session: Session, alert: SafetyAlert, with_counts: bool = True) -> AlertView:
     recipients, acknowledged = _counts(session, alert.id) if with_counts else (0, 0)
     return AlertView(
         alert.id,
@@ -78,8 +79,6 @@ def _view(session: Session, alert: SafetyAlert, with_counts: bool = True) -> Ale
 
 
 def event_payload(view: AlertView) -> dict[str, Any]:
-    from schemas.alerts import AlertOut
-
     return AlertOut().dump(view)
 
 
@@ -147,10 +146,9 @@ def raise_alert(
         return None
     audience.match_positions(session, area_id, alert_id=alert_id)
     alert = session.get(SafetyAlert, alert_id)
-    view = _view(session, alert)
+    view = alert_view(session, alert)
     if notify:
-        subject, body, short = describe(view)
-        outbox.enqueue(session, area_id, alert_id, "raised", subject, body, short)
+        notify_managers(session, view, "raised")
     events.record(session, area_id, "alert", alert_id, event_payload(view), locked=True)
     return view
 
@@ -170,6 +168,37 @@ def describe(view: AlertView, escalated: bool = False) -> tuple[str, str, str]:
     )
     short = f"{prefix}{view.severity.upper()} {view.kind}{where}: {view.message}"
     return subject, body, short
+
+
+_WEBHOOK_ALERT = """
+SELECT id AS alert_id, area_id, kind, severity, message, ST_AsGeoJSON(geom)::json AS geometry,
+       radius_m, created_at
+FROM safety_alerts WHERE id = :id
+"""
+
+
+def notify_managers(session: Session, view: AlertView, purpose: str) -> list[uuid.UUID]:
+    """Queue the alert's notifications ("raised" or "escalated") to the targets in the area's
+    safety settings, in the caller's transaction; once per alert and purpose."""
+    subject, body, short = describe(view, escalated=purpose == "escalated")
+    alert = session.execute(text(_WEBHOOK_ALERT), {"id": view.id}).mappings().one()
+    document = {"purpose": purpose, "subject": subject, "alert": dict(alert)}
+    message = outbox.Message(subject, body, short, document)
+    return outbox.enqueue(
+        session,
+        view.area_id,
+        view.id,
+        purpose,
+        message,
+        settings.notify_targets(session, view.area_id),
+    )
+
+
+def list_notifications(session: Session, actor: Actor, alert_id: uuid.UUID) -> list:
+    """The alert's email, SMS and webhook notifications and how their delivery went."""
+    alert = find_alert(session, alert_id)
+    authorize(actor, Action.ALERT_ISSUE, alert.area_id, "alert")
+    return notifications.list_for(session, alert_id)
 
 
 def issue_alert(session: Session, actor: Actor, area_id: uuid.UUID, **fields) -> AlertView:
@@ -194,7 +223,7 @@ def issue_alert(session: Session, actor: Actor, area_id: uuid.UUID, **fields) ->
     return view
 
 
-def _alert(session: Session, alert_id: uuid.UUID, lock: bool = False) -> SafetyAlert:
+def find_alert(session: Session, alert_id: uuid.UUID, lock: bool = False) -> SafetyAlert:
     query = select(SafetyAlert).where(SafetyAlert.id == alert_id)
     alert = session.scalar(query.with_for_update() if lock else query)
     if alert is None:
@@ -213,17 +242,17 @@ def list_alerts(
             (SafetyAlert.valid_until.is_(None)) | (SafetyAlert.valid_until > utcnow()),
         )
     query = query.order_by(SafetyAlert.created_at.desc(), SafetyAlert.id).limit(limit)
-    return [_view(session, alert) for alert in session.scalars(query)]
+    return [alert_view(session, alert) for alert in session.scalars(query)]
 
 
 def get_alert(session: Session, actor: Actor, alert_id: uuid.UUID) -> AlertView:
     """One alert with the devices it concerns, split into who has and has not seen it."""
-    alert = _alert(session, alert_id)
+    alert = find_alert(session, alert_id)
     authorize(actor, Action.ALERT_ISSUE, alert.area_id, "alert")
     rows = session.execute(text(audience.RECIPIENTS), {"alert": alert_id}).mappings().all()
     seen = [dict(r) for r in rows if r["acknowledged_at"] is not None]
     not_seen = [dict(r) for r in rows if r["acknowledged_at"] is None]
-    view = _view(session, alert, with_counts=False)
+    view = alert_view(session, alert, with_counts=False)
     return AlertView(
         **{
             **view.__dict__,
@@ -241,7 +270,7 @@ def acknowledge(
     """A device says the alert reached its ranger. Idempotent: `first` tells the first time."""
     if actor.kind != "device":
         raise Forbidden("only an enrolled device acknowledges an alert")
-    alert = _alert(session, alert_id)
+    alert = find_alert(session, alert_id)
     authorize(actor, Action.ALERT_VIEW, alert.area_id, "alert")
     concerned = audience.concerns("d.id", "d.user_id")
     device = session.execute(
@@ -288,13 +317,13 @@ def acknowledge(
 
 def cancel(session: Session, actor: Actor, alert_id: uuid.UUID) -> AlertView:
     """Withdraw an alert: devices drop it on their next pull."""
-    alert = _alert(session, alert_id, lock=True)
+    alert = find_alert(session, alert_id, lock=True)
     authorize(actor, Action.ALERT_ISSUE, alert.area_id, "alert")
     if alert.cancelled_at is not None:
         raise Conflict("the alert is already cancelled")
     alert.cancelled_at = utcnow()
     session.flush()
     audit.record(session, actor, "alert.cancel", "alert", alert.id, area_id=alert.area_id)
-    view = _view(session, alert)
+    view = alert_view(session, alert)
     events.record(session, alert.area_id, "cancelled", alert.id, event_payload(view))
     return view

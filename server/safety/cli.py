@@ -5,6 +5,13 @@ from __future__ import annotations
 import json
 
 import click
+from marshmallow import ValidationError
+
+from schemas.alerts import AlertIn
+from server.areas.service import area_id_of
+from server.core.cli import CliContext
+from server.core.policy import SYSTEM
+from server.safety.alerts import issue_alert, list_alerts
 
 
 @click.group("alert")
@@ -19,15 +26,11 @@ def alert() -> None:
 @click.option("--geometry", default=None, help="GeoJSON geometry (a point needs --radius-m)")
 @click.option("--radius-m", type=float, default=None)
 @click.option("--geofence", is_flag=True, help="only devices last seen inside the geometry")
-def alert_issue(area_slug, severity, message, geometry, radius_m, geofence) -> None:
+@click.pass_obj
+def alert_issue(
+    cli: CliContext, area_slug, severity, message, geometry, radius_m, geofence
+) -> None:
     """Issue an alert (as the system) to an area's devices; prints its id."""
-    from marshmallow import ValidationError
-
-    from schemas.alerts import AlertIn
-    from server.alerts.service import issue_alert
-    from server.areas.service import area_id_of
-    from server.cli import unit_of_work
-    from server.core.policy import SYSTEM
 
     body = {
         "severity": severity,
@@ -42,7 +45,7 @@ def alert_issue(area_slug, severity, message, geometry, radius_m, geofence) -> N
         fields = AlertIn().load(body)
     except (ValueError, ValidationError) as error:
         raise click.ClickException(f"not a valid alert: {error}") from error
-    with unit_of_work() as session:
+    with cli.unit_of_work() as session:
         view = issue_alert(session, SYSTEM, area_id_of(session, SYSTEM, area_slug), **fields)
     click.echo(str(view.id))
 
@@ -50,14 +53,10 @@ def alert_issue(area_slug, severity, message, geometry, radius_m, geofence) -> N
 @alert.command("list")
 @click.option("--area", "area_slug", required=True)
 @click.option("--all", "everything", is_flag=True, help="also cancelled and expired ones")
-def alert_list(area_slug: str, everything: bool) -> None:
+@click.pass_obj
+def alert_list(cli: CliContext, area_slug: str, everything: bool) -> None:
     """The area's alerts, newest first, with how many devices acknowledged each."""
-    from server.alerts.service import list_alerts
-    from server.areas.service import area_id_of
-    from server.cli import unit_of_work
-    from server.core.policy import SYSTEM
-
-    with unit_of_work() as session:
+    with cli.unit_of_work() as session:
         views = list_alerts(
             session, SYSTEM, area_id_of(session, SYSTEM, area_slug), active=not everything
         )
@@ -66,3 +65,6 @@ def alert_list(area_slug: str, everything: bool) -> None:
             f"{v.id}  {v.created_at:%Y-%m-%d %H:%M}  {v.severity:<8} {v.kind:<16} "
             f"seen {v.acknowledged}/{v.recipients}  {v.message}"
         )
+
+
+commands = [alert]

@@ -1,6 +1,7 @@
-"""`rangersync worker`: a procrastinate worker that delivers the outbox's notifications, runs the
-safety rules on a schedule, purges abandoned evidence uploads hourly, and puts back jobs of
-workers that died.
+"""`rangersync worker`: the composition of background work. A procrastinate worker that delivers
+the outbox's notifications (server.notify), runs the safety rules on a schedule (server.safety),
+purges abandoned evidence uploads hourly (server.evidence), and puts back jobs of workers that
+died. Which tasks exist is decided here, not by the capabilities they call.
 
 Several workers may run at once: procrastinate hands each job to one worker (SELECT … FOR UPDATE
 SKIP LOCKED), periodic tasks are deferred once per tick however many workers run, and the
@@ -17,8 +18,11 @@ from sqlalchemy.engine import Engine
 
 from server.config import Config
 from server.core.db import make_session_factory
+from server.evidence.service import purge_expired
+from server.evidence.storage import FileStore
 from server.notify import delivery
 from server.notify.outbox import DELIVER_TASK, QUEUE
+from server.safety import rules
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 2.0
@@ -55,8 +59,6 @@ def build(config: Config, engine: Engine, url: str) -> procrastinate.App:
     @app.periodic(cron="* * * * * */20")
     @app.task(name="evaluate_safety_rules", queue="safety", pass_context=False)
     def evaluate_safety_rules(timestamp: int) -> int:
-        from server.safety import rules
-
         with factory() as session:
             fired = rules.evaluate(session)
             session.commit()
@@ -90,9 +92,6 @@ def build(config: Config, engine: Engine, url: str) -> procrastinate.App:
     def purge_expired_uploads(timestamp: int) -> int:
         """Abandoned evidence uploads past UPLOAD_TTL_HOURS: partial bytes deleted, the
         attachment expects an upload again (as `rangersync evidence purge-expired`)."""
-        from server.evidence.service import purge_expired
-        from server.evidence.storage import FileStore
-
         with factory() as session:
             purged = purge_expired(session, FileStore(config.evidence_dir))
             session.commit()
