@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from server.areas.service import area_id_of
 from server.core.cli import CliContext
 from server.core.policy import SYSTEM
 from server.maps.imports import import_file
@@ -51,7 +52,7 @@ def layers_import(cli: CliContext, file: Path, area_slug, layer, preview, repair
         report = import_file(
             session,
             SYSTEM,
-            area_slug,
+            area_id_of(session, SYSTEM, area_slug),
             file.name,
             file.read_bytes(),
             layer=layer,
@@ -73,7 +74,7 @@ def layers_import(cli: CliContext, file: Path, area_slug, layer, preview, repair
 def layers_export(cli: CliContext, area_slug: str, layer: str, file: Path) -> None:
     """Write a layer as GeoJSON (with its features' ids, so a re-import updates in place)."""
     with cli.unit_of_work() as session:
-        document = layer_geojson(session, SYSTEM, area_slug, layer)
+        document = layer_geojson(session, SYSTEM, area_id_of(session, SYSTEM, area_slug), layer)
     file.write_bytes(document.body)
     click.echo(f"rangersync: {layer} of {area_slug} written to {file}")
 
@@ -84,7 +85,7 @@ def layers_export(cli: CliContext, area_slug: str, layer: str, file: Path) -> No
 def layers_list(cli: CliContext, area_slug: str) -> None:
     """List an area's layers with their feature counts."""
     with cli.unit_of_work() as session:
-        for info in list_layers(session, SYSTEM, area_slug):
+        for info in list_layers(session, SYSTEM, area_id_of(session, SYSTEM, area_slug)):
             click.echo(
                 f"{info.name:<24} {info.kind:<9} {info.count:>7}  {', '.join(info.geometry_types)}"
             )
@@ -118,7 +119,7 @@ def mappack_build(cli: CliContext, area_slug: str, min_zoom, max_zoom, if_stale:
         package = build(
             session,
             SYSTEM,
-            area_slug,
+            area_id_of(session, SYSTEM, area_slug),
             config.maps_dir,
             zooms=(min_zoom, max_zoom),
             only_if_stale=if_stale,
@@ -137,7 +138,9 @@ def mappack_basemap(cli: CliContext, file: Path, area_slug: str) -> None:
     """Attach a park's raster base map (MBTiles of png, jpg or webp) to its packages."""
     config = cli.config
     with cli.unit_of_work() as session:
-        basemap = attach_basemap(session, SYSTEM, area_slug, file, config.maps_dir)
+        basemap = attach_basemap(
+            session, SYSTEM, area_id_of(session, SYSTEM, area_slug), file, config.maps_dir
+        )
     click.echo(
         f"rangersync: base map {basemap.sha256[:12]}… ({basemap.format}) attached to "
         f"{area_slug}; run `rangersync mappack build --area {area_slug}`"
@@ -153,7 +156,13 @@ def mappack_rebuild_stale(cli: CliContext) -> None:
         slugs = stale_areas(session)
     for slug in slugs:
         with cli.unit_of_work() as session:
-            current = build(session, SYSTEM, slug, config.maps_dir, only_if_stale=True)
+            current = build(
+                session,
+                SYSTEM,
+                area_id_of(session, SYSTEM, slug),
+                config.maps_dir,
+                only_if_stale=True,
+            )
         if current is not None:
             _say_package(current, slug)
     click.echo(f"rangersync: {len(slugs)} stale packages rebuilt")

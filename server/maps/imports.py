@@ -21,7 +21,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from server.areas.models import ZONE_KINDS
-from server.areas.service import area_id_of
 from server.core import audit
 from server.core.policy import Action, Actor, authorize
 from server.maps.importers import Candidate, Rejection, Repair, read_source
@@ -51,7 +50,7 @@ class ImportReport:
 def import_file(
     session: Session,
     actor: Actor,
-    area: str,
+    area_id: uuid.UUID,
     filename: str,
     data: bytes,
     *,
@@ -60,7 +59,6 @@ def import_file(
     repair: bool = False,
     replace: bool = False,
 ) -> ImportReport:
-    area_id = area_id_of(session, actor, area)
     authorize(actor, Action.MAP_EDIT, area_id, "area")
     if layer is not None and layer != ZONES:
         check_layer_name(layer)
@@ -117,7 +115,7 @@ def import_file(
             file=filename,
             repairs=repairs,
         )
-        log.info("map import %s into %s repaired %d geometries", filename, area, len(repairs))
+        log.info("map import %s into %s repaired %d geometries", filename, area_id, len(repairs))
     return report
 
 

@@ -17,7 +17,7 @@ from schemas.alerts import AlertOut
 from server.core import audit
 from server.core.db import utcnow
 from server.core.errors import Conflict, Forbidden, NotFound
-from server.core.policy import Action, Actor, authorize
+from server.core.policy import Action, Actor, authorize, load_in_area
 from server.notify import outbox
 from server.notify import service as notifications
 from server.safety import audience, events, settings
@@ -196,8 +196,7 @@ def notify_managers(session: Session, view: AlertView, purpose: str) -> list[uui
 
 def list_notifications(session: Session, actor: Actor, alert_id: uuid.UUID) -> list:
     """The alert's email, SMS and webhook notifications and how their delivery went."""
-    alert = find_alert(session, alert_id)
-    authorize(actor, Action.ALERT_ISSUE, alert.area_id, "alert")
+    load_in_area(session, actor, Action.ALERT_ISSUE, SafetyAlert, alert_id, "alert")
     return notifications.list_for(session, alert_id)
 
 
@@ -247,8 +246,7 @@ def list_alerts(
 
 def get_alert(session: Session, actor: Actor, alert_id: uuid.UUID) -> AlertView:
     """One alert with the devices it concerns, split into who has and has not seen it."""
-    alert = find_alert(session, alert_id)
-    authorize(actor, Action.ALERT_ISSUE, alert.area_id, "alert")
+    alert = load_in_area(session, actor, Action.ALERT_ISSUE, SafetyAlert, alert_id, "alert")
     rows = session.execute(text(audience.RECIPIENTS), {"alert": alert_id}).mappings().all()
     seen = [dict(r) for r in rows if r["acknowledged_at"] is not None]
     not_seen = [dict(r) for r in rows if r["acknowledged_at"] is None]
@@ -270,8 +268,7 @@ def acknowledge(
     """A device says the alert reached its ranger. Idempotent: `first` tells the first time."""
     if actor.kind != "device":
         raise Forbidden("only an enrolled device acknowledges an alert")
-    alert = find_alert(session, alert_id)
-    authorize(actor, Action.ALERT_VIEW, alert.area_id, "alert")
+    alert = load_in_area(session, actor, Action.ALERT_VIEW, SafetyAlert, alert_id, "alert")
     concerned = audience.concerns("d.id", "d.user_id")
     device = session.execute(
         text(
@@ -317,8 +314,9 @@ def acknowledge(
 
 def cancel(session: Session, actor: Actor, alert_id: uuid.UUID) -> AlertView:
     """Withdraw an alert: devices drop it on their next pull."""
-    alert = find_alert(session, alert_id, lock=True)
-    authorize(actor, Action.ALERT_ISSUE, alert.area_id, "alert")
+    alert = load_in_area(
+        session, actor, Action.ALERT_ISSUE, SafetyAlert, alert_id, "alert", lock=True
+    )
     if alert.cancelled_at is not None:
         raise Conflict("the alert is already cancelled")
     alert.cancelled_at = utcnow()

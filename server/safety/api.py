@@ -23,7 +23,7 @@ from schemas.alerts import (
     SosOut,
     SosTextIn,
 )
-from server.areas.service import area_id_of
+from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
 from server.core.errors import Unauthenticated
 from server.core.web import bearer_token, commit, current_actor, db
@@ -37,18 +37,18 @@ alerts_blp = Blueprint(
 @alerts_blp.post("/areas/<area>/alerts")
 @alerts_blp.arguments(AlertIn)
 @alerts_blp.response(201, AlertOut)
-def issue(body, area):
+@in_area
+def issue(body, area_id):
     """Issue an alert to the whole area, to teams, to zones or to whoever is inside its geometry."""
-    area_id = area_id_of(db(), current_actor(), area)
     return commit(alerts.issue_alert(db(), current_actor(), area_id, **body))
 
 
 @alerts_blp.get("/areas/<area>/alerts")
 @alerts_blp.arguments(AlertListQuery, location="query")
 @alerts_blp.response(200, AlertOut(many=True))
-def list_alerts(args, area):
+@in_area
+def list_alerts(args, area_id):
     """The area's alerts, newest first, with how many devices acknowledged each (managers)."""
-    area_id = area_id_of(db(), current_actor(), area)
     return alerts.list_alerts(db(), current_actor(), area_id, args["active"])
 
 
@@ -83,18 +83,18 @@ def alert_notifications(alert_id: uuid.UUID):
 
 @alerts_blp.get("/areas/<area>/safety-settings")
 @alerts_blp.response(200, SettingsOut)
-def get_settings(area):
+@in_area
+def get_settings(area_id):
     """The area's rule thresholds and notification targets."""
-    area_id = area_id_of(db(), current_actor(), area)
     return commit(settings.get_settings(db(), current_actor(), area_id))
 
 
 @alerts_blp.patch("/areas/<area>/safety-settings")
 @alerts_blp.arguments(SettingsIn)
 @alerts_blp.response(200, SettingsOut)
-def change_settings(body, area):
+@in_area
+def change_settings(body, area_id):
     """Change some of the area's thresholds or notification targets."""
-    area_id = area_id_of(db(), current_actor(), area)
     return commit(settings.change_settings(db(), current_actor(), area_id, **body))
 
 

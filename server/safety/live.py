@@ -11,7 +11,7 @@ import time
 from flask import Blueprint, Response, current_app, request, stream_with_context
 from sqlalchemy import text
 
-from server.areas.service import area_id_of
+from server.areas.web import in_area
 from server.core.api import API_PREFIX
 from server.core.errors import Invalid
 from server.core.policy import Action, authorize
@@ -41,11 +41,11 @@ def _start_after(area_id) -> int:
 
 
 @blp.get("/areas/<area>/live")
-def live(area):
+@in_area
+def live(area_id):
     """text/event-stream of the area's safety events: managers get all of them, a device only
     the alerts that concern it."""
     actor = current_actor()
-    area_id = area_id_of(db(), actor, area)
     authorize(
         actor, Action.ALERT_VIEW if actor.kind == "device" else Action.ALERT_ISSUE, area_id, "area"
     )

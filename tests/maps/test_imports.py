@@ -47,7 +47,7 @@ def test_geojson_with_invalid_and_missing_geometries_is_reported_feature_by_feat
             ({"type": "Point", "coordinates": [12.0, 45.0]}, {"name": "Venice"}),
         ]
     )
-    report = import_file(db, SYSTEM, area.slug, "water.geojson", data)
+    report = import_file(db, SYSTEM, area.id, "water.geojson", data)
     assert (report.created, report.accepted) == (1, 1)
     reasons = {r.index: r.reason for r in report.rejected}
     assert reasons == {1: "no-geometry", 2: "invalid-geometry", 3: "wrong-type", 4: "outside-area"}
@@ -61,8 +61,8 @@ def test_geojson_with_invalid_and_missing_geometries_is_reported_feature_by_feat
 def test_repair_only_when_asked_and_logged(db):
     area = factories.area(db)
     data = files.geojson([(shapely.geometry.mapping(BOWTIE), {"name": "Bowtie"})])
-    assert import_file(db, SYSTEM, area.slug, "z.geojson", data, layer="zones_x").created == 0
-    report = import_file(db, SYSTEM, area.slug, "z.geojson", data, layer="zones_x", repair=True)
+    assert import_file(db, SYSTEM, area.id, "z.geojson", data, layer="zones_x").created == 0
+    report = import_file(db, SYSTEM, area.id, "z.geojson", data, layer="zones_x", repair=True)
     assert report.created == 1 and "Self-intersection" in report.repaired[0].detail
     stored = to_shape(features(db, area.id, "zones_x")["Bowtie"].geom)
     assert stored.is_valid and stored.geom_type == "MultiPolygon"
@@ -89,7 +89,7 @@ def test_a_utm_shapefile_is_reprojected_to_wgs84(db, tmp_path):
         utm,
         "LineString",
     )
-    report = import_file(db, SYSTEM, area.slug, "roads.zip", data)
+    report = import_file(db, SYSTEM, area.id, "roads.zip", data)
     assert report.created == 1 and report.layers == {"roads": {"created": 1}}
     stored = to_shape(features(db, area.id, "roads")["Spine"].geom)
     assert shapely.equals_exact(stored, road, tolerance=1e-7)
@@ -101,7 +101,7 @@ def test_a_utm_shapefile_is_reprojected_to_wgs84(db, tmp_path):
         utm,
         "Point",
     )
-    report = import_file(db, SYSTEM, area.slug, "posts.zip", data, layer="ranger_post")
+    report = import_file(db, SYSTEM, area.id, "posts.zip", data, layer="ranger_post")
     assert report.created == 2, report
     assert to_shape(features(db, area.id, "ranger_post")["B"].geom).distance(posts[1]) < 1e-7
 
@@ -111,7 +111,7 @@ def test_a_shapefile_without_prj_is_refused_for_missing_crs(db, tmp_path):
     data = files.zipped_shapefile(
         tmp_path, "posts", [Point(500000, 9620000)], {"name": ["X"]}, None, "Point"
     )
-    report = import_file(db, SYSTEM, area.slug, "posts.zip", data)
+    report = import_file(db, SYSTEM, area.id, "posts.zip", data)
     assert report.accepted == 0
     assert [r.reason for r in report.rejected] == ["missing-crs"]
     assert ".prj" in report.rejected[0].detail
@@ -126,7 +126,7 @@ def test_a_geopackage_with_two_layers_fills_two_layers(db, tmp_path):
             "fences": ([LineString([(37.05, -3.45), (37.06, -3.44)])], {"name": ["North"]}),
         },
     )
-    report = import_file(db, SYSTEM, area.slug, "park.gpkg", data)
+    report = import_file(db, SYSTEM, area.id, "park.gpkg", data)
     assert report.layers == {"fences": {"created": 1}, "water_points": {"created": 2}}
     assert set(features(db, area.id, "water_points")) == {"A", "B"}
 
@@ -134,7 +134,7 @@ def test_a_geopackage_with_two_layers_fills_two_layers(db, tmp_path):
 def test_kml_placemarks_become_points_without_altitude(db):
     area = factories.area(db)
     data = files.kml("Ranger Posts", [("HQ", 37.1, -3.4), ("Gate", 37.2, -3.35)])
-    report = import_file(db, SYSTEM, area.slug, "posts.kml", data)
+    report = import_file(db, SYSTEM, area.id, "posts.kml", data)
     assert report.layers == {"ranger_posts": {"created": 2}}
     assert any("altitudes dropped" in n for n in report.notes)
     hq = features(db, area.id, "ranger_posts")["HQ"]
@@ -146,14 +146,14 @@ def test_a_layer_keeps_one_geometry_family(db):
     import_file(
         db,
         SYSTEM,
-        area.slug,
+        area.id,
         "a.geojson",
         files.geojson([({"type": "Point", "coordinates": [37.1, -3.4]}, {"name": "P"})]),
         layer="posts",
     )
     line = {"type": "LineString", "coordinates": [[37.1, -3.4], [37.11, -3.41]]}
     report = import_file(
-        db, SYSTEM, area.slug, "b.geojson", files.geojson([(line, {})]), layer="posts"
+        db, SYSTEM, area.id, "b.geojson", files.geojson([(line, {})]), layer="posts"
     )
     assert [r.reason for r in report.rejected] == ["wrong-type"]
 
@@ -161,7 +161,7 @@ def test_a_layer_keeps_one_geometry_family(db):
 def test_preview_changes_nothing(db):
     area = factories.area(db)
     data = files.geojson([({"type": "Point", "coordinates": [37.1, -3.4]}, {"name": "P"})])
-    report = import_file(db, SYSTEM, area.slug, "a.geojson", data, layer="posts", preview=True)
+    report = import_file(db, SYSTEM, area.id, "a.geojson", data, layer="posts", preview=True)
     assert report.created == 1 and features(db, area.id, "posts") == {}
 
 
@@ -179,7 +179,7 @@ def test_files_that_are_not_map_files_are_refused(db):
         entities,
     ):
         with pytest.raises(Invalid):
-            import_file(db, SYSTEM, area.slug, "x.vrt", data, layer="posts")
+            import_file(db, SYSTEM, area.id, "x.vrt", data, layer="posts")
 
 
 def test_export_then_import_changes_nothing(db, client, tmp_path):
@@ -187,10 +187,10 @@ def test_export_then_import_changes_nothing(db, client, tmp_path):
     manager = park.headers("manager")
     exported = client.get(f"/api/v1/areas/{park.slug}/layers/road", headers=manager)
     assert exported.status_code == 200 and exported.mimetype == "application/geo+json"
-    report = import_file(db, SYSTEM, park.slug, "road.geojson", exported.data, layer="road")
+    report = import_file(db, SYSTEM, park.area_id, "road.geojson", exported.data, layer="road")
     assert (report.unchanged, report.created, report.updated) == (1, 0, 0)
     # the same file into another layer copies the features; the originals stay
-    copy = import_file(db, SYSTEM, park.slug, "road.geojson", exported.data, layer="tracks")
+    copy = import_file(db, SYSTEM, park.area_id, "road.geojson", exported.data, layer="tracks")
     assert copy.created == 1 and "another layer" in copy.notes[0]
     assert set(features(db, park.area_id, "road")) == set(features(db, park.area_id, "tracks"))
     # and through a Shapefile in UTM: the same geometry, to a millimetre, in a new layer
@@ -204,7 +204,7 @@ def test_export_then_import_changes_nothing(db, client, tmp_path):
         "EPSG:32737",
         "LineString",
     )
-    import_file(db, SYSTEM, park.slug, "road_utm.zip", data)
+    import_file(db, SYSTEM, park.area_id, "road_utm.zip", data)
     back = to_shape(features(db, park.area_id, "road_utm")["Main road"].geom)
     assert np.abs(shapely.get_coordinates(back) - shapely.get_coordinates(original)).max() < 1e-8
 
@@ -215,7 +215,7 @@ def test_replace_deletes_what_the_file_no_longer_holds(db, client):
         [({"type": "Point", "coordinates": list(park.centre)}, {"name": "Only post"})]
     )
     report = import_file(
-        db, SYSTEM, park.slug, "p.geojson", empty_but_one, layer="ranger_post", replace=True
+        db, SYSTEM, park.area_id, "p.geojson", empty_but_one, layer="ranger_post", replace=True
     )
     assert (report.created, report.deleted) == (1, 1)
     assert set(features(db, park.area_id, "ranger_post")) == {"Only post"}
@@ -288,7 +288,7 @@ def test_zones_can_be_imported_with_their_kinds(db, client):
             ({"type": "Point", "coordinates": [lon, lat]}, {"name": "Dot"}),
         ]
     )
-    report = import_file(db, SYSTEM, park.slug, "zones.geojson", data, layer="zones")
+    report = import_file(db, SYSTEM, park.area_id, "zones.geojson", data, layer="zones")
     assert report.created == 1
     assert {r.index: r.reason for r in report.rejected} == {
         1: "bad-kind",
@@ -307,5 +307,5 @@ def test_zones_can_be_imported_with_their_kinds(db, client):
     exported = client.get(
         f"/api/v1/areas/{park.slug}/layers/zones", headers=park.headers("manager")
     )
-    again = import_file(db, SYSTEM, park.slug, "zones.geojson", exported.data, layer="zones")
+    again = import_file(db, SYSTEM, park.area_id, "zones.geojson", exported.data, layer="zones")
     assert (again.unchanged, again.created, again.updated) == (2, 0, 0), exported.get_json()

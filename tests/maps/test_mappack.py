@@ -32,7 +32,7 @@ PNG = bytes.fromhex(
 
 
 def build(db, park, maps_dir):
-    package = packages.build(db, SYSTEM, park.slug, maps_dir, zooms=ZOOMS)
+    package = packages.build(db, SYSTEM, park.area_id, maps_dir, zooms=ZOOMS)
     db.commit()
     return package
 
@@ -130,13 +130,13 @@ def test_a_layer_change_makes_the_package_stale_and_the_rebuild_carries_a_delta(
 ):
     db, client = committed_db, committed_client
     park = h.map_park(db, client)
-    packages.build(db, SYSTEM, park.slug, tmp_path, zooms=ZOOMS)
+    packages.build(db, SYSTEM, park.area_id, tmp_path, zooms=ZOOMS)
     db.rollback()  # a build whose transaction failed leaves a folder and no row
     assert folder(tmp_path, park, 1).is_dir()
     first = build(db, park, tmp_path)
     assert first.version == 1
     assert not packages.is_stale(db, first)
-    assert packages.build(db, SYSTEM, park.slug, tmp_path, only_if_stale=True) is None
+    assert packages.build(db, SYSTEM, park.area_id, tmp_path, only_if_stale=True) is None
     lon, lat = park.centre
     db.add(
         MapFeature(
@@ -149,7 +149,7 @@ def test_a_layer_change_makes_the_package_stale_and_the_rebuild_carries_a_delta(
     db.commit()
     assert packages.is_stale(db, first)
     assert packages.stale_areas(db) == [park.slug]
-    second = packages.build(db, SYSTEM, park.slug, tmp_path, only_if_stale=True)
+    second = packages.build(db, SYSTEM, park.area_id, tmp_path, only_if_stale=True)
     db.commit()
     assert second.version == 2 and (second.min_zoom, second.max_zoom) == ZOOMS
     delta = next(f for f in second.files if f["role"] == "delta")
@@ -172,7 +172,7 @@ def test_a_parks_raster_base_map_goes_into_the_package(committed_db, committed_c
     source = mbtiles.create(raster, {"name": "Ortho", "format": "png"})
     source.execute("INSERT INTO tiles VALUES (10, 617, 504, ?)", (PNG,))
     source.close()
-    packages.attach_basemap(db, SYSTEM, park.slug, raster, tmp_path / "maps")
+    packages.attach_basemap(db, SYSTEM, park.area_id, raster, tmp_path / "maps")
     package = build(db, park, tmp_path / "maps")
     assert [f["role"] for f in package.files] == ["tiles", "basemap", "style"]
     style = json.loads((folder(tmp_path / "maps", park, 1) / "style.json").read_text())
@@ -180,10 +180,12 @@ def test_a_parks_raster_base_map_goes_into_the_package(committed_db, committed_c
     vector = tmp_path / "vector.mbtiles"
     mbtiles.create(vector, {"name": "Not raster", "format": "pbf"}).close()
     with pytest.raises(Invalid, match="png, jpg or webp"):
-        packages.attach_basemap(db, SYSTEM, park.slug, vector, tmp_path / "maps")
+        packages.attach_basemap(db, SYSTEM, park.area_id, vector, tmp_path / "maps")
     (tmp_path / "junk.mbtiles").write_bytes(b"not sqlite at all" * 10)
     with pytest.raises(Invalid, match="not an MBTiles"):
-        packages.attach_basemap(db, SYSTEM, park.slug, tmp_path / "junk.mbtiles", tmp_path / "maps")
+        packages.attach_basemap(
+            db, SYSTEM, park.area_id, tmp_path / "junk.mbtiles", tmp_path / "maps"
+        )
 
 
 def test_the_pull_tells_a_device_of_each_new_package(committed_db, committed_client, test_config):
@@ -204,7 +206,7 @@ def test_the_pull_tells_a_device_of_each_new_package(committed_db, committed_cli
     assert changes[0]["data"]["tiles_sha256"] == first.tiles_sha256
     assert changes[0]["data"]["base_url"] == f"/api/v1/areas/{park.area_id}/mappack/1/"
     assert pull(cursor)[0] == []
-    second = packages.build(db, SYSTEM, park.slug, test_config.maps_dir, zooms=ZOOMS)
+    second = packages.build(db, SYSTEM, park.area_id, test_config.maps_dir, zooms=ZOOMS)
     db.commit()
     changes, _ = pull(cursor)
     by_id = {c["id"]: c for c in changes}
