@@ -14,8 +14,12 @@ STAMPS := var/stamps
 run: setup
 	$(VENV)/bin/rangersync serve --port $(PORT)
 
+# pytest-xdist workers, each with a PostGIS cluster of its own (tests/conftest.py). The tests wait
+# on the database, servers and browsers more than they compute: three workers fill two cores.
+# TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 3
 test: setup
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 setup: system venv assets
 

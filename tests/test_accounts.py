@@ -7,7 +7,7 @@ import pytest
 from server.accounts.service import disable_user
 from server.core.policy import SYSTEM
 from tests import factories
-from tests.conftest import count_rows
+from tests.helpers import count_rows
 
 
 def _problem(response, status: int, code: str) -> dict:

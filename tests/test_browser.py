@@ -1,33 +1,12 @@
-"""The web pages in a real headless Chromium (Debian's), driven by Playwright, against a real
-server process: sign in, see your park, read the API docs; not one request leaves the machine."""
+"""The web pages in a real headless Chromium (Debian's, the `browser` fixture), driven by
+Playwright, against a real server process: sign in, see your park, read the API docs; not one
+request leaves the machine."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from playwright.sync_api import sync_playwright
 
 from server.demo.seed import DEMO_PASSWORD
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from server.core.policy import SYSTEM
 from server.devices.models import EnrolmentCode
 from server.devices.service import revoke
 from tests import factories
-from tests.conftest import count_rows
+from tests.helpers import count_rows
 
 
 def _manager_and_ranger(client, db):

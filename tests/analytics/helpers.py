@@ -1,4 +1,5 @@
-"""Builders for analytics tests: patrols with fixes laid down exactly where a test wants them."""
+"""Builders for analytics tests: patrols with fixes laid down exactly where a test wants them;
+signing in to the dashboard."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from server.areas.models import Zone
 from server.patrols.models import Patrol
 from server.patrols.service import derive_figures
+from tests import factories
 
 T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 
@@ -80,3 +82,9 @@ def walk(n: int, lon=37.05, lat=-3.45, dlon=0.0005, dlat=0.0, every_s=60, start=
         (lon + k * dlon, lat + k * dlat, start + timedelta(seconds=every_s * k), acc)
         for k in range(n)
     ]
+
+
+def sign_in(client, user) -> None:
+    """Sign in to the dashboard's pages as a user the factories made."""
+    answer = client.post("/login", data={"username": user.username, "password": factories.PASSWORD})
+    assert answer.status_code == 302

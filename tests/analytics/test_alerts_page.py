@@ -7,17 +7,15 @@ is also checked with the test client: who may see it, and what it shows."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from server.core.policy import SYSTEM
 from server.demo.seed import DEMO_PASSWORD
 from server.safety import alerts
-from tests import factories, live
-from tests.analytics.test_dashboard_browser import CHROMIUM_ARGS
-from tests.analytics.test_dashboard_pages import sign_in
+from tests import factories
+from tests.analytics.helpers import sign_in
 
 ALERTS_ON_MAP = """() => {
     const map = window.dashboardMap;
@@ -33,29 +31,26 @@ ALERTS_ON_MAP = """() => {
 
 
 @pytest.fixture(scope="module")
-def alerts_server(pg_cluster, tmp_path_factory):
-    """A server of its own: this test issues and cancels alerts in the demo park."""
-    server = live.start(pg_cluster, tmp_path_factory.mktemp("alerts"), database="rs_alerts_page")
+def alerts_server(live_servers):
+    """A server of its own, not the shared one: the test asserts that the park has no active alert
+    but its own, and other tests on the shared server raise alerts in the demo park."""
+    server = live_servers.start("alerts_page")
     yield server
-    server.stop()
-    pg_cluster.drop_database("rs_alerts_page")
+    live_servers.stop(server)
 
 
 @pytest.fixture
-def browser_page(alerts_server):
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            base_url=alerts_server.url, viewport={"width": 1280, "height": 900}
-        )
-        page = context.new_page()
-        page.requests_seen = []
-        page.errors = []
-        page.on("request", lambda request: page.requests_seen.append(request.url))
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        yield page
-        browser.close()
+def browser_page(browser, alerts_server):
+    context = browser.new_context(
+        base_url=alerts_server.url, viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    page.requests_seen = []
+    page.errors = []
+    page.on("request", lambda request: page.requests_seen.append(request.url))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    context.close()
 
 
 def _handheld(http, manager_token: str) -> dict:
@@ -71,6 +66,7 @@ def _handheld(http, manager_token: str) -> dict:
     return enrolled
 
 
+@pytest.mark.slow
 def test_manager_issues_follows_and_cancels_an_alert(browser_page, alerts_server, artifacts_dir):
     page, http = browser_page, alerts_server.http
     status, token = http.json(

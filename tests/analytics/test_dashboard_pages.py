@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
-from tests.analytics.helpers import patrol, walk
+from tests.analytics.helpers import patrol, sign_in, walk
 
 PAGES = ["map", "reports", "patrols", "analytics", "devices", "review", "alerts"]
 
@@ -23,11 +23,6 @@ def park(db):
         "ranger": factories.user(db, area.id, "ranger"),
         "stranger": factories.user(db, other.id, "manager"),
     }
-
-
-def sign_in(client, user):
-    answer = client.post("/login", data={"username": user.username, "password": factories.PASSWORD})
-    assert answer.status_code == 302
 
 
 def test_root_is_the_sign_in_page_until_signed_in(client, park):

@@ -16,7 +16,7 @@ from server.analytics.tracks import refresh_patrols
 from server.areas.models import Area
 from tests import factories
 from tests.analytics.helpers import T0, patrol, walk, zone
-from tests.conftest import count_rows
+from tests.helpers import count_rows
 
 GEOD = Geod(ellps="WGS84")
 TO_GRID = Transformer.from_crs(4326, 6933, always_xy=True)

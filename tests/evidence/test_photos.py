@@ -10,7 +10,13 @@ import os
 from PIL import Image
 from sqlalchemy import text
 
-from tests.evidence.test_uploads import TUS, _create, _declare, _patch, _state
+from tests.evidence.helpers import (
+    TUS,
+    attachment_state,
+    create_upload,
+    declare_attachment,
+    patch_upload,
+)
 from tests.sync import helpers as h
 
 
@@ -27,9 +33,9 @@ def _photo(width: int = 1600, height: int = 1200, orientation: int | None = None
 
 
 def _upload(client, park, data: bytes, media_type: str = "image/jpeg"):
-    attachment_id = _declare(client, park, data, media_type)
-    location = _create(client, park, attachment_id, len(data)).headers["Location"]
-    return attachment_id, _patch(client, park, location, 0, data)
+    attachment_id = declare_attachment(client, park, data, media_type)
+    location = create_upload(client, park, attachment_id, len(data)).headers["Location"]
+    return attachment_id, patch_upload(client, park, location, 0, data)
 
 
 def _report_of(db, attachment_id: str) -> str:
@@ -78,7 +84,7 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded(client, db):
     problem = refused.get_json()
     assert problem["type"] == "/problems/image-too-many-pixels"
     assert (problem["width"], problem["height"]) == (20_000, 20_000)
-    assert _state(db, attachment_id) == "failed"
+    assert attachment_state(db, attachment_id) == "failed"
     gone = client.get(f"/api/v1/attachments/{attachment_id}/file", headers=park.headers)
     assert gone.status_code == 404 and gone.get_json()["state"] == "failed"
 
@@ -86,7 +92,7 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded(client, db):
 def test_a_report_is_shown_while_its_photo_is_on_its_way(client, db):
     park = h.park(db)
     photo = _photo(640, 480)
-    attachment_id = _declare(client, park, photo)
+    attachment_id = declare_attachment(client, park, photo)
     report_id = _report_of(db, attachment_id)
 
     shown = client.get(f"/api/v1/reports/{report_id}", headers=park.headers).get_json()
@@ -96,12 +102,12 @@ def test_a_report_is_shown_while_its_photo_is_on_its_way(client, db):
     missing = client.get(f"/api/v1/attachments/{attachment_id}/file", headers=park.headers)
     assert missing.status_code == 404 and missing.get_json()["state"] == "expected"
 
-    location = _create(client, park, attachment_id, len(photo)).headers["Location"]
-    _patch(client, park, location, 0, photo[:1000])
+    location = create_upload(client, park, attachment_id, len(photo)).headers["Location"]
+    patch_upload(client, park, location, 0, photo[:1000])
     halfway = client.get(f"/api/v1/reports/{report_id}", headers=park.headers).get_json()
     assert halfway["attachments"][0]["state"] == "uploading"
     assert client.head(location, headers=park.headers | TUS).headers["Upload-Offset"] == "1000"
-    _patch(client, park, location, 1000, photo[1000:])
+    patch_upload(client, park, location, 1000, photo[1000:])
     stored = client.get(f"/api/v1/reports/{report_id}", headers=park.headers).get_json()
     assert stored["attachments"][0]["state"] == "stored"
     assert stored["attachments"][0]["file"] == f"/api/v1/attachments/{attachment_id}/file"
@@ -112,7 +118,7 @@ def test_a_photo_that_does_not_decode_is_kept_without_a_thumbnail(client, db):
     park = h.park(db)
     broken = _photo(800, 600)[:20_000]
     attachment_id, done = _upload(client, park, broken)
-    assert done.status_code == 204 and _state(db, attachment_id) == "stored"
+    assert done.status_code == 204 and attachment_state(db, attachment_id) == "stored"
     none = client.get(f"/api/v1/attachments/{attachment_id}/thumbnail", headers=park.headers)
     assert none.status_code == 404
     assert (

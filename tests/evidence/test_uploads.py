@@ -12,15 +12,20 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-from sqlalchemy import text, update
+from sqlalchemy import update
 from tusclient import client as tus
 
 from server.core.db import utcnow
 from server.evidence.models import Upload
+from tests.evidence.helpers import (
+    TUS,
+    attachment_state,
+    create_upload,
+    declare_attachment,
+    patch_upload,
+)
 from tests.live import BIN
 from tests.sync import helpers as h
-
-TUS = {"Tus-Resumable": "1.0.0"}
 
 
 def _jpeg() -> bytes:
@@ -28,63 +33,25 @@ def _jpeg() -> bytes:
     return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(300_000)
 
 
-def _declare(client, park, data: bytes, media_type: str = "image/jpeg") -> str:
-    report = h.report()
-    attachment = {
-        "kind": "attachment",
-        "id": h.rid(),
-        "data": {
-            "report_id": report["id"],
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "size_bytes": len(data),
-            "media_type": media_type,
-        },
-    }
-    assert h.verdicts(h.push(client, park, [report, attachment])) == ["stored", "stored"]
-    return attachment["id"]
-
-
-def _create(client, park, attachment_id: str, length: int):
-    metadata = "attachment_id " + base64.b64encode(attachment_id.encode()).decode()
-    return client.post(
-        "/api/v1/uploads",
-        headers=park.headers | TUS | {"Upload-Length": str(length), "Upload-Metadata": metadata},
-    )
-
-
-def _patch(client, park, location: str, offset: int, chunk: bytes, **headers):
-    return client.patch(
-        location,
-        data=chunk,
-        headers=park.headers
-        | TUS
-        | {"Content-Type": "application/offset+octet-stream", "Upload-Offset": str(offset)}
-        | headers,
-    )
-
-
-def _state(db, attachment_id):
-    return db.execute(
-        text("SELECT state FROM attachments WHERE id = :a"), {"a": attachment_id}
-    ).scalar_one()
-
-
 def test_an_interrupted_upload_resumes_from_the_servers_offset(client, db, app):
     park = h.park(db)
     photo = _jpeg()
-    attachment_id = _declare(client, park, photo)
-    created = _create(client, park, attachment_id, len(photo))
+    attachment_id = declare_attachment(client, park, photo)
+    created = create_upload(client, park, attachment_id, len(photo))
     assert created.status_code == 201 and created.headers["Tus-Resumable"] == "1.0.0"
     location = created.headers["Location"]
-    assert _patch(client, park, location, 0, photo[:100_000]).headers["Upload-Offset"] == "100000"
+    assert (
+        patch_upload(client, park, location, 0, photo[:100_000]).headers["Upload-Offset"]
+        == "100000"
+    )
     head = client.head(location, headers=park.headers | TUS)
     assert head.headers["Upload-Offset"] == "100000" and head.headers["Upload-Length"] == str(
         len(photo)
     )
-    wrong = _patch(client, park, location, 50_000, photo[50_000:150_000])
+    wrong = patch_upload(client, park, location, 50_000, photo[50_000:150_000])
     assert wrong.status_code == 409
     bad = base64.b64encode(hashlib.sha1(b"not these bytes").digest()).decode()  # noqa: S324
-    refused = _patch(
+    refused = patch_upload(
         client,
         park,
         location,
@@ -95,11 +62,11 @@ def test_an_interrupted_upload_resumes_from_the_servers_offset(client, db, app):
     assert refused.status_code == 460
     assert client.head(location, headers=park.headers | TUS).headers["Upload-Offset"] == "100000"
     good = base64.b64encode(hashlib.sha1(photo[100_000:]).digest()).decode()  # noqa: S324
-    done = _patch(
+    done = patch_upload(
         client, park, location, 100_000, photo[100_000:], **{"Upload-Checksum": f"sha1 {good}"}
     )
     assert done.status_code == 204 and done.headers["Upload-Offset"] == str(len(photo))
-    assert _state(db, attachment_id) == "stored"
+    assert attachment_state(db, attachment_id) == "stored"
     store = app.extensions["rangersync"].evidence
     assert store.blob(hashlib.sha256(photo).hexdigest()).read_bytes() == photo
 
@@ -107,14 +74,14 @@ def test_an_interrupted_upload_resumes_from_the_servers_offset(client, db, app):
 def test_the_same_photo_on_two_reports_is_stored_once(client, db, app):
     park = h.park(db)
     photo = _jpeg()
-    first, second = _declare(client, park, photo), _declare(client, park, photo)
+    first, second = declare_attachment(client, park, photo), declare_attachment(client, park, photo)
     for attachment_id in (first, second):
-        location = _create(client, park, attachment_id, len(photo)).headers["Location"]
-        assert _patch(client, park, location, 0, photo).status_code == 204
-        assert _state(db, attachment_id) == "stored"
+        location = create_upload(client, park, attachment_id, len(photo)).headers["Location"]
+        assert patch_upload(client, park, location, 0, photo).status_code == 204
+        assert attachment_state(db, attachment_id) == "stored"
     store = app.extensions["rangersync"].evidence
     assert len(list((store.root / "sha256").rglob(hashlib.sha256(photo).hexdigest()))) == 1
-    again = _create(client, park, first, len(photo))  # a client that lost the last answer
+    again = create_upload(client, park, first, len(photo))  # a client that lost the last answer
     assert again.status_code == 409 and again.get_json()["stored"] is True
 
 
@@ -125,33 +92,33 @@ def test_a_zip_or_a_page_dressed_as_a_photo_is_refused(client, db):
         b"<html><script>alert(1)</script></html>",
         b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
     ):
-        attachment_id = _declare(client, park, fake)
-        location = _create(client, park, attachment_id, len(fake)).headers["Location"]
-        refused = _patch(client, park, location, 0, fake)
+        attachment_id = declare_attachment(client, park, fake)
+        location = create_upload(client, park, attachment_id, len(fake)).headers["Location"]
+        refused = patch_upload(client, park, location, 0, fake)
         assert (
             refused.status_code == 415
             and refused.get_json()["type"] == "/problems/media-type-refused"
         )
-        assert _state(db, attachment_id) == "failed"
+        assert attachment_state(db, attachment_id) == "failed"
 
 
 def test_bytes_that_are_not_the_declared_file_are_refused(client, db):
     park = h.park(db)
     photo = _jpeg()
-    attachment_id = _declare(client, park, photo)
-    location = _create(client, park, attachment_id, len(photo)).headers["Location"]
+    attachment_id = declare_attachment(client, park, photo)
+    location = create_upload(client, park, attachment_id, len(photo)).headers["Location"]
     swapped = photo[:-1] + b"\x00"
-    response = _patch(client, park, location, 0, swapped)
+    response = patch_upload(client, park, location, 0, swapped)
     assert response.status_code == 422 and response.get_json()["type"] == "/problems/hash-mismatch"
 
 
 def test_limits_and_tus_rules(client, db):
     park = h.park(db)
     photo = _jpeg()
-    attachment_id = _declare(client, park, photo)
-    too_big = _create(client, park, attachment_id, 10**12)
+    attachment_id = declare_attachment(client, park, photo)
+    too_big = create_upload(client, park, attachment_id, 10**12)
     assert too_big.status_code == 413
-    wrong_size = _create(client, park, attachment_id, len(photo) - 1)
+    wrong_size = create_upload(client, park, attachment_id, len(photo) - 1)
     assert wrong_size.status_code == 409
     no_tus = client.post("/api/v1/uploads", headers=park.headers | {"Upload-Length": "10"})
     assert no_tus.status_code == 412 and no_tus.headers["Tus-Version"] == "1.0.0"
@@ -162,12 +129,12 @@ def test_limits_and_tus_rules(client, db):
 def test_termination_and_expiry(client, db):
     park = h.park(db)
     photo = _jpeg()
-    attachment_id = _declare(client, park, photo)
-    location = _create(client, park, attachment_id, len(photo)).headers["Location"]
+    attachment_id = declare_attachment(client, park, photo)
+    location = create_upload(client, park, attachment_id, len(photo)).headers["Location"]
     assert client.delete(location, headers=park.headers | TUS).status_code == 204
     assert client.head(location, headers=park.headers | TUS).status_code == 404
-    assert _state(db, attachment_id) == "expected"
-    location = _create(client, park, attachment_id, len(photo)).headers["Location"]
+    assert attachment_state(db, attachment_id) == "expected"
+    location = create_upload(client, park, attachment_id, len(photo)).headers["Location"]
     db.execute(update(Upload).values(expires_at=utcnow() - timedelta(minutes=1)))
     db.commit()
     assert client.head(location, headers=park.headers | TUS).status_code == 410
@@ -233,16 +200,16 @@ def test_abandoned_uploads_are_cleaned_up(client, db, app):
 
     park = h.park(db)
     photo = _jpeg()
-    attachment_id = _declare(client, park, photo)
-    location = _create(client, park, attachment_id, len(photo)).headers["Location"]
-    _patch(client, park, location, 0, photo[:1000])
+    attachment_id = declare_attachment(client, park, photo)
+    location = create_upload(client, park, attachment_id, len(photo)).headers["Location"]
+    patch_upload(client, park, location, 0, photo[:1000])
     store = app.extensions["rangersync"].evidence
     upload_id = location.rsplit("/", 1)[1]
     assert store.partial(upload_id).stat().st_size == 1000
     db.execute(update(Upload).values(expires_at=utcnow() - timedelta(minutes=1)))
     assert purge_expired(db, store) == 1
     assert not store.partial(upload_id).exists()
-    assert _state(db, attachment_id) == "expected"
+    assert attachment_state(db, attachment_id) == "expected"
 
 
 def test_the_worker_purges_abandoned_uploads_every_hour(
@@ -255,9 +222,9 @@ def test_the_worker_purges_abandoned_uploads_every_hour(
     client, db = committed_client, committed_db
     park = h.park(db)
     photo = _jpeg()
-    attachment_id = _declare(client, park, photo)
-    location = _create(client, park, attachment_id, len(photo)).headers["Location"]
-    _patch(client, park, location, 0, photo[:1000])
+    attachment_id = declare_attachment(client, park, photo)
+    location = create_upload(client, park, attachment_id, len(photo)).headers["Location"]
+    patch_upload(client, park, location, 0, photo[:1000])
     db.execute(update(Upload).values(expires_at=utcnow() - timedelta(minutes=1)))
     db.commit()
     app = worker.build(test_config, fresh_engine, str(fresh_engine.url))
@@ -268,4 +235,4 @@ def test_the_worker_purges_abandoned_uploads_every_hour(
     assert task(timestamp=0) == 1
     assert not FileStore(test_config.evidence_dir).partial(location.rsplit("/", 1)[1]).exists()
     db.expire_all()
-    assert _state(db, attachment_id) == "expected"
+    assert attachment_state(db, attachment_id) == "expected"

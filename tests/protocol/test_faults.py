@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import psycopg
+import pytest
 
 from sync.device.client import DeviceClient
-from tests import live
 from tests.faults import FaultyProxy
 from tests.live import BIN
 
 
+@pytest.mark.slow
 def test_500_reports_with_photos_through_a_link_that_keeps_dropping(live_server, tmp_path):
     code = subprocess.run(
         [BIN / "rangersync", "device", "enrol", "--area", "demo", "--user", "daudi"],
@@ -92,14 +93,14 @@ def test_500_reports_with_photos_through_a_link_that_keeps_dropping(live_server,
             assert hashlib.sha256(f.read()).hexdigest() == sha
 
 
-def test_a_server_killed_after_commit_loses_and_duplicates_nothing(pg_cluster, tmp_path):
+@pytest.mark.slow
+def test_a_server_killed_after_commit_loses_and_duplicates_nothing(live_servers, tmp_path):
     """A failpoint kills the worker after the commit, before the answer, half the time; over 100
     pushes of random size, retried until answered, the server holds exactly the records sent."""
-    server = live.start(
-        pg_cluster,
-        tmp_path,
-        extra_env={"RANGERSYNC_FAILPOINTS": "push.after_commit=0.5"},
-        database="rangersync_failpoint",
+    # A server of its own: the failpoint is a setting of the server process, and it would kill
+    # the shared server's workers under every other test.
+    server = live_servers.start(
+        "failpoint", extra_env={"RANGERSYNC_FAILPOINTS": "push.after_commit=0.5"}
     )
     try:
         code = subprocess.run(
@@ -149,10 +150,10 @@ def test_a_server_killed_after_commit_loses_and_duplicates_nothing(pg_cluster, t
         assert acknowledged <= set(rows) <= set(history)  # acknowledged ⊆ stored ⊆ sent
         assert set(rows) == set(history)  # and, retried to the end, nothing lost
     finally:
-        server.stop()
-        pg_cluster.drop_database("rangersync_failpoint")
+        live_servers.stop(server)
 
 
+@pytest.mark.slow
 def test_an_8_mb_photo_over_a_throttled_link_that_resets_every_256_kb(live_server, tmp_path):
     """Each 1 MB chunk is cut after about 256 KB; the server keeps what arrived, the client asks
     where the upload stands and sends only the rest: at most one chunk re-sent per reset."""

@@ -11,14 +11,15 @@ import pytest
 
 from sync.device.client import DeviceClient
 from sync.protocol import sos as sos_text
-from tests import live
 from tests.live import BIN
 
 pytestmark = pytest.mark.slow
 
 
-def test_simulate_with_sos_reaches_the_manager_and_nearby_handhelds(pg_cluster, tmp_path):
-    server = live.start(pg_cluster, tmp_path, database="rangersync_drill")
+def test_simulate_with_sos_reaches_the_manager_and_nearby_handhelds(live_servers, tmp_path):
+    # A server of its own: the test asserts that the park's alerts are exactly the drill's two,
+    # and other tests on the shared server raise alerts in the demo park.
+    server = live_servers.start("drill")
     try:
         run = subprocess.run(
             [
@@ -54,8 +55,7 @@ def test_simulate_with_sos_reaches_the_manager_and_nearby_handhelds(pg_cluster, 
         assert set(kinds) == {"sos", "overdue_patrol"}
         assert all(a["recipients"] >= a["acknowledged"] >= 3 for a in alerts)  # the drill's three
     finally:
-        server.stop()
-        pg_cluster.drop_database("rangersync_drill")
+        live_servers.stop(server)
 
 
 def test_without_data_the_sos_comes_back_as_a_signed_text_message(tmp_path):

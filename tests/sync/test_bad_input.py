@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from server.core.encoding import RequestDecoding
-from tests.conftest import count_rows
+from tests.helpers import count_rows
 from tests.sync import helpers as h
 
 WRITTEN = ("reports", "patrols", "track_points", "sync_receipts")

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from server.core.policy import SYSTEM
 from server.devices.service import revoke
-from tests.conftest import count_rows
+from tests.helpers import count_rows
 from tests.sync import helpers as h
 
 
