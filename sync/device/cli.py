@@ -12,8 +12,8 @@ from sync.device.client import DeviceClient
 from sync.device.gpx import GPXError, import_gpx
 from sync.device.simulate import run_fleet
 
-# The demo park's published password (server/demo/seed.py seeds it; tests/server/demo/test_demo.py checks
-# the two agree): `simulate` uses it when no --password-stdin is given.
+# The demo park's published password (server/demo/seed.py seeds it, tests/server/demo/test_demo.py
+# checks the two agree): `simulate` uses it when no --password-stdin is given.
 DEMO_PASSWORD = "mweusi-demo-2026"  # noqa: S105
 
 
