@@ -5,6 +5,7 @@ are listed by server.reports.listing)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -92,7 +93,7 @@ def _with_effort(session: Session, rows: list[PatrolRow]) -> list[PatrolWithEffo
     reports = report_listing.counts_by_patrol(session, ids)
     out = []
     for r in rows:
-        e = effort.get(r.id, {})
+        e: Mapping[str, Any] = effort.get(r.id, {})
         out.append(
             PatrolWithEffort(
                 id=r.id,
