@@ -5,7 +5,6 @@ are listed by server.reports.listing)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -89,11 +88,13 @@ FROM patrol_effort WHERE patrol_id = ANY(:ids)
 
 def _with_effort(session: Session, rows: list[PatrolRow]) -> list[PatrolWithEffort]:
     ids = [r.id for r in rows]
-    effort = {e["patrol_id"]: e for e in session.execute(text(_EFFORT), {"ids": ids}).mappings()}
+    effort = {
+        e["patrol_id"]: dict(e) for e in session.execute(text(_EFFORT), {"ids": ids}).mappings()
+    }
     reports = report_listing.counts_by_patrol(session, ids)
     out = []
     for r in rows:
-        e: Mapping[str, Any] = effort.get(r.id, {})
+        e = effort.get(r.id, {})
         out.append(
             PatrolWithEffort(
                 id=r.id,
