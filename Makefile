@@ -14,8 +14,12 @@ STAMPS := var/stamps
 run: setup
 	$(VENV)/bin/rangersync serve --port $(PORT)
 
+# pytest-xdist workers, each with a PostGIS cluster of its own (tests/conftest.py). The tests wait
+# on the database, servers and browsers more than they compute: three workers fill two cores.
+# TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 3
 test: setup
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 setup: system venv assets
 
@@ -39,9 +43,14 @@ $(STAMPS)/assets: package.json package-lock.json | $(STAMPS)
 $(STAMPS):
 	@mkdir -p $@
 
+# Every static check CI runs before the tests: lint, format, import contracts (pyproject.toml),
+# types, one Alembic head. (Models against migrations: tests/test_database.py, on a real PostGIS.)
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+	$(PY) -m server.core.migrate
 
 format: venv
 	$(VENV)/bin/ruff format .

@@ -151,7 +151,9 @@ class ManifestOut(Out):
     min_zoom = fields.Integer()
     max_zoom = fields.Integer()
     tile_count = fields.Integer()
-    tiles_sha256 = fields.String(metadata={"description": "digest of the tiles (sync/mappack.py)"})
+    tiles_sha256 = fields.String(
+        metadata={"description": "digest of the tiles (sync/protocol/digests.py)"}
+    )
     size = fields.Integer(metadata={"description": "bytes of a full download (deltas aside)"})
     base_url = fields.String()
     files = fields.List(fields.Nested(PackageFileOut))

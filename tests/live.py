@@ -1,16 +1,18 @@
 """A real RangerSync server process for tests where the network matters: `rangersync serve`
-(gunicorn) on a free port, over its own database in the test cluster, with the demo park."""
+(gunicorn) on a free port, over its own database in the test cluster: a copy of the demo park."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from server.core.pgcluster import Cluster, free_port
@@ -49,25 +51,31 @@ class LiveServer:
     env: dict[str, str]
     log: Path
     process: subprocess.Popen
+    database: str
 
     @property
     def url(self) -> str:
         return self.http.base
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
+        # SIGINT is gunicorn's quick shutdown: a test is over, so nothing waits for the requests
+        # still open (a dashboard's live stream would hold a graceful SIGTERM for 20 s).
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def start(
     cluster: Cluster,
+    database: str,
     workdir: Path,
-    timeout: float = 60.0,
+    timeout: float = 120.0,
     extra_env: dict[str, str] | None = None,
-    database: str = DATABASE,
 ) -> LiveServer:
-    cluster.drop_database(database)
-    cluster.ensure_database(database)
+    """`rangersync serve` over an existing database of the cluster; back once /readyz says so."""
     port = free_port()
     env = (
         os.environ
@@ -84,7 +92,7 @@ def start(
         process = subprocess.Popen(
             [BIN / "rangersync", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
-    server = LiveServer(Http(f"http://127.0.0.1:{port}"), env, log, process)
+    server = LiveServer(Http(f"http://127.0.0.1:{port}"), env, log, process, database)
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -96,3 +104,33 @@ def start(
             process.kill()
             raise RuntimeError("the server did not become ready:\n" + log.read_text())
         time.sleep(0.2)
+
+
+@dataclass
+class Servers:
+    """Starts servers, each over its own copy of a template database (the demo park, migrated and
+    seeded once per test process), so a server is ready in the time gunicorn takes to boot; and
+    stops what it started."""
+
+    cluster: Cluster
+    template: str
+    workdir: Path
+    running: list[LiveServer] = field(default_factory=list)
+
+    def start(self, name: str, extra_env: dict[str, str] | None = None) -> LiveServer:
+        database = f"{DATABASE}_{name}"
+        self.cluster.drop_database(database)
+        self.cluster.create_database_from(database, self.template)
+        workdir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.workdir))
+        server = start(self.cluster, database, workdir, extra_env=extra_env)
+        self.running.append(server)
+        return server
+
+    def stop(self, server: LiveServer) -> None:
+        server.stop()
+        self.running.remove(server)
+        self.cluster.drop_database(server.database)
+
+    def stop_all(self) -> None:
+        for server in list(self.running):
+            self.stop(server)

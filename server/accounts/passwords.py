@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from server.core.errors import Invalid
@@ -28,10 +28,23 @@ COMMON = frozenset(
     }
 )
 
+# argon2id with argon2-cffi's defaults: RFC 9106's low-memory profile (t=3, 64 MiB, p=4).
 _hasher = PasswordHasher()
 # A hash of nothing anyone knows, checked when the user does not exist, so that the answer takes
 # as long as for a wrong password and does not tell which usernames exist.
 _DUMMY_HASH = _hasher.hash("no user has this password, it only spends time")
+
+
+def use_parameters(parameters: Parameters) -> None:
+    """Hash with these argon2 parameters from now on, in this process, and judge stored hashes
+    against them (a hash made with them is not rehashed at sign-in).
+
+    Only the test suite calls it, with `argon2.profiles.CHEAPEST`: a full-cost hash for every
+    test user and every sign-in was most of the suite's time. Nothing in production calls it, and
+    no setting reaches it, so a server always hashes at full cost."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher.from_parameters(parameters)
+    _DUMMY_HASH = _hasher.hash("no user has this password, it only spends time")
 
 
 def check_strength(password: str, username: str) -> None:

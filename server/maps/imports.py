@@ -25,7 +25,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from server.areas.models import ZONE_KINDS
-from server.areas.service import area_id_of
 from server.core import audit
 from server.core.policy import Action, Actor, authorize
 from server.maps import identity, import_keys
@@ -59,7 +58,7 @@ class ImportReport:
 def import_file(
     session: Session,
     actor: Actor,
-    area: str,
+    area_id: uuid.UUID,
     filename: str,
     data: bytes,
     *,
@@ -69,7 +68,6 @@ def import_file(
     replace: bool = False,
     key: str | None = None,
 ) -> ImportReport:
-    area_id = area_id_of(session, actor, area)
     authorize(actor, Action.MAP_EDIT, area_id, "area")
     if layer is not None and layer != ZONES:
         check_layer_name(layer)
@@ -132,7 +130,7 @@ def import_file(
             file=filename,
             repairs=repairs,
         )
-        log.info("map import %s into %s repaired %d geometries", filename, area, len(repairs))
+        log.info("map import %s into %s repaired %d geometries", filename, area_id, len(repairs))
     return report
 
 
@@ -288,7 +286,7 @@ def _plan(
             continue
         how = import_keys.choose(target, rows, key_fields, remembered, source, report.notes)
         report.identity[target] = how
-        if how.method == "key":
+        if how.method == "key" and how.key is not None:
             matching = identity.match_by_key(rows, stored.get(target, []), how.key)
         else:
             matching = identity.match_by_content(rows, stored.get(target, []))
@@ -299,8 +297,9 @@ def _plan(
         for r in matching.refused:
             _reject(report, r.candidate, r.reason, r.detail)
         protected |= matching.protected
-        if how.method == "key" and not any(r.reason == "duplicate-key" for r in matching.refused):
-            remember.extend((target, s, how.key) for s in sorted({c.source_layer for c in rows}))
+        key = how.key if how.method == "key" else None
+        if key is not None and not any(r.reason == "duplicate-key" for r in matching.refused):
+            remember.extend((target, s, key) for s in sorted({c.source_layer for c in rows}))
     return plan, protected, remember
 
 

@@ -52,7 +52,7 @@ class MapPackage(ChangeTracked, Base):
     max_zoom: Mapped[int] = mapped_column(SmallInteger)
     bounds: Mapped[list[float]] = mapped_column(ARRAY(Float))
     tile_count: Mapped[int] = mapped_column(Integer)
-    tiles_sha256: Mapped[str] = mapped_column(String(64))  # sync.mappack.tiles_digest
+    tiles_sha256: Mapped[str] = mapped_column(String(64))  # sync.device.mappack.tiles_digest
     # [{"name", "role", "size", "sha256", "from_version"?}]: the files as the manifest lists them
     files: Mapped[list] = mapped_column(JSONB)
 
