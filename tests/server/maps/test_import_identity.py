@@ -29,8 +29,8 @@ from server.core.policy import SYSTEM
 from server.maps.import_keys import Identity
 from server.maps.imports import import_file
 from tests import factories
-from tests.maps import files
-from tests.maps import helpers as h
+from tests.server.maps import files
+from tests.server.maps import helpers as h
 
 LAYER = "wilderness"
 COLORADO_UTAH = box(-114.0, 36.5, -104.5, 42.5)
