@@ -32,6 +32,7 @@ from server.reports import api as reports_api
 from server.safety import api as safety_api
 from server.safety import live as safety_live
 from server.safety.priority import PushGate
+from server.species import api as species_api
 from server.sync import api as sync_api
 from server.web import area_pages, pages
 from sync.protocol import MAX_COMPRESSION_RATIO, PROTOCOL_VERSION
@@ -115,6 +116,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         safety_api.blp,
         analytics_api.blp,
         browse_api.blp,
+        species_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)

@@ -500,3 +500,7 @@ main.add_command(_alert_group)
 from server.analytics.cli import analytics as analytics_group  # noqa: E402
 
 main.add_command(analytics_group)
+
+from server.species.cli import taxa as taxa_group  # noqa: E402
+
+main.add_command(taxa_group)

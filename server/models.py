@@ -19,6 +19,8 @@ from server.notify.models import Notification
 from server.patrols.models import Patrol, PatrolLeg, PatrolMember, TrackPoint
 from server.reports.models import Attachment, Report, ReportCategory
 from server.safety.models import DevicePosition, SafetyEvent, SafetySettings, SosCall
+from server.seizures.models import Seizure, SeizureItem
+from server.species.models import Taxon
 from server.sync.models import (
     DeviceStatus,
     QuarantinedRecord,
@@ -61,10 +63,13 @@ __all__ = [
     "SafetyAlert",
     "SafetyEvent",
     "SafetySettings",
+    "Seizure",
+    "SeizureItem",
     "SosCall",
     "SyncConflict",
     "SyncReceipt",
     "SyncSession",
+    "Taxon",
     "Team",
     "TeamMember",
     "Tombstone",
