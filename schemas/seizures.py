@@ -16,8 +16,7 @@ from schemas.geo import Geometry
 Time = fields.AwareDateTime
 
 # ISO 3166-1 alpha-2, as in Debian's iso-codes 4.15; "XX" is CITES's code for an unknown country.
-_COUNTRY_CODES = (
-    """
+_COUNTRY_CODES = """
     AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR
     BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ
     EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW
@@ -28,12 +27,10 @@ _COUNTRY_CODES = (
     TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM
     ZW
     """
-)
 COUNTRIES = frozenset(_COUNTRY_CODES.split())
 UNKNOWN_COUNTRY = "XX"
 # ISO 4217 currencies in circulation (funds, metals and test codes left out).
-_CURRENCY_CODES = (
-    """
+_CURRENCY_CODES = """
     AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
     BYN BZD CAD CDF CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP
     GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES
@@ -42,7 +39,6 @@ _CURRENCY_CODES = (
     RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY
     TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL
     """
-)
 CURRENCIES = frozenset(_CURRENCY_CODES.split())
 
 # Units of quantity. "NUM" is a number of specimens (the guidelines leave the unit blank for it).
@@ -182,6 +178,20 @@ def _country(value: str) -> None:
         )
 
 
+def _between(low: int, high: int, above: bool = False):
+    """A range check for exact decimals (marshmallow's Range would put Decimals in OpenAPI)."""
+
+    def check(value) -> None:
+        if value < low or (above and value == low):
+            raise ValidationError(
+                f"must be greater than {low}" if above else f"must be {low} or more"
+            )
+        if value > high:
+            raise ValidationError(f"must be at most {high}")
+
+    return check
+
+
 def _countries(**kwargs) -> fields.List:
     return fields.List(
         fields.String(validate=_country),
@@ -207,18 +217,20 @@ class SeizureItemIn(Schema):
     )
     quantity = fields.Decimal(
         required=True,
-        places=None,
         allow_nan=False,
-        validate=validate.Range(min=0, min_inclusive=False, max=10**9),
-        as_string=False,
+        validate=_between(0, 10**9, above=True),
+        metadata={"type": "number", "exclusiveMinimum": True, "minimum": 0},
     )
     count = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**9), allow_none=True)
     value = fields.Decimal(
-        allow_none=True, allow_nan=False, validate=validate.Range(min=0, max=10**12)
+        allow_none=True,
+        allow_nan=False,
+        validate=_between(0, 10**12),
+        metadata={"type": "number", "minimum": 0},
     )
     currency = fields.String(
         allow_none=True,
-        validate=validate.OneOf(CURRENCIES, error="not an ISO 4217 currency code"),
+        validate=validate.OneOf(sorted(CURRENCIES), error="not an ISO 4217 currency code"),
     )
     source = fields.String(
         allow_none=True,

@@ -32,6 +32,7 @@ from server.reports import api as reports_api
 from server.safety import api as safety_api
 from server.safety import live as safety_live
 from server.safety.priority import PushGate
+from server.seizures import api as seizures_api
 from server.species import api as species_api
 from server.sync import api as sync_api
 from server.web import area_pages, pages
@@ -117,6 +118,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         analytics_api.blp,
         browse_api.blp,
         species_api.blp,
+        seizures_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)

@@ -1,5 +1,5 @@
-"""Species and seizures: the taxon table (pulled by devices, so change-tracked), seizures and
-the items seized, with their vocabularies as CHECKs (CITES terms, units and source codes).
+"""Species and seizures: the taxon table (pulled by devices, so change-tracked), seizures, their
+versions and the items seized, with their vocabularies as CHECKs (CITES terms, units and source codes).
 
 Revision ID: 0007
 Revises: 0006
@@ -137,6 +137,27 @@ CREATE TABLE seizure_items (
 )
 """
 
+VERSIONS = """
+CREATE TABLE seizure_versions (
+    seizure_id uuid NOT NULL,
+    version bigint NOT NULL,
+    area_id uuid NOT NULL,
+    data jsonb NOT NULL,
+    edit_id uuid,
+    device_id uuid,
+    user_id uuid,
+    changed_at timestamptz DEFAULT now() NOT NULL,
+    CONSTRAINT pk_seizure_versions PRIMARY KEY (seizure_id, version),
+    CONSTRAINT fk_seizure_versions_seizure_id_seizures FOREIGN KEY (seizure_id)
+        REFERENCES seizures (id) ON DELETE CASCADE,
+    CONSTRAINT fk_seizure_versions_area_id_areas FOREIGN KEY (area_id) REFERENCES areas (id)
+        ON DELETE CASCADE,
+    CONSTRAINT fk_seizure_versions_device_id_devices FOREIGN KEY (device_id)
+        REFERENCES devices (id),
+    CONSTRAINT fk_seizure_versions_user_id_users FOREIGN KEY (user_id) REFERENCES users (id)
+)
+"""
+
 
 def upgrade() -> None:
     op.execute(TAXA)
@@ -149,6 +170,7 @@ def upgrade() -> None:
     op.execute(
         "CREATE INDEX ix_seizure_items_area_id_taxon_id ON seizure_items (area_id, taxon_id)"
     )
+    op.execute(VERSIONS)
     # Devices pull taxa by change_xid; seizures carry it for the map's tile cache.
     for table in ("taxa", "seizures"):
         op.execute(
@@ -158,6 +180,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE seizure_versions")
     op.execute("DROP TABLE seizure_items")
     op.execute("DROP TABLE seizures")
     op.execute("DROP TABLE taxa")

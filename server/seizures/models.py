@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     Uuid,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from schemas.seizures import DETECTION_METHODS, REASONS, SOURCES, TERMS, TRANSPORT_MODES, UNITS
@@ -104,3 +105,20 @@ class SeizureItem(Base):
     value: Mapped[Decimal | None] = mapped_column(Numeric)
     currency: Mapped[str | None] = mapped_column(String(3))
     source: Mapped[str | None] = mapped_column(String(1))
+
+
+class SeizureVersion(Base):
+    """Every version of a seizure as it was after each change (device edits and managers')."""
+
+    __tablename__ = "seizure_versions"
+
+    seizure_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("seizures.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    area_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    data: Mapped[dict] = mapped_column(JSONB)
+    edit_id: Mapped[uuid.UUID | None] = mapped_column()  # the device's edit record, if any
+    device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = created_at_column()
