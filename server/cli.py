@@ -504,3 +504,7 @@ main.add_command(analytics_group)
 from server.species.cli import taxa as taxa_group  # noqa: E402
 
 main.add_command(taxa_group)
+
+from server.seizures.cli import cites_group  # noqa: E402
+
+main.add_command(cites_group)

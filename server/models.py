@@ -19,7 +19,7 @@ from server.notify.models import Notification
 from server.patrols.models import Patrol, PatrolLeg, PatrolMember, TrackPoint
 from server.reports.models import Attachment, Report, ReportCategory
 from server.safety.models import DevicePosition, SafetyEvent, SafetySettings, SosCall
-from server.seizures.models import Seizure, SeizureItem, SeizureVersion
+from server.seizures.models import AreaCitesParty, Seizure, SeizureItem, SeizureVersion
 from server.species.models import Taxon
 from server.sync.models import (
     DeviceStatus,
@@ -38,6 +38,7 @@ __all__ = [
     "AlertMatch",
     "ApiToken",
     "Area",
+    "AreaCitesParty",
     "Attachment",
     "AuditEntry",
     "CoverageSetting",

@@ -1,5 +1,6 @@
 """Species and seizures: the taxon table (pulled by devices, so change-tracked), seizures, their
-versions and the items seized, with their vocabularies as CHECKs (CITES terms, units and source codes).
+versions and the items seized (vocabularies as CHECKs: CITES terms, units and source codes), and
+the CITES Party each area reports for.
 
 Revision ID: 0007
 Revises: 0006
@@ -158,6 +159,19 @@ CREATE TABLE seizure_versions (
 )
 """
 
+PARTY = """
+CREATE TABLE area_cites_party (
+    area_id uuid NOT NULL,
+    country varchar(2) NOT NULL,
+    agency text,
+    updated_at timestamptz DEFAULT now() NOT NULL,
+    CONSTRAINT pk_area_cites_party PRIMARY KEY (area_id),
+    CONSTRAINT ck_area_cites_party_country_code CHECK (country ~ '^[A-Z]{2}$'),
+    CONSTRAINT fk_area_cites_party_area_id_areas FOREIGN KEY (area_id) REFERENCES areas (id)
+        ON DELETE CASCADE
+)
+"""
+
 
 def upgrade() -> None:
     op.execute(TAXA)
@@ -171,6 +185,8 @@ def upgrade() -> None:
         "CREATE INDEX ix_seizure_items_area_id_taxon_id ON seizure_items (area_id, taxon_id)"
     )
     op.execute(VERSIONS)
+    op.execute(PARTY)
+    op.execute("CREATE INDEX ix_area_cites_party_country ON area_cites_party (country)")
     # Devices pull taxa by change_xid; seizures carry it for the map's tile cache.
     for table in ("taxa", "seizures"):
         op.execute(
@@ -180,6 +196,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE area_cites_party")
     op.execute("DROP TABLE seizure_versions")
     op.execute("DROP TABLE seizure_items")
     op.execute("DROP TABLE seizures")

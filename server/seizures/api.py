@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from marshmallow import fields
+from flask import Response
+from marshmallow import Schema, fields, validate
 
 from schemas.common import Out
 from schemas.seizures import SeizureChange, SeizureCreate, SeizureOut, SeizureQuery
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import commit, current_actor, db
-from server.seizures import service
+from server.seizures import cites, service
 
 blp = Blueprint("seizures", __name__, url_prefix=API_PREFIX, description="Seizures")
 
@@ -22,6 +23,29 @@ class VersionOut(Out):
     device_id = fields.UUID(allow_none=True)
     user_id = fields.UUID(allow_none=True)
     changed_at = fields.DateTime()
+
+
+class ReportQuery(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(sorted(cites.FORMATS)))
+
+
+@blp.get("/areas/<area>/cites-report")
+@blp.arguments(ReportQuery, location="query")
+@blp.response(200, content_type="application/octet-stream")
+def cites_report(query, area: str):
+    """The CITES annual illegal trade report of the area for a year, as XLSX or CSV."""
+    report = cites.build(db(), current_actor(), query["year"], area=area)
+    write, media_type = cites.FORMATS[query["format"]]
+    name = f"cites-illegal-trade-{area}-{query['year']}.{query['format']}"
+    return Response(
+        write(report),
+        mimetype=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Rows-Lacking-Data": str(report.incomplete),
+        },
+    )
 
 
 @blp.post("/areas/<area>/seizures")

@@ -122,3 +122,17 @@ class SeizureVersion(Base):
     device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"))
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     changed_at: Mapped[datetime] = created_at_column()
+
+
+class AreaCitesParty(Base):
+    """The CITES Party (country) an area reports for, and the agency that prepares its report."""
+
+    __tablename__ = "area_cites_party"
+    __table_args__ = (CheckConstraint("country ~ '^[A-Z]{2}$'", name="country_code"),)
+
+    area_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True
+    )
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    agency: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = created_at_column()
