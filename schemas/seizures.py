@@ -371,3 +371,23 @@ class TaxonOut(Out):
 class TaxonQuery(Schema):
     q = fields.String(validate=validate.Length(max=100), load_default=None)
     limit = fields.Integer(validate=validate.Range(min=1, max=500), load_default=50)
+
+
+class SeizureTrendQuery(Schema):
+    start = fields.Date(load_default=None, metadata={"description": "first local day"})
+    end = fields.Date(load_default=None, metadata={"description": "last local day"})
+
+
+class SeizureTrendOut(Out):
+    """One group of a figure; which keys are present depends on the figure."""
+
+    taxon = fields.String()
+    appendix = fields.String(allow_none=True)
+    term = fields.String()
+    unit = fields.String()
+    origin = fields.String(allow_none=True)
+    destination = fields.String(allow_none=True)
+    month = fields.String()
+    seizures = fields.Integer()
+    items = fields.Integer()
+    quantity = fields.Decimal(as_string=True)

@@ -8,10 +8,17 @@ from flask import Response
 from marshmallow import Schema, fields, validate
 
 from schemas.common import Out
-from schemas.seizures import SeizureChange, SeizureCreate, SeizureOut, SeizureQuery
+from schemas.seizures import (
+    SeizureChange,
+    SeizureCreate,
+    SeizureOut,
+    SeizureQuery,
+    SeizureTrendOut,
+    SeizureTrendQuery,
+)
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import commit, current_actor, db
-from server.seizures import cites, service
+from server.seizures import cites, service, trends
 
 blp = Blueprint("seizures", __name__, url_prefix=API_PREFIX, description="Seizures")
 
@@ -88,3 +95,19 @@ def change(change, seizure_id: uuid.UUID):
 def versions(seizure_id: uuid.UUID):
     """Every version of the seizure, as it was after each change."""
     return service.versions(db(), current_actor(), seizure_id)
+
+
+@blp.get("/areas/<area>/seizures/trends/<any(taxon, term, route, month):figure>")
+@blp.arguments(SeizureTrendQuery, location="query")
+@blp.response(200, SeizureTrendOut(many=True))
+def area_trend(query, area: str, figure: str):
+    """Seizures of the area by taxon, CITES term, route (origin → destination) or month."""
+    return trends.trend(db(), current_actor(), figure, area=area, **query)
+
+
+@blp.get("/countries/<country>/seizures/trends/<any(taxon, term, route, month):figure>")
+@blp.arguments(SeizureTrendQuery, location="query")
+@blp.response(200, SeizureTrendOut(many=True))
+def national_trend(query, country: str, figure: str):
+    """The same figures for every area reporting for the country (ISO 3166-1 alpha-2)."""
+    return trends.trend(db(), current_actor(), figure, country=country.upper(), **query)

@@ -145,7 +145,9 @@ def set_party(
     return session.get(AreaCitesParty, area_id)
 
 
-def _areas(session: Session, actor: Actor, area: str | None, country: str | None):
+def scope(session: Session, actor: Actor, area: str | None, country: str | None):
+    """The areas a report or a trend covers (one, or every area reporting for a country), with
+    the Party and the agencies preparing its report."""
     if (area is None) == (country is None):
         raise Invalid("name either an area or a country")
     if area is not None:
@@ -177,7 +179,7 @@ def build(
     area: str | None = None,
     country: str | None = None,
 ) -> IllegalTradeReport:
-    area_ids, party, agency = _areas(session, actor, area, country)
+    area_ids, party, agency = scope(session, actor, area, country)
     names = session.execute(
         text("SELECT name FROM areas WHERE id = ANY(:ids) ORDER BY slug"), {"ids": area_ids}
     ).scalars()
