@@ -35,7 +35,11 @@ from server.safety.priority import PushGate
 from server.seizures import api as seizures_api
 from server.species import api as species_api
 from server.sync import api as sync_api
-from server.web import area_pages, pages
+from server.web import (
+    area_pages,
+    pages,
+    seizure_pages,  # noqa: F401 (registers its pages on area_pages.blp)
+)
 from sync.protocol import MAX_COMPRESSION_RATIO, PROTOCOL_VERSION
 
 # Front-end libraries installed from the npm registry at set-up (package.json) and served by us.

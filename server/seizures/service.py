@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from marshmallow import ValidationError
 from shapely.geometry import mapping
-from sqlalchemy import delete, extract, insert, select
+from sqlalchemy import delete, extract, func, insert, select
 from sqlalchemy.orm import Session
 
 from schemas.seizures import TERMS, SeizureIn
+from server.areas.models import Area
 from server.areas.service import area_id_of
 from server.core.db import utcnow
 from server.core.errors import AlreadyExists, Conflict, Invalid, NotFound
@@ -289,6 +290,8 @@ def create_seizure(
             "a seizure with this id is already stored",
             extra={"current_version": existing.version if existing.area_id == area_id else None},
         )
+    if data["seized_at"] > utcnow() + timedelta(minutes=5):
+        raise SeizureRefused("time-in-future", "/seized_at", "a seizure cannot be in the future")
     check(session, area_id, data)
     return store(
         session,
@@ -336,8 +339,9 @@ def list_seizures(
     area_id = area_id_of(session, actor, area)
     authorize(actor, Action.SEIZURE_VIEW, area_id, "area")
     query = select(Seizure).where(Seizure.area_id == area_id)
-    if year is not None:
-        query = query.where(extract("year", Seizure.seized_at) == year)
+    if year is not None:  # the park's local year, as in the CITES report
+        zone = select(Area.timezone).where(Area.id == area_id).scalar_subquery()
+        query = query.where(extract("year", func.timezone(zone, Seizure.seized_at)) == year)
     if taxon_id is not None or term is not None:
         items = select(SeizureItem.seizure_id).where(SeizureItem.area_id == area_id)
         if taxon_id is not None:

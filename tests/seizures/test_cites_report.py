@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -284,3 +284,14 @@ def test_managers_download_the_report_and_partners_cannot(client, db, fmt):
     assert cells == _expected("cites_2026_mweusi.csv")
     refused = client.get(url, headers=factories.auth(factories.token(client, partner.username)))
     assert refused.status_code == 403
+
+
+def test_demo_park_has_seizures_and_a_complete_report(db):
+    from server.demo.seed import seed
+
+    now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    assert seed(db, now=now)
+    report = cites.build(db, SYSTEM, 2026, area="demo")
+    assert (report.seizures, len(report.rows), report.incomplete) == (4, 5, 0)
+    assert report.party == "TZ"
+    assert {row.cells[4] for row in report.rows} >= {"Manis tricuspis", "Loxodonta africana"}
