@@ -105,6 +105,14 @@ def area_trend(query, area: str, figure: str):
     return trends.trend(db(), current_actor(), figure, area=area, **query)
 
 
+@blp.get("/areas/<area>/seizures/hotspots")
+@blp.arguments(SeizureTrendQuery, location="query")
+@blp.response(200)
+def hotspots(query, area: str):
+    """Seizures counted on a grid of about 1 km cells, as a GeoJSON FeatureCollection."""
+    return trends.hotspots(db(), current_actor(), area, **query)
+
+
 @blp.get("/countries/<country>/seizures/trends/<any(taxon, term, route, month):figure>")
 @blp.arguments(SeizureTrendQuery, location="query")
 @blp.response(200, SeizureTrendOut(many=True))

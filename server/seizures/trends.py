@@ -73,3 +73,38 @@ def trend(
         text(IN_SCOPE + FIGURES[figure]), {"areas": area_ids, "start": start, "end": end}
     )
     return [dict(row._mapping) for row in rows]
+
+
+HOTSPOT_CELL_DEG = 0.01  # about 1.1 km: where seizures cluster, not where each one was
+
+HOTSPOTS = """
+SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
+    json_build_object(
+        'type', 'Feature',
+        'geometry', ST_AsGeoJSON(ST_MakeEnvelope(i * :size, j * :size, (i + 1) * :size,
+                                                 (j + 1) * :size, 4326), 6)::json,
+        'properties', json_build_object('seizures', seizures, 'items', items))
+    ORDER BY i, j), '[]'::json))
+FROM (
+    SELECT floor(ST_X(s.geom) / :size)::int AS i, floor(ST_Y(s.geom) / :size)::int AS j,
+           count(DISTINCT s.id) AS seizures, count(*) AS items
+    FROM s JOIN seizure_items it ON it.seizure_id = s.id
+    GROUP BY 1, 2
+) cells
+"""
+
+
+def hotspots(
+    session: Session,
+    actor: Actor,
+    area: str,
+    start: date | None = None,
+    end: date | None = None,
+) -> dict:
+    """Seizures counted on a grid of HOTSPOT_CELL_DEG cells, as GeoJSON, for the map layer.
+    Managers only (seizure.view), like every seizure figure: partners get none."""
+    area_ids, _, _ = scope(session, actor, area, None)
+    return session.execute(
+        text(IN_SCOPE + HOTSPOTS),
+        {"areas": area_ids, "start": start, "end": end, "size": HOTSPOT_CELL_DEG},
+    ).scalar_one()

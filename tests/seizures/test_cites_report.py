@@ -54,11 +54,11 @@ def fixture_year(db) -> None:
         "transit_countries": [],
         "offender_nationalities": [],
     }
-    # Local 1 January 2026, 00:30 (31 December 2025 in UTC): in 2026, incomplete.
+    # Local 1 January 2025, 00:30 (31 December 2024 in UTC): in 2025, incomplete.
     _file(
         db,
         "mweusi",
-        "2025-12-31T21:30:00+00:00",
+        "2024-12-31T21:30:00+00:00",
         [
             {
                 "taxon_text": "unidentified bushmeat",
@@ -71,7 +71,7 @@ def fixture_year(db) -> None:
         ],
         **common
         | {
-            "reference": "MW/2026/000",
+            "reference": "MW/2025/000",
             "place_name": None,
             "detection_method": "informant",
             "reason": "illegal_hunting",
@@ -83,7 +83,7 @@ def fixture_year(db) -> None:
     _file(
         db,
         "mweusi",
-        "2026-03-14T07:30:00+03:00",
+        "2025-03-14T07:30:00+03:00",
         [
             s.scales(taxa["Manis tricuspis"], 12.5),
             {
@@ -105,24 +105,24 @@ def fixture_year(db) -> None:
         ],
         **common
         | {
-            "reference": "MW/2026/001",
+            "reference": "MW/2025/001",
             "place_name": "Mto wa Mbu road block",
             "transport_mode": "road",
             "transit_countries": ["KE"],
             "offender_nationalities": ["TZ", "KE"],
         },
     )
-    # Local 1 January 2027, 01:30 (31 December 2026 in UTC): not in 2026.
+    # Local 1 January 2026, 01:30 (31 December 2025 in UTC): not in 2025.
     _file(
-        db, "mweusi", "2026-12-31T22:30:00+00:00", [s.tusks(taxa["Loxodonta africana"])], **common
+        db, "mweusi", "2025-12-31T22:30:00+00:00", [s.tusks(taxa["Loxodonta africana"])], **common
     )
     _file(
-        db, "mweusi", "2025-06-01T10:00:00+03:00", [s.tusks(taxa["Loxodonta africana"])], **common
+        db, "mweusi", "2024-06-01T10:00:00+03:00", [s.tusks(taxa["Loxodonta africana"])], **common
     )
     _file(
         db,
         "kaskazini",
-        "2026-06-01T10:00:00+03:00",
+        "2025-06-01T10:00:00+03:00",
         [{"taxon_id": taxa["Pterocarpus erinaceus"], "term": "LOG", "unit": "m3", "quantity": 3.2}],
         agency="Kaskazini Forest Guards",
         reference=None,
@@ -154,8 +154,8 @@ def _as_text(value) -> str:
 
 def test_area_report_matches_the_hand_made_file_cell_by_cell(db):
     fixture_year(db)
-    report = cites.build(db, SYSTEM, 2026, area="mweusi")
-    expected = _expected("cites_2026_mweusi.csv")
+    report = cites.build(db, SYSTEM, 2025, area="mweusi")
+    expected = _expected("cites_2025_mweusi.csv")
     csv_bytes = cites.to_csv(report)
     assert csv_bytes.startswith(b"\xef\xbb\xbf")
     assert list(csv.reader(csv_bytes.decode("utf-8-sig").splitlines())) == expected
@@ -169,7 +169,7 @@ def test_area_report_matches_the_hand_made_file_cell_by_cell(db):
 
 def test_xlsx_marks_missing_cells_and_says_who_reports(db):
     fixture_year(db)
-    book = load_workbook(io.BytesIO(cites.to_xlsx(cites.build(db, SYSTEM, 2026, area="mweusi"))))
+    book = load_workbook(io.BytesIO(cites.to_xlsx(cites.build(db, SYSTEM, 2025, area="mweusi"))))
     sheet = book["Seizure data"]
     yellow = {
         sheet.cell(1, c).value
@@ -186,7 +186,7 @@ def test_xlsx_marks_missing_cells_and_says_who_reports(db):
     general = {row[0]: row[1] for row in book["General information"].iter_rows(values_only=True)}
     assert (
         general["Party"] == "TZ"
-        and general["Period covered"] == "1 January 2026 to 31 December 2026"
+        and general["Period covered"] == "1 January 2025 to 31 December 2025"
     )
     assert general["Rows lacking required data"] == "1"
     assert sheet.cell(2, 2).number_format == "yyyy-mm-dd"
@@ -207,7 +207,7 @@ def test_cites_report_command_for_an_area_and_for_the_country(
             "--area",
             "mweusi",
             "--year",
-            "2026",
+            "2025",
             "--format",
             "csv",
             "--output",
@@ -216,9 +216,9 @@ def test_cites_report_command_for_an_area_and_for_the_country(
     )
     assert answer.exit_code == 0, answer.output
     assert "2 seizures, 4 rows, 1 lacking required data" in answer.output
-    assert "seizure 1 (2026-01-01): missing Species (scientific name)" in answer.output
+    assert "seizure 1 (2025-01-01): missing Species (scientific name)" in answer.output
     assert list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines())) == _expected(
-        "cites_2026_mweusi.csv"
+        "cites_2025_mweusi.csv"
     )
     national = tmp_path / "tz.xlsx"
     answer = runner.invoke(
@@ -229,7 +229,7 @@ def test_cites_report_command_for_an_area_and_for_the_country(
             "--country",
             "TZ",
             "--year",
-            "2026",
+            "2025",
             "--format",
             "xlsx",
             "--output",
@@ -239,10 +239,10 @@ def test_cites_report_command_for_an_area_and_for_the_country(
     assert answer.exit_code == 0, answer.output
     assert (
         _xlsx_cells(national.read_bytes())
-        == _expected("cites_2026_mweusi.csv") + _expected("cites_2026_TZ_extra.csv")[1:]
+        == _expected("cites_2025_mweusi.csv") + _expected("cites_2025_TZ_extra.csv")[1:]
     )
     answer = runner.invoke(
-        main, ["cites", "report", "--country", "KE", "--year", "2026", "--output", str(national)]
+        main, ["cites", "report", "--country", "KE", "--year", "2025", "--output", str(national)]
     )
     assert answer.exit_code == 1 and "no area reports for 'KE'" in answer.output
     answer = runner.invoke(
@@ -255,7 +255,7 @@ def test_cites_report_command_for_an_area_and_for_the_country(
             "--country",
             "TZ",
             "--year",
-            "2026",
+            "2025",
             "--output",
             str(national),
         ],
@@ -272,16 +272,16 @@ def test_managers_download_the_report_and_partners_cannot(client, db, fmt):
     manager = factories.user(db, area_id, "manager")
     partner = factories.user(db, area_id, "partner")
     db.commit()
-    url = f"/api/v1/areas/mweusi/cites-report?year=2026&format={fmt}"
+    url = f"/api/v1/areas/mweusi/cites-report?year=2025&format={fmt}"
     answer = client.get(url, headers=factories.auth(factories.token(client, manager.username)))
     assert answer.status_code == 200 and answer.headers["X-Rows-Lacking-Data"] == "1"
-    assert f"cites-illegal-trade-mweusi-2026.{fmt}" in answer.headers["Content-Disposition"]
+    assert f"cites-illegal-trade-mweusi-2025.{fmt}" in answer.headers["Content-Disposition"]
     cells = (
         _xlsx_cells(answer.data)
         if fmt == "xlsx"
         else list(csv.reader(answer.data.decode("utf-8-sig").splitlines()))
     )
-    assert cells == _expected("cites_2026_mweusi.csv")
+    assert cells == _expected("cites_2025_mweusi.csv")
     refused = client.get(url, headers=factories.auth(factories.token(client, partner.username)))
     assert refused.status_code == 403
 

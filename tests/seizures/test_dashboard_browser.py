@@ -91,6 +91,13 @@ def test_manager_files_a_seizure_and_downloads_the_years_report(
     assert ours[0]["Quantity"] == 3.5 and ours[0]["Unit"] == "kg"
     assert ours[0]["Country of origin"] == "TZ" and ours[0]["Country of destination"] == "VN; CN"
     assert all(r["Missing required data"] in (None, "") for r in rows)  # every row complete
+    page.click("nav.pages >> text=Map")
+    page.wait_for_selector("#map[data-ready=true]", timeout=60_000)
+    hotspots = page.evaluate(
+        "() => window.dashboardMap.querySourceFeatures('seizures')"
+        ".map((f) => f.properties.seizures)"
+    )
+    assert sum(hotspots) >= 1  # the seizure just filed, at least, on the hotspot layer
     assert page.errors == []
     base = seizure_server.url
     assert [u for u in page.requests_seen if not u.startswith((base, "data:", "blob:"))] == []
