@@ -48,6 +48,9 @@ SCALARS = (
     "notes",
 )
 
+LISTS = frozenset(
+    name for name in SCALARS if name.endswith(("_countries", "_nationalities", "_ids"))
+)
 ITEM_FIELDS = ("taxon_id", "taxon_text", "term", "unit", "quantity", "count", "value", "currency")
 ITEM_FIELDS += ("source",)
 
@@ -65,6 +68,11 @@ class SeizureRefused(Invalid):
 
 def parse(data: Any, partial: tuple[str, ...] | None = None) -> dict:
     """The wire checks (vocabularies, ranges, units for terms): the first problem, with where."""
+    unknown = sorted(set(partial or ()) - set(SeizureIn._declared_fields))
+    if unknown:
+        raise SeizureRefused(
+            "not-editable", f"/{unknown[0]}", f"{unknown[0]!r} is not a field of a seizure"
+        )
     schema = SeizureIn(only=partial, partial=True) if partial else SeizureIn()
     try:
         loaded = schema.load(data)
@@ -150,8 +158,8 @@ def store(
         version=1,
         **{name: data.get(name) for name in SCALARS},
     )
-    for name in SCALARS:
-        if name.endswith(("_countries", "_nationalities", "_ids")) and data.get(name) is None:
+    for name in LISTS:
+        if data.get(name) is None:
             setattr(seizure, name, [])
     session.add(seizure)
     session.flush()
@@ -265,7 +273,7 @@ def apply_changes(
             session.execute(delete(SeizureItem).where(SeizureItem.seizure_id == seizure.id))
             _write_items(session, seizure, value)
         else:
-            setattr(seizure, name, [] if value is None and name.endswith("s") else value)
+            setattr(seizure, name, [] if value is None and name in LISTS else value)
     seizure.version += 1
     seizure.updated_at = utcnow()
     session.flush()
@@ -290,8 +298,7 @@ def create_seizure(
             "a seizure with this id is already stored",
             extra={"current_version": existing.version if existing.area_id == area_id else None},
         )
-    if data["seized_at"] > utcnow() + timedelta(minutes=5):
-        raise SeizureRefused("time-in-future", "/seized_at", "a seizure cannot be in the future")
+    _not_in_future(data)
     check(session, area_id, data)
     return store(
         session,
@@ -301,6 +308,11 @@ def create_seizure(
         seized_at=data["seized_at"],
         user_id=actor.user_id,
     )
+
+
+def _not_in_future(data: dict) -> None:
+    if data.get("seized_at") and data["seized_at"] > utcnow() + timedelta(minutes=5):
+        raise SeizureRefused("time-in-future", "/seized_at", "a seizure cannot be in the future")
 
 
 def get_seizure(session: Session, actor: Actor, seizure_id: uuid.UUID) -> Seizure:
@@ -319,6 +331,7 @@ def change_seizure(
     seizure = locked(session, seizure_id)
     authorize(actor, Action.SEIZURE_MANAGE, seizure.area_id, "seizure")
     parsed = parse(changes, tuple(changes))
+    _not_in_future(parsed)
     if base_version != seizure.version:
         raise Conflict(
             f"made on version {base_version}, the seizure is at version {seizure.version}",

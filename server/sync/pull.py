@@ -89,6 +89,15 @@ KINDS: dict[str, str] = {
             'order', order_name, 'class', class_name, 'common_names', common_names,
             'cites_appendix', cites_appendix, 'sensitive', sensitive, 'version', version) AS data
         FROM taxa""",
+    # The device's own seizures, as managers changed them (their version, to edit them on).
+    "seizure": """
+        SELECT s.id, s.change_xid, false AS deleted, json_build_object(
+            'version', s.version, 'notes', s.notes, 'reference', s.reference,
+            'items', (SELECT json_agg(json_build_object(
+                'taxon_id', i.taxon_id, 'taxon_text', i.taxon_text, 'term', i.term,
+                'unit', i.unit, 'quantity', i.quantity) ORDER BY i.position)
+                FROM seizure_items i WHERE i.seizure_id = s.id)) AS data
+        FROM seizures s WHERE s.device_id = :device""",
 }
 KIND_NAMES = list(KINDS)
 

@@ -103,3 +103,52 @@ def test_a_partners_device_cannot_push_a_seizure(client, db):
     response = h.push(client, device, [s.seizure([s.scales(taxa["Manis tricuspis"])])])
     assert response.status_code == 403 and "does not allow sync" in response.get_json()["detail"]
     assert count_rows(db, "seizures") == 0
+
+
+def test_a_manager_change_is_checked_field_by_field(client, db):
+    park, taxa = h.park(db), s.taxa(db)
+    manager, *_ = _people(db, park)
+    headers = factories.auth(factories.token(client, manager.username))
+    record = s.seizure([s.scales(taxa["Manis tricuspis"])], notes="bagged")
+    assert h.verdicts(h.push(client, park, [record])) == ["stored"]
+    url = f"/api/v1/seizures/{record['id']}"
+    unknown = client.patch(
+        url, json={"base_version": 1, "changes": {"colour": "red"}}, headers=headers
+    )
+    assert unknown.status_code == 422 and list(unknown.get_json()["errors"]) == ["/colour"]
+    future = client.patch(
+        url,
+        json={"base_version": 1, "changes": {"seized_at": "2999-01-01T00:00:00+00:00"}},
+        headers=headers,
+    )
+    assert future.status_code == 422 and "future" in future.get_json()["detail"]
+    cleared = client.patch(
+        url, json={"base_version": 1, "changes": {"notes": None}}, headers=headers
+    )
+    assert cleared.status_code == 200 and cleared.get_json()["notes"] is None
+    assert cleared.get_json()["origin_countries"] == ["TZ"] and cleared.get_json()["version"] == 2
+
+
+def test_the_device_pulls_its_seizure_as_a_manager_changed_it(committed_client, committed_db):
+    from tests.sync.test_pull import pull_all
+
+    client, db = committed_client, committed_db
+    park, taxa = h.park(db), s.taxa(db)
+    manager, *_ = _people(db, park)
+    record = s.seizure(
+        [{"taxon_text": "unidentified pangolin", "term": "SCA", "unit": "kg", "quantity": 4}]
+    )
+    assert h.verdicts(h.push(client, park, [record])) == ["stored"]
+    _, cursor, _ = pull_all(client, park)
+    headers = factories.auth(factories.token(client, manager.username))
+    resolved = [s.scales(taxa["Manis gigantea"], 4)]
+    change = {"base_version": 1, "changes": {"items": resolved}}
+    assert (
+        client.patch(f"/api/v1/seizures/{record['id']}", json=change, headers=headers).status_code
+        == 200
+    )
+    changes, _, _ = pull_all(client, park, cursor)
+    mine = [c for c in changes if c["kind"] == "seizure"]
+    assert len(mine) == 1 and mine[0]["id"] == record["id"]
+    assert mine[0]["data"]["version"] == 2
+    assert mine[0]["data"]["items"][0]["taxon_id"] == taxa["Manis gigantea"]
