@@ -206,6 +206,7 @@ def import_taxa(
     if not actor.is_superuser:
         raise Forbidden("only an administrator loads the taxon list (rangersync taxa import)")
     result = ImportResult(refused=list(refused))
+    rows = _without_taken_ids(session, rows, result.refused)
     # Rows that say whether they are sensitive set it; the others leave it as it is.
     given = [r for r in rows if r.values["sensitive"] is not None]
     silent = [r for r in rows if r.values["sensitive"] is None]
@@ -217,6 +218,34 @@ def import_taxa(
             result.updated += len(outcomes) - sum(outcomes)
             result.unchanged += len(batch) - len(outcomes)
     return result
+
+
+def _without_taken_ids(session: Session, rows: list[TaxonRow], refused: list) -> list[TaxonRow]:
+    """A Species+ id already held by a taxon of another name (a renamed taxon) is refused with
+    its reason rather than failing the whole import on the unique constraint."""
+    ids = [r.values["species_plus_id"] for r in rows if r.values["species_plus_id"] is not None]
+    holders = dict(
+        session.execute(
+            select(Taxon.species_plus_id, Taxon.scientific_name).where(
+                Taxon.species_plus_id.in_(ids)
+            )
+        ).all()
+    )
+    kept = []
+    for row in rows:
+        holder = holders.get(row.values["species_plus_id"])
+        if holder is not None and holder != row.values["scientific_name"]:
+            refused.append(
+                (
+                    row.line,
+                    f"Species+ id {row.values['species_plus_id']} belongs to {holder} "
+                    "(renamed? retire the old name first)",
+                )
+            )
+        else:
+            kept.append(row)
+    refused.sort()
+    return kept
 
 
 def _upsert(session: Session, batch: list[TaxonRow], source: str, sets_sensitive: bool):

@@ -151,3 +151,13 @@ def test_taxa_are_searched_by_scientific_or_common_name(client, db):
     names = [t["scientific_name"] for t in found.get_json()]
     assert "Manis gigantea" in names and "Manidae" in names and "Loxodonta africana" not in names
     assert client.get("/api/v1/taxa").status_code == 401
+
+
+def test_a_species_plus_id_held_by_another_name_is_refused_not_fatal(db, tmp_path):
+    service.import_file(db, SYSTEM, _write(tmp_path, ROWS[:1]))
+    renamed = ROWS[0].replace("Loxodonta africana", "Loxodonta africana africana", 1)
+    result = service.import_file(db, SYSTEM, _write(tmp_path, [renamed, ROWS[1]], "second.csv"))
+    assert (result.added, result.updated) == (1, 0)
+    assert result.refused == [
+        (2, "Species+ id 4521 belongs to Loxodonta africana (renamed? retire the old name first)")
+    ]
