@@ -19,7 +19,7 @@ from shapely.geometry import mapping
 from sqlalchemy import delete, extract, func, insert, select
 from sqlalchemy.orm import Session
 
-from schemas.seizures import TERMS, SeizureIn
+from schemas.seizures import EDITABLE, TERMS, SeizureIn
 from server.areas.models import Area
 from server.areas.service import area_id_of
 from server.core.db import utcnow
@@ -68,12 +68,14 @@ class SeizureRefused(Invalid):
 
 def parse(data: Any, partial: tuple[str, ...] | None = None) -> dict:
     """The wire checks (vocabularies, ranges, units for terms): the first problem, with where."""
-    unknown = sorted(set(partial or ()) - set(SeizureIn._declared_fields))
+    unknown = sorted(set(partial or ()) - set(EDITABLE))
     if unknown:
         raise SeizureRefused(
             "not-editable", f"/{unknown[0]}", f"{unknown[0]!r} is not a field of a seizure"
         )
-    schema = SeizureIn(only=partial, partial=True) if partial else SeizureIn()
+    # Only the fields sent, each checked in full (a partial load would propagate into the
+    # items and let an item without its term through).
+    schema = SeizureIn(only=partial) if partial else SeizureIn()
     try:
         loaded = schema.load(data)
     except ValidationError as error:

@@ -144,6 +144,8 @@ def test_an_edit_is_checked_like_a_new_seizure(client, db):
             "/data/changes/items/0/quantity",
         ),
         (s.edit(record["id"], 1, {"colour": "red"}), "/data/changes/colour"),
+        (s.edit(record["id"], 1, {"items": [{"quantity": 3}]}), "/data/changes/items/0/term"),
+        (s.edit(record["id"], 1, {"agency": None}), "/data/changes/agency"),
     ]
     for edit, pointer in bad:
         response = h.push(client, park, [edit])
