@@ -54,6 +54,7 @@ def test_manager_files_a_seizure_and_downloads_the_years_report(
     page.click("text=Mto Mweusi National Park")
     page.click("nav.pages >> text=Seizures")
     assert page.locator("table.seizures tbody tr").count() >= 1  # the demo park's seizures
+    page.wait_for_selector("#chart-seizures canvas", timeout=30_000)  # the monthly chart
 
     now = datetime.now(ZoneInfo(AREA_TIMEZONE)).replace(second=0, microsecond=0)
     page.fill("input[name=seized_at]", now.strftime("%Y-%m-%dT%H:%M"))

@@ -20,6 +20,21 @@ function offsetOf(localValue, zone) {
   return `${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
 }
 
+// Seizures and items per month of the year, beside the tables (uPlot, served by this server).
+export function monthChart(element) {
+  if (!element || typeof uPlot === "undefined") return;
+  const rows = JSON.parse(element.dataset.months);
+  const year = Number(element.dataset.year);
+  const months = Array.from({ length: 12 }, (_, i) => `${year}-${String(i + 1).padStart(2, "0")}`);
+  const of = (key) => months.map((m) => rows.find((r) => r.month === m)?.[key] || 0);
+  const xs = months.map((m) => Date.parse(`${m}-01T00:00:00Z`) / 1000);
+  new uPlot({
+    width: Math.min(element.clientWidth || 800, 900), height: 200, scales: { x: { time: true } },
+    series: [{}, { label: "seizures", stroke: "#67001f", fill: "rgba(103,0,31,.15)" },
+             { label: "items", stroke: "#fc8d59" }],
+  }, [xs, of("seizures"), of("items")], element);
+}
+
 function limitUnits(item) {
   const term = item.querySelector("select[name=term]");
   const unit = item.querySelector("select[name=unit]");
