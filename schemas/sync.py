@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, post_dump, validate, va
 
 from schemas.common import Out
 from schemas.geo import Geometry
+from schemas.seizures import SeizureIn
 from sync.protocol import MAX_RECORDS_PER_PUSH, RECORD_KINDS
 
 PATROL_TYPES = ("foot", "vehicle", "boat", "aerial")
@@ -91,7 +92,7 @@ class EditIn(Schema):
     """A change to a mutable record, made on the version the device had (`base_version`)."""
 
     target = fields.String(
-        required=True, validate=validate.OneOf(("report", "patrol", "patrol_leg"))
+        required=True, validate=validate.OneOf(("report", "patrol", "patrol_leg", "seizure"))
     )
     target_id = fields.UUID(required=True)
     base_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
@@ -134,6 +135,7 @@ RECORD_SCHEMAS = {
     "patrol_leg": PatrolLegIn,
     "track_chunk": TrackChunkHeader,
     "report": ReportIn,
+    "seizure": SeizureIn,
     "edit": EditIn,
     "attachment": AttachmentIn,
     "device_status": DeviceStatusIn,

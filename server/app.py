@@ -35,8 +35,14 @@ from server.reports import api as reports_api
 from server.safety import api as safety_api
 from server.safety import live as safety_live
 from server.safety.priority import PushGate
+from server.seizures import api as seizures_api
+from server.species import api as species_api
 from server.sync import api as sync_api
-from server.web import area_pages, pages
+from server.web import (
+    area_pages,
+    pages,
+    seizure_pages,  # noqa: F401 (registers its pages on area_pages.blp)
+)
 from sync.protocol import MAX_COMPRESSION_RATIO, PROTOCOL_VERSION
 
 # Front-end libraries installed from the npm registry at set-up (package.json) and served by us.
@@ -121,6 +127,8 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         safety_api.sos_blp,
         analytics_api.blp,
         browse_api.blp,
+        species_api.blp,
+        seizures_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)

@@ -27,6 +27,8 @@ from server.safety.models import (
     SafetySettings,
     SosCall,
 )
+from server.seizures.models import AreaCitesParty, Seizure, SeizureItem, SeizureVersion
+from server.species.models import Taxon
 from server.sync.models import (
     DeviceStatus,
     QuarantinedRecord,
@@ -43,6 +45,7 @@ __all__ = [
     "AlertMatch",
     "ApiToken",
     "Area",
+    "AreaCitesParty",
     "Attachment",
     "AuditEntry",
     "CoverageSetting",
@@ -69,10 +72,14 @@ __all__ = [
     "SafetyAlert",
     "SafetyEvent",
     "SafetySettings",
+    "Seizure",
+    "SeizureItem",
+    "SeizureVersion",
     "SosCall",
     "SyncConflict",
     "SyncReceipt",
     "SyncSession",
+    "Taxon",
     "Team",
     "TeamMember",
     "Tombstone",

@@ -44,6 +44,9 @@ class Action(StrEnum):
     SYNC = "sync"
     SYNC_REVIEW = "sync.review"  # quarantined records and conflicts
     ANALYTICS_VIEW = "analytics.view"
+    SEIZURE_VIEW = "seizure.view"
+    SEIZURE_RECORD = "seizure.record"
+    SEIZURE_MANAGE = "seizure.manage"
     PARTNER_FEATURES = "partner.features"
     AUDIT_VIEW = "audit.view"
 
@@ -77,6 +80,11 @@ POLICY: Mapping[Action, frozenset[str]] = {
     Action.SYNC: _FIELD,
     Action.SYNC_REVIEW: _MANAGERS,
     Action.ANALYTICS_VIEW: _MANAGERS,
+    # Seizures are intelligence: rangers record them from their devices, managers read and file
+    # them; partners never see one.
+    Action.SEIZURE_VIEW: _MANAGERS,
+    Action.SEIZURE_RECORD: _FIELD,
+    Action.SEIZURE_MANAGE: _MANAGERS,
     Action.PARTNER_FEATURES: frozenset({"admin", "manager", "partner"}),
     Action.AUDIT_VIEW: frozenset({"admin"}),
 }

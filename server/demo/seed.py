@@ -22,6 +22,7 @@ from server.areas.models import Area, MapFeature, Zone
 from server.core import audit, tokens
 from server.core.policy import SYSTEM
 from server.demo import geodata
+from server.demo.seizures import seed_seizures
 from server.devices.models import Device
 from server.patrols.models import Patrol, PatrolMember
 from server.patrols.service import derive_figures
@@ -101,6 +102,7 @@ def seed(session: Session, now: datetime | None = None) -> bool:
     devices = _devices(session, area.id, users)
     _patrols_and_reports(session, area.id, users, teams, devices, now, rng)
     refresh_area(session, area.id)  # coverage and effort of the seeded patrols
+    seed_seizures(session, area.id, now)
     audit.record(session, SYSTEM, "demo.seed", "area", area.id, area_id=area.id)
     session.flush()
     return True

@@ -1,4 +1,5 @@
-"""Push handler for edits of mutable records (reports, patrols, legs): optimistic versions.
+"""Push handler for edits of mutable records (reports, patrols, legs, seizures): optimistic
+versions.
 
 An edit names the version it was made on. On the current version it applies and makes the next
 version; on an older one it is a conflict — kept with every version, flagged for a manager —
@@ -29,6 +30,7 @@ from server.sync.records import (
     user_ids,
     version_snapshot,
 )
+from server.sync.seizures import store_seizure_edit
 from sync.protocol import CONFLICT, STORED
 
 EDITABLE = {
@@ -84,6 +86,8 @@ def store_edit(
     if verdict := created(ctx, "edit", record_id, digest, raw):
         return verdict
     target, target_id = data["target"], data["target_id"]
+    if target == "seizure":
+        return store_seizure_edit(ctx, record_id, data, raw)
     changes = _checked_changes(ctx, target, data["changes"])
     row = _locked_target(ctx.session, ctx, target, target_id)
     if data["base_version"] != row.version:

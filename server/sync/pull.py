@@ -1,7 +1,8 @@
 """The pull: every change in a device's scope since its cursor, in pages, deletions included.
 
 Scope: its area (boundary), the report categories, its area's zones, map features and active
-safety alerts, its own reports as managers changed them, and its area's offline map package.
+safety alerts, its own reports as managers changed them, its area's offline map package, and the
+taxon list.
 Deleted, retired, cancelled, superseded or expired objects come as tombstones
 ({"deleted": true}). The pull runs in one REPEATABLE READ transaction, so a page is one
 consistent snapshot.
@@ -81,6 +82,22 @@ KINDS: dict[str, str] = {
             'tiles_sha256', p.tiles_sha256, 'files', p.files,
             'base_url', '/api/v1/areas/' || p.area_id || '/mappack/' || p.version || '/') AS data
         FROM map_packages p WHERE p.area_id = :area""",
+    # The taxon list (server.species): the same for every area, like the categories.
+    "taxon": """
+        SELECT id, change_xid, retired_at IS NOT NULL AS deleted, json_build_object(
+            'scientific_name', scientific_name, 'rank', rank, 'family', family,
+            'order', order_name, 'class', class_name, 'common_names', common_names,
+            'cites_appendix', cites_appendix, 'sensitive', sensitive, 'version', version) AS data
+        FROM taxa""",
+    # The device's own seizures, as managers changed them (their version, to edit them on).
+    "seizure": """
+        SELECT s.id, s.change_xid, false AS deleted, json_build_object(
+            'version', s.version, 'notes', s.notes, 'reference', s.reference,
+            'items', (SELECT json_agg(json_build_object(
+                'taxon_id', i.taxon_id, 'taxon_text', i.taxon_text, 'term', i.term,
+                'unit', i.unit, 'quantity', i.quantity) ORDER BY i.position)
+                FROM seizure_items i WHERE i.seizure_id = s.id)) AS data
+        FROM seizures s WHERE s.device_id = :device""",
 }
 KIND_NAMES = list(KINDS)
 

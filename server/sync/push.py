@@ -41,6 +41,7 @@ from server.sync.records import (
     store_patrol,
     store_report,
 )
+from server.sync.seizures import store_seizure
 from server.sync.track_ingest import store_chunk
 from sync.protocol import PROTOCOL_VERSION, RECORD_KINDS, REJECTED
 
@@ -49,6 +50,7 @@ HANDLERS = {
     "patrol_leg": store_leg,
     "track_chunk": store_chunk,
     "report": store_report,
+    "seizure": store_seizure,
     "edit": store_edit,
     "attachment": store_attachment,
     "device_status": store_device_status,

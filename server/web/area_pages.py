@@ -168,7 +168,7 @@ def _signed_in():
         return None
 
 
-def _render(template: str, area_key: str, current: str, **context):
+def render_page(template: str, area_key: str, current: str, **context):
     actor = _signed_in()
     if actor is None:
         return redirect(url_for("pages.login_form", next=request.path))
@@ -191,7 +191,7 @@ def area_page(area: str, key: str):
     selected = PAGES.get(key)
     if selected is None:
         return render_template("area/missing.html", key=key), 404
-    return _render(f"area/{key}.html", area, key, render=selected.render)
+    return render_page(f"area/{key}.html", area, key, render=selected.render)
 
 
 @blp.get("/areas/<area>/reports/<uuid:report_id>")
@@ -206,7 +206,7 @@ def report_page(area: str, report_id: uuid.UUID):
             "attachments": report_listing.list_attachments(s, actor, report_id),
         }
 
-    return _render("area/report.html", area, "reports", render=render)
+    return render_page("area/report.html", area, "reports", render=render)
 
 
 @blp.get("/areas/<area>/patrols/<uuid:patrol_id>")
@@ -217,4 +217,4 @@ def patrol_page(area: str, patrol_id: uuid.UUID):
             raise NotFound("no such patrol in this area")
         return {"patrol": found}
 
-    return _render("area/patrol.html", area, "patrols", render=render)
+    return render_page("area/patrol.html", area, "patrols", render=render)

@@ -39,10 +39,28 @@ DEMO_PASSWORD = "mweusi-demo-2026"  # noqa: S105
     type=click.FloatRange(0, 1),
     help="chance that a report comes with a photo (uploaded resumably)",
 )
+@click.option(
+    "--seizures",
+    "seizure_rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="chance that a patrol makes a seizure (sent through the push like any record)",
+)
 @click.option("--seed", default=1, show_default=True)
 @click.option("--sos", is_flag=True, help="then a safety drill: an SOS and an overdue patrol")
 def simulate(
-    server_url, area, manager, password_stdin, devices, hours, signal, photo_rate, seed, sos
+    server_url,
+    area,
+    manager,
+    password_stdin,
+    devices,
+    hours,
+    signal,
+    photo_rate,
+    seizure_rate,
+    seed,
+    sos,
 ) -> None:
     """Handhelds walk patrols, file reports, lose signal and sync against a running server.
 
@@ -57,12 +75,14 @@ def simulate(
         hours=hours,
         signal=signal,
         photo_rate=photo_rate,
+        seizure_rate=seizure_rate,
         seed=seed,
         say=click.echo,
     )
     verdicts = ", ".join(f"{n} {v}" for v, n in sorted(result.verdicts.items()))
     click.echo(
         f"rangersync: {result.devices} devices, {result.fixes} fixes, {result.reports} reports, "
+        f"{result.seizures} seizures, "
         f"{result.offline_syncs} sync attempts without signal; verdicts: {verdicts}"
     )
     click.echo(

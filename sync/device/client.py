@@ -192,6 +192,11 @@ class DeviceClient:
             },
         )
 
+    def record_seizure(self, seized_at: datetime, geometry: dict, items: list[dict], **data) -> str:
+        """What was seized (schemas/seizures.py): created once, like a report."""
+        body = {"seized_at": seized_at.isoformat(), "geometry": geometry, "items": items}
+        return self._add("seizure", body | data)
+
     def declare_attachment(self, report_id: str, content: bytes, media_type: str) -> str:
         """A photo (or other evidence) of a report; its bytes go up after the declaration is
         stored, by resumable upload, and stay on the device until the server has them all."""

@@ -23,6 +23,14 @@ from sync.device.fieldsim import FIX_INTERVAL_S, foot_patrol
 from sync.device.photos import photo
 
 SIGHTINGS = ("elephant", "giraffe", "buffalo", "lion", "rhino", "zebra")
+# What a patrol may seize: (scientific name, CITES term, unit, quantity range)
+SEIZED = (
+    ("Manis tricuspis", "SCA", "kg", (1, 25)),
+    ("Loxodonta africana", "TUS", "NUM", (1, 4)),
+    ("Psittacus erithacus", "LIV", "NUM", (2, 30)),
+    ("Dalbergia melanoxylon", "LOG", "m3", (1, 6)),
+    ("Syncerus caffer", "MEA", "kg", (10, 80)),
+)
 
 
 @dataclass
@@ -36,6 +44,7 @@ class FleetResult:
     acknowledged: int = 0  # of those, the ones the server answered stored, duplicate or kept
     photos: int = 0  # evidence files taken
     photos_uploaded: int = 0  # of those, the ones the server holds, verified by SHA-256
+    seizures: int = 0  # patrols that made a seizure
 
     @property
     def complete(self) -> bool:
@@ -107,6 +116,7 @@ def run_fleet(
     reports_per_patrol: int = 3,
     photo_rate: float = 0.5,
     signal: float = 0.6,
+    seizure_rate: float = 0.0,
     seed: int = 1,
     workdir: Path | None = None,
     say: Callable[[str], None] = print,
@@ -114,12 +124,13 @@ def run_fleet(
     """Each device: a patrol of `hours` ending now, recorded offline, with reports along the way
     (a photo with each with probability `photo_rate`); every simulated half hour it tries to
     sync, and gets a signal with probability `signal`; at the end it reaches a post with signal
-    and syncs everything."""
+    and syncs everything. A patrol makes a seizure with probability `seizure_rate`."""
     rng = random.Random(seed)  # noqa: S311 (a simulation)
     workdir = workdir or Path(tempfile.mkdtemp(prefix="rangersync-sim-"))
     fleet = _enrol_fleet(base, area, manager, password, devices)
     totals: Counter = Counter()
     fixes_total = reports_total = offline = sent = acknowledged = photos = uploaded = 0
+    seizures = 0
     now = datetime.now(UTC).replace(microsecond=0)
     for number, (ranger, token) in enumerate(fleet, start=1):
         client = DeviceClient(base, token, workdir / f"device-{number}.db", sleep=lambda s: None)
@@ -136,12 +147,17 @@ def run_fleet(
             objective="Simulated anti-poaching patrol",
         )
         reporting_at = set(rng.sample(range(count), min(reports_per_patrol, count)))
+        # Drawn only when asked for, so that runs without seizures stay as they were.
+        seizing_at = rng.randrange(count) if seizure_rate and rng.random() < seizure_rate else None
         every = max(1, int(1800 / FIX_INTERVAL_S))
         for i, fix in enumerate(fixes):
             client.record_fix(patrol_id, fix)
             if i in reporting_at:
                 _report(client, rng, patrol_id, fix, photo_rate)
                 reports_total += 1
+            if i == seizing_at:
+                _seizure(client, rng, patrol_id, fix)
+                seizures += 1
             if i and i % every == 0:
                 if rng.random() < signal:
                     _add(totals, client.sync())
@@ -168,6 +184,7 @@ def run_fleet(
         acknowledged,
         photos,
         uploaded,
+        seizures,
     )
 
 
@@ -186,6 +203,27 @@ def _report(
     )
     if rng.random() < photo_rate:  # 40 to 250 KB: a phone photo at the size field apps save
         client.declare_attachment(report_id, photo(rng.randint(40_000, 250_000), rng), "image/jpeg")
+
+
+def _seizure(client: DeviceClient, rng: random.Random, patrol_id: str, fix) -> None:
+    taxa = {t["scientific_name"]: taxon_id for taxon_id, t in client.scope("taxon").items()}
+    items = []
+    for name, term, unit, (low, high) in rng.sample(SEIZED, rng.randint(1, 2)):
+        item = {"term": term, "unit": unit, "quantity": rng.randint(low, high), "source": "W"}
+        items.append(item | ({"taxon_id": taxa[name]} if name in taxa else {"taxon_text": name}))
+    client.record_seizure(
+        fix.time,
+        {"type": "Point", "coordinates": [round(fix.lon, 6), round(fix.lat, 6)]},
+        items,
+        patrol_id=patrol_id,
+        agency="Park rangers (simulated)",
+        detection_method="patrol",
+        transport_mode=rng.choice(("on_foot", "road")),
+        reason="illegal_possession",
+        origin_countries=["TZ"],
+        destination_countries=[rng.choice(("VN", "CN", "AE", "XX"))],
+        reference=f"SIM/{fix.time:%Y}/{rng.randrange(10**6):06d}",
+    )
 
 
 def _add(totals: Counter, report: SyncReport) -> None:

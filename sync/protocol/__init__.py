@@ -16,6 +16,7 @@ RECORD_KINDS = (
     "patrol_leg",
     "track_chunk",
     "report",
+    "seizure",
     "edit",
     "attachment",
     "device_status",

@@ -18,6 +18,7 @@ const GROUPS = {
   reports: ["reports-circle"],
   positions: ["positions-circle"],
   alerts: ["alerts-fill", "alerts-line", "alerts-point"],
+  seizures: ["seizures-fill"],
 };
 const SEVERITY_COLOURS = ["match", ["get", "severity"], "critical", "#b10026", "warning", "#fd8d3c",
   "#6baed6"];
@@ -80,6 +81,9 @@ function addLayers(map) {
   map.addLayer({ id: "boundary-line", type: "line", source: "layers",
     filter: ["==", ["get", "layer"], "boundary"],
     paint: { "line-color": "#2f5d3a", "line-width": 2.5 } });
+  map.addLayer({ id: "seizures-fill", type: "fill", source: "seizures",
+    paint: { "fill-color": "#67001f",
+             "fill-opacity": ["interpolate", ["linear"], ["get", "seizures"], 1, 0.35, 10, 0.8] } });
   map.addLayer({ id: "tracks-line", type: "line", source: "tracks",
     paint: { "line-color": "#08519c", "line-width": 2 } });
   map.addLayer({ id: "reports-circle", type: "circle", source: "reports",
@@ -144,19 +148,24 @@ export async function areaMap(element, toggles, options = {}) {
   // Alerts are for managers; a map without them still draws everything else.
   const alerts = options.patrol ? Promise.resolve([])
     : getJSON(areaPath(slug, "/alerts")).catch(() => []);
-  const [layers, tracks, reports, positions, active] = await Promise.all([
+  // Seizure hotspots (grid cells) are for managers too; without them the map still draws.
+  const seizures = options.patrol ? Promise.resolve(EMPTY)
+    : getJSON(areaPath(slug, `/seizures/hotspots?${period}`)).catch(() => EMPTY);
+  const [layers, tracks, reports, positions, active, hotspots] = await Promise.all([
     getJSON(areaPath(slug, "/map-overview?format=geojson")),
     options.patrol ? Promise.resolve(options.patrol) : getJSON(areaPath(slug, patrolQuery)),
     options.reports ? Promise.resolve(options.reports)
       : getJSON(areaPath(slug, "/reports?limit=1000&format=geojson")),
     getJSON(areaPath(slug, "/positions?format=geojson")),
     alerts,
+    seizures,
   ]);
   await new Promise((resolve) => (map.loaded() ? resolve() : map.once("load", resolve)));
   map.addSource("layers", { type: "geojson", data: layers });
   map.addSource("tracks", { type: "geojson", data: tracks });
   map.addSource("reports", { type: "geojson", data: reports });
   map.addSource("positions", { type: "geojson", data: positions });
+  map.addSource("seizures", { type: "geojson", data: hotspots });
   map.addSource("alerts", { type: "geojson", data: active.length ? alertFeatures(active) : EMPTY });
   map.addSource("coverage", {
     type: "vector", minzoom: 0, maxzoom: 14,

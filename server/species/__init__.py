@@ -1,0 +1,1 @@
+"""Species: the taxa that reports and seizures name, with their CITES listing."""
