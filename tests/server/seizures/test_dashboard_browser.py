@@ -5,42 +5,35 @@ opens it, and downloads the year's CITES illegal trade report, which holds it, c
 from __future__ import annotations
 
 import io
-import shutil
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import sync_playwright
 
 from server.demo.geodata import AREA_TIMEZONE
 from server.demo.seed import DEMO_PASSWORD
 from server.seizures.cites import COLUMNS
-from tests import live
-from tests.analytics.test_dashboard_browser import CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="module")
-def seizure_server(pg_cluster, tmp_path_factory):
-    server = live.start(pg_cluster, tmp_path_factory.mktemp("seizures"), database="rs_seizures")
+def seizure_server(live_servers):
+    """A server of its own over a copy of the demo park: the test counts the park's seizures."""
+    server = live_servers.start("seizures")
     yield server
-    server.stop()
-    pg_cluster.drop_database("rs_seizures")
+    live_servers.stop(server)
 
 
 @pytest.fixture
-def browser_page(seizure_server):
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=seizure_server.url, accept_downloads=True)
-        page = context.new_page()
-        page.requests_seen, page.errors = [], []
-        page.on("request", lambda request: page.requests_seen.append(request.url))
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        yield page
-        browser.close()
+def browser_page(browser, seizure_server):
+    context = browser.new_context(base_url=seizure_server.url, accept_downloads=True)
+    page = context.new_page()
+    page.requests_seen, page.errors = [], []
+    page.on("request", lambda request: page.requests_seen.append(request.url))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    context.close()
 
 
 def test_manager_files_a_seizure_and_downloads_the_years_report(

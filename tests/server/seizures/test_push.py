@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from tests.conftest import count_rows
+from tests.helpers import count_rows
 from tests.server.seizures import helpers as s
-from tests.sync import helpers as h
+from tests.server.sync import helpers as h
 
 
 def _scalar(db, sql, **params):
