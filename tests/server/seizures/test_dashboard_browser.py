@@ -46,6 +46,7 @@ def test_manager_files_a_seizure_and_downloads_the_years_report(
     page.click("button[type=submit]")
     page.click("text=Mto Mweusi National Park")
     page.click("nav.pages >> text=Seizures")
+    page.wait_for_selector("table.seizures tbody tr")  # count() does not wait for the page
     assert page.locator("table.seizures tbody tr").count() >= 1  # the demo park's seizures
     page.wait_for_selector("#chart-seizures canvas", timeout=30_000)  # the monthly chart
 
