@@ -42,6 +42,7 @@ class Action(StrEnum):
     SYNC_REVIEW = "sync.review"  # quarantined records and conflicts
     ANALYTICS_VIEW = "analytics.view"
     PARTNER_FEATURES = "partner.features"
+    PARTNER_MANAGE = "partner.manage"  # partner keys, their request log, geoprivacy rules
     AUDIT_VIEW = "audit.view"
 
 
@@ -75,15 +76,17 @@ POLICY: Mapping[Action, frozenset[str]] = {
     Action.SYNC_REVIEW: _MANAGERS,
     Action.ANALYTICS_VIEW: _MANAGERS,
     Action.PARTNER_FEATURES: frozenset({"admin", "manager", "partner"}),
+    Action.PARTNER_MANAGE: frozenset({"admin"}),
     Action.AUDIT_VIEW: frozenset({"admin"}),
 }
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is asking: a signed-in user, an enrolled device (acting for its user), or the CLI."""
+    """Who is asking: a signed-in user, an enrolled device (acting for its user), a partner key
+    (a `partner` role in the areas it was issued for), or the CLI."""
 
-    kind: Literal["user", "device", "system"]
+    kind: Literal["user", "device", "partner_key", "system"]
     id: uuid.UUID | None
     roles: Mapping[uuid.UUID, str] = field(default_factory=dict)
     is_superuser: bool = False
