@@ -22,7 +22,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import CIDR, INET
 from sqlalchemy.orm import Mapped, mapped_column
 
+from server.accounts.models import User
+from server.areas.models import Area
 from server.core.db import Base, created_at_column, new_id, one_of
+from server.reports.models import ReportCategory
 
 VISIBILITIES = ("hidden", "snapped", "exact")
 MIN_SNAP_M, MAX_SNAP_M = 100, 100_000
@@ -43,7 +46,7 @@ class PartnerKey(Base):
     rate_limit: Mapped[str] = mapped_column(Text)  # the `limits` notation: "120/minute"
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey(User.id))
     created_at: Mapped[datetime] = created_at_column()
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -55,7 +58,7 @@ class PartnerKeyArea(Base):
         ForeignKey("partner_keys.id", ondelete="CASCADE"), primary_key=True
     )
     area_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey(Area.id, ondelete="CASCADE"), primary_key=True, index=True
     )
 
 
@@ -105,10 +108,8 @@ class GeoprivacyRule(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    area_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("areas.id", ondelete="CASCADE"), index=True
-    )
-    category_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("report_categories.id"))
+    area_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(Area.id, ondelete="CASCADE"), index=True)
+    category_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey(ReportCategory.id))
     species: Mapped[str | None] = mapped_column(Text)  # lower case, as reports name it
     visibility: Mapped[str] = mapped_column(String(8))
     cell_m: Mapped[int | None] = mapped_column(Integer)
