@@ -10,6 +10,7 @@ import uuid
 
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app, request, send_file
+from marshmallow import ValidationError
 
 from schemas.maps import (
     FeatureCreate,
@@ -26,6 +27,7 @@ from schemas.maps import (
     ZoneEdit,
 )
 from server.core.api import API_PREFIX, Blueprint
+from server.core.errors import Invalid
 from server.core.web import commit, current_actor, db
 from server.maps import imports, layers, packages, tiles, zones
 
@@ -48,7 +50,10 @@ def _conditional(body: bytes, etag: str, media_type: str) -> Response:
 @tiles_blp.get("/tiles/<layer>/<int:z>/<int:x>/<int:y>.mvt")
 def tile(layer: str, z: int, x: int, y: int):
     """A Mapbox Vector Tile of one layer over the caller's areas (`?area=` for one)."""
-    args = TileQuery().load(request.args)
+    try:
+        args = TileQuery().load(request.args)
+    except ValidationError as error:  # an unknown or bad parameter is the caller's fault: 422
+        raise Invalid("a query parameter is not valid", errors=error.messages) from error
     found = tiles.get_tile(
         db(), current_actor(), layer, z, x, y, area=args["area"], cache=tile_cache()
     )
