@@ -504,3 +504,7 @@ main.add_command(analytics_group)
 from server.partners.cli import partner as partner_group  # noqa: E402
 
 main.add_command(partner_group)
+
+from server.exports.cli import export as export_command  # noqa: E402
+
+main.add_command(export_command)

@@ -31,7 +31,7 @@ from server.reports.models import ReportCategory
 GRID_SRID = 6933
 
 # Report attributes a partner may see (counts, sex, age: nothing that names a place or a person).
-SAFE_ATTRIBUTES = ("count", "calves", "sex", "age_class")
+SAFE_ATTRIBUTES = ("count", "calves", "sex", "age_class", "scientific_name")
 
 
 def snapped(geom: str, cell: str) -> str:

@@ -1,0 +1,31 @@
+"""Commands of exports: `rangersync export --area SLUG --format … --output FILE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from server.core.policy import Actor
+from server.exports.formats import WRITERS
+
+
+@click.command("export")
+@click.option("--area", "area_slug", required=True)
+@click.option("--format", "fmt", required=True, type=click.Choice(list(WRITERS)))
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export(area_slug: str, fmt: str, output: Path) -> None:
+    """Write the area's partner-visible data (geoprivacy applied) in one standard format."""
+    from server.areas.service import area_id_of
+    from server.cli import unit_of_work
+    from server.core.policy import SYSTEM
+    from server.exports.service import export as write
+    from server.ogc.service import Access
+
+    with unit_of_work() as session:
+        area_id = area_id_of(session, SYSTEM, area_slug)
+        # What a partner of this area would get: the `partner` role there, nothing more.
+        partner = Access(Actor("system", None, {area_id: "partner"}))
+        written = write(session, partner, area_slug, fmt, output)
+    counts = ", ".join(f"{n} {what}" for what, n in written.items())
+    click.echo(f"rangersync: {output} written ({counts})")
