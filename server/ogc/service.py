@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from server.core.errors import DomainError, NotFound
 from server.core.policy import Action, Actor, authorize
 from server.ogc import sources
 from server.ogc.crs import DEFAULT, Crs
-from server.ogc.filters import compile_filter
+from server.ogc.filters import InvalidFilter, compile_filter
 
 
 class InvalidParameter(DomainError):
@@ -219,7 +220,16 @@ def items(session: Session, access: Access, collection_id: str, q: ItemsRequest)
         f" {'WHERE ' + ' AND '.join(where) if where else ''}"
         f" ORDER BY s.k {order} LIMIT :limit"
     )
-    rows = session.execute(text(sql), params | {"limit": q.limit + 1}).all()
+    try:
+        rows = session.execute(text(sql), params | {"limit": q.limit + 1}).all()
+    except DBAPIError as error:
+        if q.filter is None:
+            raise
+        session.rollback()  # a filter comparing values of different types, say: the caller's
+        raise InvalidFilter(
+            "the filter cannot be evaluated: " + str(error.orig).splitlines()[0],
+            errors={"filter": ["compare values of the queryable's type"]},
+        ) from error
     more = len(rows) > q.limit
     rows = rows[: q.limit]
     if backwards:
