@@ -137,7 +137,19 @@ def upgrade() -> None:
     )
 
 
+    # A layer's features in id order, for the partner API's keyset pages; it serves every query
+    # the (area_id, layer) index served.
+    op.create_index(
+        "ix_map_features_area_id_layer_id", "map_features", ["area_id", "layer", "id"], unique=False
+    )
+    op.drop_index("ix_map_features_area_id_layer", table_name="map_features")
+
+
 def downgrade() -> None:
+    op.create_index(
+        "ix_map_features_area_id_layer", "map_features", ["area_id", "layer"], unique=False
+    )
+    op.drop_index("ix_map_features_area_id_layer_id", table_name="map_features")
     op.drop_table("geoprivacy_rules")
     op.drop_table("partner_requests")
     op.drop_table("partner_key_areas")

@@ -171,11 +171,13 @@ def _cast_key(source: sources.Source, value: str) -> str | uuid.UUID:
 
 
 def _feature_sql(c: Collection, crs: Crs) -> str:
+    """SQL: the row `s` as GeoJSON text, assembled as text (no JSON parse of the geometry)."""
     props = ", ".join(f"'{p}', s.{p}" for p in c.source.properties)
+    geometry = f"ST_AsGeoJSON({crs.output('s.geom')}, {crs.digits()})"
     return (
-        "json_build_object('type', 'Feature', 'id', s.fid, 'geometry', "
-        f"ST_AsGeoJSON({crs.output('s.geom')}, {crs.digits()})::json, "
-        f"'properties', json_build_object({props}))::text"
+        """'{"type":"Feature","id":' || to_json(s.fid)::text || ',"geometry":' || """
+        f"coalesce({geometry}, 'null') || "
+        f"""',"properties":' || json_build_object({props})::text || '}}'"""
     )
 
 

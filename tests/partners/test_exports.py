@@ -101,3 +101,37 @@ def test_csv_geojson_gpx_kml_show_the_same_cell_centre(exported):
     for path in (gpx, kml):
         _no_secrets(p, path.read_text())
     _no_secrets(p, json.dumps(geojson))
+
+
+def test_managers_export_everything_but_the_darwin_core_archive_stays_generalised(
+    committed_db, committed_client, fresh_engine, monkeypatch, tmp_path
+):
+    p = partner_park(committed_db, committed_client)
+    monkeypatch.setenv("DATABASE_URL", fresh_engine.url.render_as_string(hide_password=False))
+
+    def run(fmt: str):
+        output = tmp_path / f"all.{fmt}"
+        args = [
+            "export",
+            "--area",
+            p.slug,
+            "--format",
+            fmt,
+            "--output",
+            str(output),
+            "--everything",
+        ]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        return output
+
+    geojson = json.loads(run("geojson").read_text())
+    reports = [f for f in geojson["features"] if f["properties"]["collection"] == "reports"]
+    assert {f["id"] for f in reports} >= {str(i) for i in p.sightings.values()}
+    elephants = next(f for f in reports if f["id"] == str(p.sightings["elephants"]))
+    assert elephants["properties"]["notes"] == "near the old ranger post by the baobab"
+    assert elephants["geometry"]["coordinates"][0] == round(p.park.centre[0] + 0.0123, 7)
+    assert any(f["properties"]["collection"] == "patrols" for f in geojson["features"])
+    layers = {str(name) for name, _ in pyogrio.list_layers(run("gpkg"))}
+    assert {"reports", "patrols", "observations"} <= layers
+    _no_secrets(p, zipfile.ZipFile(run("dwca")).read("occurrence.txt").decode())
