@@ -7,7 +7,7 @@ pygeoapi by `offset` (as its links do). Both behind gunicorn with 2 workers, a r
 time, medians of repeated runs. Goal: ≥ 3 × pygeoapi's throughput on both pages; the figure is
 ours / pygeoapi's on the slower of the two.
 
-    .venv/bin/python bench/ogc.py [--features 100000] [--runs 7]
+    .venv/bin/python bench/ogc.py [--features 100000] [--runs 15]
 """
 
 from __future__ import annotations
@@ -193,7 +193,8 @@ def _timed(url: str, headers: dict | None = None) -> tuple[float, int]:
 
 
 def _median(url: str, runs: int, headers=None) -> float:
-    _timed(url, headers)  # warm
+    for _ in range(4):  # warm every worker (connections, caches), for both servers alike
+        _timed(url, headers)
     times = []
     for _ in range(runs):
         seconds, n = _timed(url, headers)
@@ -205,7 +206,7 @@ def _median(url: str, runs: int, headers=None) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--features", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     with database() as (root, url):
         key, deep_after = _setup(url, args.features)
