@@ -17,9 +17,11 @@ from flask import Blueprint, Response, current_app, g, render_template, request,
 from marshmallow import ValidationError
 
 from schemas.ogc import ItemQuery, ItemsQuery
+from server.core.errors import Invalid
 from server.core.web import bearer_token, current_actor, db
 from server.ogc import crs as crs_
 from server.ogc import service
+from server.ogc.openapi import openapi_document
 from server.ogc.service import Access, InvalidParameter, ItemsRequest
 from server.partners import keys
 
@@ -27,6 +29,7 @@ blp = Blueprint("ogc", __name__, url_prefix="/ogc")
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 HTML = "text/html"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -162,12 +165,19 @@ def landing():
         "(after geoprivacy), patrol effort and findings per grid cell, as OGC API – Features.",
         "links": [
             *self_links("ogc.landing"),
+            link("ogc.openapi", "service-desc", OPENAPI, "The API definition (OpenAPI 3)"),
             link("ogc.conformance", "conformance", JSON, "Conformance classes", f="json"),
             link("ogc.collections", "data", JSON, "Collections", f="json"),
             link("ogc.collections", "data", HTML, "Collections (HTML)", f="html"),
         ],
     }
     return document(doc, "landing.html")
+
+
+@blp.get("/api")
+def openapi():
+    """The OpenAPI 3 definition of this API (the collections are the same for every caller)."""
+    return respond(json.dumps(openapi_document(url_for("ogc.landing", _external=True))), OPENAPI)
 
 
 @blp.get("/conformance")
@@ -303,7 +313,7 @@ def items(collection_id: str):
 def _crs(value: str | None, parameter: str) -> crs_.Crs:
     try:
         return crs_.parse(value, parameter)
-    except Exception as error:  # crs_.parse raises Invalid; the standard asks for 400
+    except Invalid as error:  # the standard asks for 400 where we would say 422
         raise InvalidParameter(str(error), errors={parameter: ["unsupported CRS"]}) from error
 
 

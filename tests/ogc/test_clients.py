@@ -97,3 +97,11 @@ def test_html_pages_a_person_can_browse(live_server, partner_key):
         status, headers, body = live_server.http("GET", f"{path}?f=html&key={partner_key}")
         assert status == 200 and headers["Content-Type"].startswith("text/html"), path
         assert b"<table" in body or b"<ul" in body
+
+
+def test_keys_in_urls_stay_out_of_the_access_log(live_server, partner_key):
+    status, _, _ = live_server.http("GET", f"/ogc/collections?key={partner_key}")
+    assert status == 200
+    log = live_server.log.read_text()
+    assert "/ogc/collections" in log  # requests are logged…
+    assert partner_key not in log  # …without the key

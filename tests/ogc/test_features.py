@@ -7,6 +7,7 @@ import urllib.parse
 import uuid
 
 from geoalchemy2.shape import from_shape
+from openapi_spec_validator import validate
 from shapely.geometry import Point
 
 from server.areas.models import MapFeature
@@ -153,3 +154,15 @@ def test_datetime_sees_the_coarsened_date(db, client):
     assert elephants not in found
     day = {f["id"] for f in _features(client, f"{base}?datetime=2026-10-01", key)["features"]}
     assert elephants in day
+
+
+def test_the_landing_page_links_a_valid_openapi_definition(db, client):
+    p = partner_park(db, client)
+    key = issue(db, p.slug)
+    landing = _features(client, "/ogc/", key)
+    rels = {link["rel"] for link in landing["links"]}
+    assert {"self", "service-desc", "conformance", "data"} <= rels
+    desc = next(link["href"] for link in landing["links"] if link["rel"] == "service-desc")
+    document = client.get(desc.split("localhost", 1)[1], headers=bearer(key)).get_json(force=True)
+    validate(document)
+    assert "/collections/{collectionId}/items" in document["paths"]
