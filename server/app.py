@@ -31,6 +31,9 @@ from server.evidence.storage import FileStore
 from server.maps import api as maps_api
 from server.maps.packages import current_manifest
 from server.maps.tiles import TileCache
+from server.ogc import api as ogc_api
+from server.partners import api as partners_api
+from server.partners.ratelimit import KeyRateLimiter
 from server.reports import api as reports_api
 from server.safety import api as safety_api
 from server.safety import live as safety_live
@@ -129,12 +132,15 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         browse_api.blp,
         species_api.blp,
         seizures_api.blp,
+        partners_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)
     app.register_blueprint(maps_api.tiles_blp)
     app.register_blueprint(safety_live.blp)
+    app.register_blueprint(ogc_api.blp)
     app.extensions["rangersync.tiles"] = TileCache(config.tile_cache_bytes)
+    app.extensions["rangersync.partner_limits"] = KeyRateLimiter()
     app.register_blueprint(health.blp)
     app.register_blueprint(pages.blp)
     app.register_blueprint(area_pages.blp)

@@ -67,6 +67,10 @@ RangerSync is starting on {base}
             os.environ.get("WEB_THREADS", "24"),
             "--access-logfile",
             "-",
+            # The path without its query string, and no Referer: partners paste their key into
+            # URLs (`?key=`, for QGIS and GDAL), and a key must not end up in a log file.
+            "--access-logformat",
+            '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(M)sms',
             "--timeout",
             "120",
             "--graceful-timeout",

@@ -10,6 +10,7 @@ import uuid
 
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app, request, send_file
+from marshmallow import ValidationError
 
 from schemas.maps import (
     FeatureCreate,
@@ -28,6 +29,7 @@ from schemas.maps import (
 from server.areas.service import area_id_of
 from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
+from server.core.errors import Invalid
 from server.core.web import commit, current_actor, db
 from server.maps import imports, layers, packages, tiles, zones
 
@@ -50,7 +52,10 @@ def _conditional(body: bytes, etag: str, media_type: str) -> Response:
 @tiles_blp.get("/tiles/<layer>/<int:z>/<int:x>/<int:y>.mvt")
 def tile(layer: str, z: int, x: int, y: int):
     """A Mapbox Vector Tile of one layer over the caller's areas (`?area=` for one)."""
-    args = TileQuery().load(request.args)
+    try:
+        args = TileQuery().load(request.args)
+    except ValidationError as error:  # an unknown or bad parameter is the caller's fault: 422
+        raise Invalid("a query parameter is not valid", errors=error.messages) from error
     area = args["area"]
     area_id = area_id_of(db(), current_actor(), area) if area is not None else None
     found = tiles.get_tile(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from server.core.policy import SYSTEM
 from server.species.models import Taxon
 from server.species.service import load_starter_list
-from tests.sync import helpers as h
+from tests.server.sync import helpers as h
 
 T0 = h.T0
 

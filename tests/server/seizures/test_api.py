@@ -8,7 +8,7 @@ import uuid
 from tests import factories
 from tests.conftest import count_rows
 from tests.server.seizures import helpers as s
-from tests.sync import helpers as h
+from tests.server.sync import helpers as h
 
 
 def _people(db, park):
@@ -130,7 +130,7 @@ def test_a_manager_change_is_checked_field_by_field(client, db):
 
 
 def test_the_device_pulls_its_seizure_as_a_manager_changed_it(committed_client, committed_db):
-    from tests.sync.test_pull import pull_all
+    from tests.server.sync.test_pull import pull_all
 
     client, db = committed_client, committed_db
     park, taxa = h.park(db), s.taxa(db)

@@ -18,7 +18,7 @@ from server.demo.geodata import AREA_TIMEZONE
 from server.demo.seed import DEMO_PASSWORD
 from server.seizures.cites import COLUMNS
 from tests import live
-from tests.analytics.test_dashboard_browser import CHROMIUM_ARGS
+from tests.server.analytics.test_dashboard_browser import CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="module")

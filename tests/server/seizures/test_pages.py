@@ -6,7 +6,7 @@ from server.areas.service import area_id_of
 from server.core.policy import SYSTEM
 from server.seizures import service
 from tests import factories
-from tests.analytics.test_dashboard_pages import sign_in
+from tests.server.analytics.test_dashboard_pages import sign_in
 from tests.server.seizures import helpers as s
 from tests.server.seizures.test_cites_report import fixture_year
 

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from tests.conftest import count_rows
 from tests.server.seizures import helpers as s
-from tests.sync import helpers as h
+from tests.server.sync import helpers as h
 
 
 def _scalar(db, sql, **params):

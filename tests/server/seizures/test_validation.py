@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import count_rows
 from tests.server.seizures import helpers as s
-from tests.sync import helpers as h
+from tests.server.sync import helpers as h
 
 PANGOLIN = "Manis tricuspis"
 

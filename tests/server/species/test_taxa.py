@@ -15,8 +15,8 @@ from server.core.policy import SYSTEM
 from server.species import service
 from server.species.models import RANKS, Taxon
 from tests import factories
-from tests.sync import helpers as h
-from tests.sync.test_pull import pull_all
+from tests.server.sync import helpers as h
+from tests.server.sync.test_pull import pull_all
 
 # The columns of a Species+ "CITES listings" CSV download, as it writes them (with a BOM).
 SPECIES_PLUS_HEADER = (
