@@ -136,7 +136,6 @@ def upgrade() -> None:
         postgresql_nulls_not_distinct=True,
     )
 
-
     # A layer's features in id order, for the partner API's keyset pages; it serves every query
     # the (area_id, layer) index served.
     op.create_index(
