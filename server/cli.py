@@ -500,3 +500,7 @@ main.add_command(_alert_group)
 from server.analytics.cli import analytics as analytics_group  # noqa: E402
 
 main.add_command(analytics_group)
+
+from server.ops.cli import backup as backup_group  # noqa: E402
+
+main.add_command(backup_group)

@@ -197,7 +197,25 @@ class Cluster:
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
                     raise
+                if not self.is_running():  # it stopped (a failed recovery, say): say why
+                    raise ClusterError(f"the server stopped: {self.log_tail()}") from None
                 time.sleep(0.1)
+
+    def log_tail(self, lines: int = 3) -> str:
+        if not self.log_file.exists():
+            return "(no server log)"
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+
+    def wait_until_primary(self, timeout: float = 300.0) -> None:
+        """After a point-in-time restore: wait for recovery to reach its target and promote."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with psycopg.connect(self._conninfo(), connect_timeout=5) as conn:
+                if not conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+                    return
+            if time.monotonic() > deadline:
+                raise ClusterError(f"still recovering after {timeout:.0f} s: see {self.log_file}")
+            time.sleep(0.2)
 
     def stop(self) -> None:
         if self.is_running():
