@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from server.analytics import api as analytics_api
 from server.analytics import api_browse as browse_api
 from server.areas import api as areas_api
 from server.config import PROJECT_ROOT, Config
-from server.core import pgcluster, problems
+from server.core import logs, pgcluster, problems
 from server.core.api import Api
 from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
@@ -28,6 +27,7 @@ from server.evidence import files as evidence_files
 from server.evidence.storage import FileStore
 from server.maps import api as maps_api
 from server.maps.tiles import TileCache
+from server.ops import observe
 from server.reports import api as reports_api
 from server.safety import api as safety_api
 from server.safety import live as safety_live
@@ -60,9 +60,7 @@ def database_url(config: Config) -> str:
 
 def create_app(config: Config | None = None, *, engine: Engine | None = None) -> Flask:
     config = config or Config.from_env()
-    logging.basicConfig(
-        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(config.log_level, config.log_format)
     app = Flask(__name__)
     app.json.sort_keys = False  # keep the schemas' field order: id and slug first
     app.config.update(
@@ -125,6 +123,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     app.register_blueprint(pages.blp)
     app.register_blueprint(area_pages.blp)
     problems.register(app)
+    observe.install(app)  # request ids, /metrics, the access log (server/ops/)
     app.teardown_appcontext(close_session)
 
     @app.get("/static/vendor/<library>/<path:filename>")

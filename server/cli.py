@@ -427,6 +427,7 @@ def serve(host: str, port: int, workers: int, no_demo: bool) -> None:
     from server.areas.service import area_count
     from server.core.migrate import upgrade
     from server.demo.seed import DEMO_USERS, demo_present, seed
+    from server.ops.gunicorn_conf import fresh_metrics_dir
 
     config = _config()
     url = prepare_database(config)
@@ -455,6 +456,8 @@ RangerSync is starting on {base}
     # connection; queueing pushes rather than answering 503 cut a 200-device storm's p95 from
     # 81 s to 24 s with the SOS unchanged (bench/storm.py, bench/sos.py).
     os.environ.setdefault("PUSH_CONCURRENCY", "1")
+    # Each gunicorn worker counts its own metrics in files here; /metrics sums them.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_dir(config.var_dir, port))
     os.execvp(  # noqa: S606 (gunicorn replaces this process; argv is ours)
         sys.executable,
         [
@@ -469,8 +472,10 @@ RangerSync is starting on {base}
             # a whole worker.
             "--threads",
             os.environ.get("WEB_THREADS", "24"),
-            "--access-logfile",
-            "-",
+            # The app logs each request itself (JSON, with its request id): server/ops/observe.py.
+            *(["--access-logfile", "-"] if config.log_format == "text" else []),
+            "--config",
+            "python:server.ops.gunicorn_conf",
             "--timeout",
             "120",
             "--graceful-timeout",
