@@ -27,7 +27,7 @@ from server.evidence import files as evidence_files
 from server.evidence.storage import FileStore
 from server.maps import api as maps_api
 from server.maps.tiles import TileCache
-from server.ops import observe
+from server.ops import observe, replica
 from server.reports import api as reports_api
 from server.safety import api as safety_api
 from server.safety import live as safety_live
@@ -124,6 +124,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     app.register_blueprint(area_pages.blp)
     problems.register(app)
     observe.install(app)  # request ids, /metrics, the access log (server/ops/)
+    replica.install(app, config, app.extensions["rangersync"].session_factory)
     app.teardown_appcontext(close_session)
 
     @app.get("/static/vendor/<library>/<path:filename>")

@@ -36,7 +36,7 @@ from server.analytics import coverage, devices, effort, findings, plans
 from server.analytics.answers import table
 from server.analytics.common import period
 from server.core.api import API_PREFIX, Blueprint
-from server.core.web import commit, current_actor, db
+from server.core.web import commit, current_actor, db, read_db
 
 blp = Blueprint(
     "analytics",
@@ -57,7 +57,7 @@ def _period(args):
 def coverage_summary(args, area):
     """Share of the area's grid cells, and of each zone's, that patrols visited in the period
     (as csv or geojson: the table of zones)."""
-    summary = coverage.summary(db(), current_actor(), area, _period(args))
+    summary = coverage.summary(read_db(), current_actor(), area, _period(args))
     if args["format"] == "json":
         return summary
     zones = [asdict(z) for z in summary.zones]
@@ -69,7 +69,7 @@ def coverage_summary(args, area):
 @blp.response(200, CellOut(many=True))
 def coverage_cells(args, area):
     """Each visited cell: patrol-days, patrols, fixes, km and hours in the period."""
-    rows = coverage.cells(db(), current_actor(), area, _period(args))
+    rows = coverage.cells(read_db(), current_actor(), area, _period(args))
     return table(rows, CellOut, args["format"], "coverage-cells")
 
 
@@ -79,7 +79,7 @@ def coverage_cells(args, area):
 def coverage_gaps(args, area):
     """Cells of the area no patrol visited in the last `days` days up to `as_of`."""
     as_of = args.get("as_of") or datetime.now(UTC).date()
-    rows = coverage.gaps(db(), current_actor(), area, args["days"], as_of)
+    rows = coverage.gaps(read_db(), current_actor(), area, args["days"], as_of)
     return table(rows, GapOut, args["format"], "coverage-gaps")
 
 
@@ -88,7 +88,7 @@ def coverage_gaps(args, area):
 @blp.response(200, content_type=MVT)
 def coverage_tile(args, area, z: int, x: int, y: int):
     """The coverage heatmap as a vector tile (layer `coverage`; `gap` marks unvisited cells)."""
-    body = coverage.tile(db(), current_actor(), area, z, x, y, _period(args))
+    body = coverage.tile(read_db(), current_actor(), area, z, x, y, _period(args))
     return Response(bytes(body), mimetype=MVT, headers={"Cache-Control": "private, max-age=60"})
 
 
@@ -105,7 +105,7 @@ def set_cell_size(body, area):
 @blp.response(200, EffortOut(many=True))
 def effort_by(args, area):
     """Km, hours and moving hours of cleaned tracks, by ranger, team, type, zone, patrol, day…"""
-    rows = effort.effort(db(), current_actor(), area, _period(args), args["by"])
+    rows = effort.effort(read_db(), current_actor(), area, _period(args), args["by"])
     return table(rows, EffortOut, args["format"], f"effort-by-{args['by']}")
 
 
@@ -114,7 +114,7 @@ def effort_by(args, area):
 @blp.response(200, CpueOut(many=True))
 def cpue(args, area):
     """Findings per km and per hour of patrol, per report category (rejected reports excluded)."""
-    rows = findings.cpue(db(), current_actor(), area, _period(args), args.get("category"))
+    rows = findings.cpue(read_db(), current_actor(), area, _period(args), args.get("category"))
     return table(rows, CpueOut, args["format"], "cpue")
 
 
@@ -123,7 +123,7 @@ def cpue(args, area):
 @blp.response(200, FindingCellOut(many=True))
 def finding_cells(args, area):
     """Findings by category per grid cell, with the cell's effort and CPUE."""
-    rows = findings.cells(db(), current_actor(), area, _period(args), args.get("category"))
+    rows = findings.cells(read_db(), current_actor(), area, _period(args), args.get("category"))
     return table(rows, FindingCellOut, args["format"], "findings-by-cell")
 
 
@@ -133,7 +133,7 @@ def finding_cells(args, area):
 def hotspots(args, area):
     """The cells with the most findings in the period."""
     rows = findings.hotspots(
-        db(), current_actor(), area, _period(args), args.get("category"), args["limit"]
+        read_db(), current_actor(), area, _period(args), args.get("category"), args["limit"]
     )
     return table(rows, HotspotOut, args["format"], "hotspots")
 
@@ -143,7 +143,7 @@ def hotspots(args, area):
 @blp.response(200, TrendOut(many=True))
 def trends(args, area):
     """Findings per month and category against that month's effort."""
-    rows = findings.trends(db(), current_actor(), area, _period(args), args.get("category"))
+    rows = findings.trends(read_db(), current_actor(), area, _period(args), args.get("category"))
     return table(rows, TrendOut, args["format"], "trends")
 
 
@@ -152,7 +152,9 @@ def trends(args, area):
 @blp.response(200, PlanOut(many=True))
 def list_plans(args, area):
     """Patrol plans with their score against the synced tracks."""
-    return table(plans.list_plans(db(), current_actor(), area), PlanOut, args["format"], "plans")
+    return table(
+        plans.list_plans(read_db(), current_actor(), area), PlanOut, args["format"], "plans"
+    )
 
 
 @blp.post("/areas/<area>/plans")
@@ -176,5 +178,5 @@ def delete_plan(plan_id: uuid.UUID):
 def device_health(args, area):
     """Per device: last sync, pending items it reported, clock drift, battery; `stale` when it
     has not synced for `stale_hours`."""
-    rows = devices.health(db(), current_actor(), area, args["stale_hours"], datetime.now(UTC))
+    rows = devices.health(read_db(), current_actor(), area, args["stale_hours"], datetime.now(UTC))
     return table(rows, DeviceHealthOut, args["format"], "device-health")

@@ -19,7 +19,7 @@ from server.analytics import browse
 from server.analytics.answers import table
 from server.analytics.common import period
 from server.core.api import API_PREFIX, Blueprint
-from server.core.web import current_actor, db
+from server.core.web import current_actor, read_db
 
 blp = Blueprint(
     "browse",
@@ -36,7 +36,7 @@ def layers(args, area):
     """Every map layer of the area in one list, for the dashboard: the boundary, zones and map
     features (`?format=geojson` for one FeatureCollection). Per layer, with ETag, see
     `/areas/{area}/layers/{layer}`; as vector tiles, `/tiles/{layer}/{z}/{x}/{y}.mvt`."""
-    rows = browse.layers(db(), current_actor(), area)
+    rows = browse.layers(read_db(), current_actor(), area)
     return table(rows, OverviewFeatureOut, args["format"], "layers")
 
 
@@ -47,7 +47,7 @@ def patrols(args, area):
     """Patrols started in the period with cleaned effort and track quality (`tracks=true` adds
     each simplified line)."""
     rows = browse.patrols(
-        db(), current_actor(), area, period(args.get("start"), args.get("end")), args["tracks"]
+        read_db(), current_actor(), area, period(args.get("start"), args.get("end")), args["tracks"]
     )
     return table(rows, PatrolRowOut, args["format"], "patrols")
 
@@ -56,7 +56,7 @@ def patrols(args, area):
 @blp.response(200, PatrolOut)
 def patrol(patrol_id: uuid.UUID):
     """One patrol: track, legs, members, effort, hours per zone and its reports."""
-    return browse.patrol(db(), current_actor(), patrol_id)
+    return browse.patrol(read_db(), current_actor(), patrol_id)
 
 
 @blp.get("/areas/<area>/positions")
@@ -64,7 +64,7 @@ def patrol(patrol_id: uuid.UUID):
 @blp.response(200, LiveOut(many=True))
 def positions(args, area):
     """The last fix of each patrol under way."""
-    rows = browse.live_positions(db(), current_actor(), area, datetime.now(UTC))
+    rows = browse.live_positions(read_db(), current_actor(), area, datetime.now(UTC))
     return table(rows, LiveOut, args["format"], "positions")
 
 
@@ -74,4 +74,6 @@ def positions(args, area):
 def reports(args, area):
     """Reports to triage, newest first, by status, category and observation time."""
     fmt = args.pop("format")
-    return table(browse.reports(db(), current_actor(), area, **args), ReportRowOut, fmt, "reports")
+    return table(
+        browse.reports(read_db(), current_actor(), area, **args), ReportRowOut, fmt, "reports"
+    )

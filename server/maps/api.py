@@ -26,7 +26,7 @@ from schemas.maps import (
     ZoneEdit,
 )
 from server.core.api import API_PREFIX, Blueprint
-from server.core.web import commit, current_actor, db
+from server.core.web import commit, current_actor, db, read_db
 from server.maps import imports, layers, packages, tiles, zones
 
 blp = Blueprint("maps", __name__, url_prefix=API_PREFIX, description="Map layers and packages")
@@ -50,9 +50,9 @@ def tile(layer: str, z: int, x: int, y: int):
     """A Mapbox Vector Tile of one layer over the caller's areas (`?area=` for one)."""
     args = TileQuery().load(request.args)
     found = tiles.get_tile(
-        db(), current_actor(), layer, z, x, y, area=args["area"], cache=tile_cache()
+        read_db(), current_actor(), layer, z, x, y, area=args["area"], cache=tile_cache()
     )
-    db().rollback()  # read-only: end the transaction before the bytes go out
+    read_db().rollback()  # read-only: end the transaction before the bytes go out
     response = _conditional(found.body, found.etag, tiles.MEDIA_TYPE)
     response.headers["X-Tile-Cache"] = "hit" if found.cached else "miss"
     return response
@@ -62,14 +62,14 @@ def tile(layer: str, z: int, x: int, y: int):
 @blp.response(200, LayerOut(many=True))
 def list_layers(area):
     """The area's layers: built-in (boundary, zones) and its map-feature layers."""
-    return layers.list_layers(db(), current_actor(), area)
+    return layers.list_layers(read_db(), current_actor(), area)
 
 
 @blp.get("/areas/<area>/layers/<layer>")
 @blp.response(200, content_type=GEOJSON)
 def layer_geojson(area, layer):
     """A layer as a GeoJSON FeatureCollection, with ETag (304 when unchanged)."""
-    document = layers.layer_geojson(db(), current_actor(), area, layer)
+    document = layers.layer_geojson(read_db(), current_actor(), area, layer)
     return _conditional(document.body, document.etag, GEOJSON)
 
 
@@ -86,7 +86,7 @@ def create_feature(body, area, layer):
 @blp.response(200, content_type=GEOJSON)
 def get_feature(area, feature_id: uuid.UUID):
     """One feature as GeoJSON, with ETag (304 when unchanged)."""
-    document = layers.feature_geojson(db(), current_actor(), area, feature_id)
+    document = layers.feature_geojson(read_db(), current_actor(), area, feature_id)
     return _conditional(document.body, document.etag, GEOJSON)
 
 

@@ -50,6 +50,7 @@ def _finish(response: Response) -> Response:
                 "duration_ms": round(seconds * 1000, 1),
                 "bytes": response.content_length,
                 "remote": request.headers.get("X-Forwarded-For", request.remote_addr),
+                "database": g.get("database", "primary"),
             },
         )
     if "request_id" in g:

@@ -22,7 +22,7 @@ from server.analytics.common import analysed_area, period
 from server.areas import service as areas
 from server.core.errors import Invalid, NotFound, Unauthenticated
 from server.core.policy import Action
-from server.core.web import current_actor, db
+from server.core.web import current_actor, read_db
 from server.reports import service as reports
 from server.reports.models import STATUS_TRANSITIONS
 from server.safety import events as safety_events
@@ -165,7 +165,7 @@ def _render(template: str, area_key: str, current: str, **context):
     actor = _signed_in()
     if actor is None:
         return redirect(url_for("pages.login_form", next=request.path))
-    s = db()
+    s = read_db()
     area = areas.get_area(s, actor, area_key)
     analysed_area(s, actor, area.id, Action.REPORT_TRIAGE)  # the dashboard is for managers
     extra = context.pop("render")(s, actor, area) if "render" in context else {}
