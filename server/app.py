@@ -94,7 +94,9 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
             "security": [{"bearer": []}],
         },
     )
-    engine = engine or make_engine(database_url(config))
+    engine = engine or make_engine(
+        database_url(config), transaction_pooling=config.database_pool_mode == "transaction"
+    )
     app.extensions["rangersync"] = RangerSync(
         config, engine, make_session_factory(engine), FileStore(config.evidence_dir)
     )

@@ -42,7 +42,9 @@ def prepare_database(config: Config) -> str:
 @contextmanager
 def unit_of_work(config: Config | None = None):
     """A session for one CLI command, committed if the command succeeds."""
-    engine = make_engine(prepare_database(config or _config()))
+    config = config or _config()
+    pooled = config.database_pool_mode == "transaction"
+    engine = make_engine(prepare_database(config), transaction_pooling=pooled)
     session: Session = make_session_factory(engine)()
     try:
         yield session

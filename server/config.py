@@ -65,6 +65,7 @@ class Config:
     silent_device_hours: int = 24  # /metrics counts devices not heard from for longer
     database_replica_url: str | None = None  # a hot standby for read-only work
     replica_max_lag_s: int = 30  # older than this, reads go to the primary
+    database_pool_mode: str = "session"  # "transaction": DATABASE_URL is PgBouncer's pool
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -102,6 +103,7 @@ class Config:
             silent_device_hours=_int(env, "SILENT_DEVICE_HOURS", 24),
             database_replica_url=env.get("DATABASE_REPLICA_URL") or None,
             replica_max_lag_s=_int(env, "REPLICA_MAX_LAG_S", 30),
+            database_pool_mode=_choice(env, "DATABASE_POOL_MODE", ("session", "transaction")),
         )
 
 

@@ -137,7 +137,10 @@ def install(app: Flask, config: Config, primary: sessionmaker) -> None:
         return
     url = config.database_replica_url
     url += ("&" if "?" in url else "?") + "connect_timeout=3"  # a dead host: fail fast, fall back
-    routing = ReadRouting(primary, make_engine(url), config.replica_max_lag_s)
+    pooled = config.database_pool_mode == "transaction"
+    routing = ReadRouting(
+        primary, make_engine(url, transaction_pooling=pooled), config.replica_max_lag_s
+    )
     app.extensions["rangersync.reads"] = routing
     app.extensions["rangersync.read_session"] = read_session
     app.after_request(_remember_write)
