@@ -70,9 +70,9 @@ class Installation:
             )
         return result
 
-    def serve(self, timeout: float = 90.0) -> LiveServer:
+    def serve(self, timeout: float = 90.0, workers: int = 2) -> LiveServer:
         port = free_port()
-        env = self.env | {"PORT": str(port), "WEB_CONCURRENCY": "2"}
+        env = self.env | {"PORT": str(port), "WEB_CONCURRENCY": str(workers)}
         log = self.root / f"serve-{port}.log"
         with open(log, "w") as out:
             process = subprocess.Popen(
