@@ -31,7 +31,7 @@ venv: $(STAMPS)/venv
 $(STAMPS)/venv: pyproject.toml | $(STAMPS)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	@touch $@
 
 # Front-end libraries from the npm registry, served by the app itself (no CDN at run time).

@@ -15,6 +15,9 @@ need_package "postgresql-$PG_MAJOR-postgis-3-scripts"
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # python3 -m venv needs ensurepip: Debian's python3-venv, or a Python that carries its own.
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_package python3-venv
+# Backups with point-in-time recovery, and connection pooling (issue 18; the tests use both).
+need_package pgbackrest
+need_package pgbouncer
 # Headless Chromium drives the dashboard in the tests (Playwright uses it; it downloads nothing).
 need_package chromium
 # Node.js and npm install the front-end libraries; from Debian or from elsewhere, either will do.
@@ -38,5 +41,6 @@ echo "rangersync: installing system packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq
 # The Debian package starts its own 'main' cluster on 5432 where it can; RangerSync runs its own
-# cluster under ./var/ on another port and does not use it.
+# cluster under ./var/ on another port and does not use it. pgbouncer's Debian service is left
+# as installed (stopped until configured); RangerSync's tests start their own pgbouncer.
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from server.analytics import api as analytics_api
 from server.analytics import api_browse as browse_api
 from server.areas import api as areas_api
 from server.config import PROJECT_ROOT, Config
-from server.core import pgcluster, problems, tokens
+from server.core import logs, pgcluster, problems, tokens
 from server.core.api import Api
 from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
@@ -31,6 +30,10 @@ from server.evidence.storage import FileStore
 from server.maps import api as maps_api
 from server.maps.packages import current_manifest
 from server.maps.tiles import TileCache
+from server.ogc import api as ogc_api
+from server.partners import api as partners_api
+from server.partners.ratelimit import KeyRateLimiter
+from server.ops import observe, replica
 from server.reports import api as reports_api
 from server.safety import api as safety_api
 from server.safety import live as safety_live
@@ -69,9 +72,7 @@ def database_url(config: Config) -> str:
 
 def create_app(config: Config | None = None, *, engine: Engine | None = None) -> Flask:
     config = config or Config.from_env()
-    logging.basicConfig(
-        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(config.log_level, config.log_format)
     app = Flask(__name__)
     app.json.sort_keys = False  # keep the schemas' field order: id and slug first
     app.config.update(
@@ -105,7 +106,9 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
             "security": [{"bearer": []}],
         },
     )
-    engine = engine or make_engine(database_url(config))
+    engine = engine or make_engine(
+        database_url(config), transaction_pooling=config.database_pool_mode == "transaction"
+    )
     app.extensions["rangersync"] = RangerSync(
         config, engine, make_session_factory(engine), FileStore(config.evidence_dir)
     )
@@ -129,16 +132,21 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         browse_api.blp,
         species_api.blp,
         seizures_api.blp,
+        partners_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)
     app.register_blueprint(maps_api.tiles_blp)
     app.register_blueprint(safety_live.blp)
+    app.register_blueprint(ogc_api.blp)
     app.extensions["rangersync.tiles"] = TileCache(config.tile_cache_bytes)
+    app.extensions["rangersync.partner_limits"] = KeyRateLimiter()
     app.register_blueprint(health.blp)
     app.register_blueprint(pages.blp)
     app.register_blueprint(area_pages.blp)
     problems.register(app)
+    observe.install(app)  # request ids, /metrics, the access log (server/ops/)
+    replica.install(app, config, app.extensions["rangersync"].session_factory)
     app.teardown_appcontext(close_session)
 
     @app.get("/static/vendor/<library>/<path:filename>")

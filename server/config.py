@@ -23,6 +23,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SystemExit(f"rangersync: {name} must be an integer, got {raw!r}") from None
 
 
+def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    raw = (env.get(name) or allowed[0]).lower()
+    if raw not in allowed:
+        raise SystemExit(f"rangersync: {name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Config:
     var_dir: Path
@@ -51,6 +58,14 @@ class Config:
     notify_timeout_s: int = 20
     push_concurrency: int = 0  # pushes processed at once per app process (0: no gate)
     push_queue: int = 20  # pushes waiting for those, per process; more get 503 + Retry-After
+    # Operations (issue 18): backups, the read replica, metrics and logs.
+    backup_dir: Path = Path("var/backups")  # pgBackRest repository and file copies
+    backup_retention_full: int = 2  # full backups kept (with their incrementals and WAL)
+    log_format: str = "json"  # json (one object per line) or text
+    silent_device_hours: int = 24  # /metrics counts devices not heard from for longer
+    database_replica_url: str | None = None  # a hot standby for read-only work
+    replica_max_lag_s: int = 30  # older than this, reads go to the primary
+    database_pool_mode: str = "session"  # "transaction": DATABASE_URL is PgBouncer's pool
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -82,6 +97,13 @@ class Config:
             notify_timeout_s=_int(env, "NOTIFY_TIMEOUT_S", 20),
             push_concurrency=_int(env, "PUSH_CONCURRENCY", 0),
             push_queue=_int(env, "PUSH_QUEUE", 20),
+            backup_dir=Path(env.get("BACKUP_DIR") or var_dir / "backups").resolve(),
+            backup_retention_full=_int(env, "BACKUP_RETENTION_FULL", 2),
+            log_format=_choice(env, "LOG_FORMAT", ("json", "text")),
+            silent_device_hours=_int(env, "SILENT_DEVICE_HOURS", 24),
+            database_replica_url=env.get("DATABASE_REPLICA_URL") or None,
+            replica_max_lag_s=_int(env, "REPLICA_MAX_LAG_S", 30),
+            database_pool_mode=_choice(env, "DATABASE_POOL_MODE", ("session", "transaction")),
         )
 
 

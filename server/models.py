@@ -16,6 +16,12 @@ from server.devices.models import Device, EnrolmentCode
 from server.evidence.models import Upload
 from server.maps.models import MapBasemap, MapImportSource, MapPackage
 from server.notify.models import Notification
+from server.partners.models import (
+    GeoprivacyRule,
+    PartnerKey,
+    PartnerKeyArea,
+    PartnerRequest,
+)
 from server.patrols.models import Patrol, PatrolLeg, PatrolMember, TrackPoint
 from server.reports.models import Attachment, Report, ReportCategory
 from server.safety.models import (
@@ -54,12 +60,16 @@ __all__ = [
     "DevicePosition",
     "DeviceStatus",
     "EnrolmentCode",
+    "GeoprivacyRule",
     "MapBasemap",
     "MapFeature",
     "MapImportSource",
     "MapPackage",
     "Membership",
     "Notification",
+    "PartnerKey",
+    "PartnerKeyArea",
+    "PartnerRequest",
     "Patrol",
     "PatrolEffort",
     "PatrolLeg",

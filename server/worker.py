@@ -20,6 +20,7 @@ from server.config import Config
 from server.core.db import make_session_factory
 from server.evidence.service import purge_expired
 from server.evidence.storage import FileStore
+from server.core.metrics import job_run
 from server.notify import delivery
 from server.notify.outbox import DELIVER_TASK, QUEUE
 from server.safety import rules
@@ -50,16 +51,17 @@ def build(config: Config, engine: Engine, url: str) -> procrastinate.App:
     )
 
     @app.task(name=DELIVER_TASK, queue=QUEUE, retry=retry, pass_context=False)
-    def deliver_notification(notification_id: str) -> str:
-        outcome = delivery.deliver(factory, config, uuid.UUID(notification_id))
-        if outcome.state == "pending":
-            raise delivery.RetryLater(outcome.error)
-        return outcome.state
+    def deliver_notification(notification_id: str, request_id: str | None = None) -> str:
+        with job_run(DELIVER_TASK, request_id):
+            outcome = delivery.deliver(factory, config, uuid.UUID(notification_id))
+            if outcome.state == "pending":
+                raise delivery.RetryLater(outcome.error)
+            return outcome.state
 
     @app.periodic(cron="* * * * * */20")
     @app.task(name="evaluate_safety_rules", queue="safety", pass_context=False)
     def evaluate_safety_rules(timestamp: int) -> int:
-        with factory() as session:
+        with job_run("evaluate_safety_rules"), factory() as session:
             fired = rules.evaluate(session)
             session.commit()
         if fired.alerts or fired.escalated:

@@ -20,7 +20,7 @@ from server.analytics.answers import table
 from server.analytics.common import period
 from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
-from server.core.web import current_actor, db
+from server.core.web import current_actor, read_db
 from server.reports import listing as report_listing
 
 blp = Blueprint(
@@ -39,7 +39,7 @@ def layers(args, area, area_id):
     """Every map layer of the area in one list, for the dashboard: the boundary, zones and map
     features (`?format=geojson` for one FeatureCollection). Per layer, with ETag, see
     `/areas/{area}/layers/{layer}`; as vector tiles, `/tiles/{layer}/{z}/{x}/{y}.mvt`."""
-    rows = browse.layers(db(), current_actor(), area_id)
+    rows = browse.layers(read_db(), current_actor(), area_id)
     return table(rows, OverviewFeatureOut, args["format"], "layers")
 
 
@@ -51,7 +51,11 @@ def patrols(args, area_id):
     """Patrols started in the period with cleaned effort and track quality (`tracks=true` adds
     each simplified line)."""
     rows = browse.patrols(
-        db(), current_actor(), area_id, period(args.get("start"), args.get("end")), args["tracks"]
+        read_db(),
+        current_actor(),
+        area_id,
+        period(args.get("start"), args.get("end")),
+        args["tracks"],
     )
     return table(rows, PatrolRowOut, args["format"], "patrols")
 
@@ -60,7 +64,7 @@ def patrols(args, area_id):
 @blp.response(200, PatrolOut)
 def patrol(patrol_id: uuid.UUID):
     """One patrol: track, legs, members, effort, hours per zone and its reports."""
-    return browse.patrol(db(), current_actor(), patrol_id)
+    return browse.patrol(read_db(), current_actor(), patrol_id)
 
 
 @blp.get("/areas/<area>/positions")
@@ -69,7 +73,7 @@ def patrol(patrol_id: uuid.UUID):
 @in_area
 def positions(args, area_id):
     """The last fix of each patrol under way."""
-    rows = browse.live_positions(db(), current_actor(), area_id, datetime.now(UTC))
+    rows = browse.live_positions(read_db(), current_actor(), area_id, datetime.now(UTC))
     return table(rows, LiveOut, args["format"], "positions")
 
 
@@ -80,5 +84,5 @@ def positions(args, area_id):
 def reports(args, area_id):
     """Reports to triage, newest first, by status, category and observation time."""
     fmt = args.pop("format")
-    rows = report_listing.list_reports(db(), current_actor(), area_id, **args)
+    rows = report_listing.list_reports(read_db(), current_actor(), area_id, **args)
     return table(rows, ReportRowOut, fmt, "reports")

@@ -75,7 +75,8 @@ class MapFeature(ChangeTracked, _Versioned, Base):
     __table_args__ = (
         geometry_ok("geom"),
         CheckConstraint(f"layer ~ '{LAYER_PATTERN}'", name="layer_format"),
-        Index("ix_map_features_area_id_layer", "area_id", "layer"),
+        # (area, layer, id): a layer's features in id order, for keyset pages (server/ogc)
+        Index("ix_map_features_area_id_layer_id", "area_id", "layer", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -11,6 +11,15 @@ from server.areas.service import area_count
 from server.core.cli import CliContext
 from server.core.migrate import upgrade
 from server.demo.seed import DEMO_USERS, demo_present, seed
+from server.ops.gunicorn_conf import fresh_metrics_dir
+
+
+ACCESS_LOG = [
+    "--access-logfile",
+    "-",
+    "--access-logformat",
+    '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(M)sms',
+]
 
 
 @click.command()
@@ -51,6 +60,8 @@ RangerSync is starting on {base}
     # connection; queueing pushes rather than answering 503 cut a 200-device storm's p95 from
     # 81 s to 24 s with the SOS unchanged (bench/storm.py, bench/sos.py).
     os.environ.setdefault("PUSH_CONCURRENCY", "1")
+    # Each gunicorn worker counts its own metrics in files here; /metrics sums them.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_dir(config.var_dir, port))
     os.execvp(  # noqa: S606 (gunicorn replaces this process; argv is ours)
         sys.executable,
         [
@@ -65,8 +76,13 @@ RangerSync is starting on {base}
             # a whole worker.
             "--threads",
             os.environ.get("WEB_THREADS", "24"),
-            "--access-logfile",
-            "-",
+            # With LOG_FORMAT=json the app logs each request itself (with its request id:
+            # server/ops/observe.py). The text access log has the path without its query string
+            # and no Referer: partners paste their key into URLs (`?key=`, for QGIS and GDAL),
+            # and a key must not end up in a log file.
+            *(ACCESS_LOG if config.log_format == "text" else []),
+            "--config",
+            "python:server.ops.gunicorn_conf",
             "--timeout",
             "120",
             "--graceful-timeout",

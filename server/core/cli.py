@@ -43,7 +43,8 @@ class CliContext:
     def unit_of_work(self) -> Iterator[Session]:
         """A session for one command, committed if the command succeeds; a domain error becomes
         the command's error message."""
-        engine = make_engine(self.database_url())
+        pooled = self.config.database_pool_mode == "transaction"
+        engine = make_engine(self.database_url(), transaction_pooling=pooled)
         session: Session = make_session_factory(engine)()
         try:
             yield session

@@ -80,11 +80,15 @@ class Cluster:
     def _conninfo(self, database: str = "postgres") -> str:
         return self.url(database).replace("postgresql+psycopg://", "postgresql://")
 
-    def _run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def _run(
+        self, *argv: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         command = [str(find_bindir() / argv[0]), *argv[1:]]
         if self.os_user:
             command = ["runuser", "-u", self.os_user, "--", *command]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            command, capture_output=True, text=True, check=False, env=os.environ | (env or {})
+        )
         if check and result.returncode != 0:
             raise ClusterError(
                 f"{argv[0]} failed ({result.returncode}):\n{result.stdout}{result.stderr}".rstrip()
@@ -142,6 +146,40 @@ class Cluster:
         with open(self.data_dir / "postgresql.auto.conf", "a") as f:
             f.write("# set by rangersync\n" + conf)
 
+    def init_standby_of(self, primary: Cluster) -> None:
+        """Make this cluster a streaming-replication hot standby of `primary`: a base backup
+        taken over the replication protocol (pg_basebackup -R writes standby.signal and the
+        primary's connection settings), the same password. Start it with start()."""
+        if self.is_initialised():
+            raise ClusterError(f"{self.data_dir} already holds a cluster")
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.os_user:
+            self.root.chmod(0o755)
+        shutil.copy2(primary._password_file, self._password_file)
+        self.data_dir.mkdir(mode=0o700, exist_ok=True)
+        if self.os_user:
+            entry = pwd.getpwnam(self.os_user)
+            os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
+        self._run(
+            "pg_basebackup",
+            "--host=127.0.0.1",
+            f"--port={primary.port}",
+            f"--username={SUPERUSER}",
+            f"--pgdata={self.data_dir}",
+            "--write-recovery-conf",
+            "--wal-method=stream",
+            "--checkpoint=fast",
+            "--no-password",
+            env={"PGPASSWORD": self._password_file.read_text().strip()},
+        )
+
+    def replication_lag_bytes(self) -> int | None:
+        """On a standby: WAL received but not yet replayed (None on a primary)."""
+        with psycopg.connect(self._conninfo(), connect_timeout=5) as conn:
+            return conn.execute(
+                "SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())"
+            ).fetchone()[0]
+
     def _check_reachable_by(self, user: str) -> None:
         probe = subprocess.run(
             ["runuser", "-u", user, "--", "test", "-w", str(self.data_dir)], check=False
@@ -197,7 +235,25 @@ class Cluster:
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
                     raise
+                if not self.is_running():  # it stopped (a failed recovery, say): say why
+                    raise ClusterError(f"the server stopped: {self.log_tail()}") from None
                 time.sleep(0.1)
+
+    def log_tail(self, lines: int = 3) -> str:
+        if not self.log_file.exists():
+            return "(no server log)"
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+
+    def wait_until_primary(self, timeout: float = 300.0) -> None:
+        """After a point-in-time restore: wait for recovery to reach its target and promote."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with psycopg.connect(self._conninfo(), connect_timeout=5) as conn:
+                if not conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+                    return
+            if time.monotonic() > deadline:
+                raise ClusterError(f"still recovering after {timeout:.0f} s: see {self.log_file}")
+            time.sleep(0.2)
 
     def stop(self) -> None:
         if self.is_running():

@@ -48,6 +48,7 @@ class Action(StrEnum):
     SEIZURE_RECORD = "seizure.record"
     SEIZURE_MANAGE = "seizure.manage"
     PARTNER_FEATURES = "partner.features"
+    PARTNER_MANAGE = "partner.manage"  # partner keys, their request log, geoprivacy rules
     AUDIT_VIEW = "audit.view"
 
 
@@ -86,15 +87,17 @@ POLICY: Mapping[Action, frozenset[str]] = {
     Action.SEIZURE_RECORD: _FIELD,
     Action.SEIZURE_MANAGE: _MANAGERS,
     Action.PARTNER_FEATURES: frozenset({"admin", "manager", "partner"}),
+    Action.PARTNER_MANAGE: frozenset({"admin"}),
     Action.AUDIT_VIEW: frozenset({"admin"}),
 }
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is asking: a signed-in user, an enrolled device (acting for its user), or the CLI."""
+    """Who is asking: a signed-in user, an enrolled device (acting for its user), a partner key
+    (a `partner` role in the areas it was issued for), or the CLI."""
 
-    kind: Literal["user", "device", "system"]
+    kind: Literal["user", "device", "partner_key", "system"]
     id: uuid.UUID | None
     roles: Mapping[uuid.UUID, str] = field(default_factory=dict)
     is_superuser: bool = False

@@ -31,6 +31,16 @@ def db() -> Session:
     return g.db
 
 
+def read_db() -> Session:
+    """The session of a read-only view (dashboard, analytics, tiles, layer reads, exports): the
+    hot standby when one is configured and fit to answer (server/ops/replica.py), else the
+    request's own session. Never for authentication, sync, or anything that writes."""
+    if "read_db" not in g:
+        route = current_app.extensions.get("rangersync.read_session")
+        g.read_db = (route() if route else None) or db()
+    return g.read_db
+
+
 def commit(result: T) -> T:
     """Commit the request's unit of work, before the response is written, and pass `result` on."""
     db().commit()
@@ -38,9 +48,10 @@ def commit(result: T) -> T:
 
 
 def close_session(_exc: BaseException | None = None) -> None:
-    session_ = g.pop("db", None)
-    if session_ is not None:
-        session_.close()  # rolls back anything not committed
+    for name in ("read_db", "db"):  # the same session when the primary answered reads
+        session_ = g.pop(name, None)
+        if session_ is not None:
+            session_.close()  # rolls back anything not committed
 
 
 def bearer_token() -> str | None:

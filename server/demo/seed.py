@@ -24,6 +24,7 @@ from server.core.policy import SYSTEM
 from server.demo import geodata
 from server.demo.seizures import seed_seizures
 from server.devices.models import Device
+from server.partners.geoprivacy import set_rules
 from server.patrols.models import Patrol, PatrolMember
 from server.patrols.service import derive_figures
 from server.reports.categories import load_standard_categories
@@ -65,6 +66,16 @@ WALKING_SPEED_MPS = 1.1
 GEOD = Geod(ellps="WGS84")
 
 
+# What partners see of the demo park's reports: sightings snapped to 10 km cells, rhinos never,
+# fires as they are; poaching and law enforcement stay hidden (sensitive, no rule).
+DEMO_GEOPRIVACY = [
+    {"category": "wildlife_sighting", "visibility": "snapped", "cell_m": 10_000},
+    {"category": "human_wildlife_conflict", "visibility": "snapped", "cell_m": 5_000},
+    {"species": "rhino", "visibility": "hidden"},
+    {"category": "fire", "visibility": "exact"},
+]
+
+
 def demo_present(session: Session) -> bool:
     return session.scalar(select(Area.id).where(Area.slug == geodata.AREA_SLUG)) is not None
 
@@ -103,6 +114,7 @@ def seed(session: Session, now: datetime | None = None) -> bool:
     _patrols_and_reports(session, area.id, users, teams, devices, now, rng)
     refresh_area(session, area.id)  # coverage and effort of the seeded patrols
     seed_seizures(session, area.id, now)
+    set_rules(session, SYSTEM, area.id, DEMO_GEOPRIVACY)
     audit.record(session, SYSTEM, "demo.seed", "area", area.id, area_id=area.id)
     session.flush()
     return True

@@ -10,6 +10,7 @@ import uuid
 
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app, request, send_file
+from marshmallow import ValidationError
 
 from schemas.maps import (
     FeatureCreate,
@@ -28,7 +29,8 @@ from schemas.maps import (
 from server.areas.service import area_id_of
 from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
-from server.core.web import commit, current_actor, db
+from server.core.errors import Invalid
+from server.core.web import commit, current_actor, db, read_db
 from server.maps import imports, layers, packages, tiles, zones
 
 blp = Blueprint("maps", __name__, url_prefix=API_PREFIX, description="Map layers and packages")
@@ -50,13 +52,16 @@ def _conditional(body: bytes, etag: str, media_type: str) -> Response:
 @tiles_blp.get("/tiles/<layer>/<int:z>/<int:x>/<int:y>.mvt")
 def tile(layer: str, z: int, x: int, y: int):
     """A Mapbox Vector Tile of one layer over the caller's areas (`?area=` for one)."""
-    args = TileQuery().load(request.args)
+    try:
+        args = TileQuery().load(request.args)
+    except ValidationError as error:  # an unknown or bad parameter is the caller's fault: 422
+        raise Invalid("a query parameter is not valid", errors=error.messages) from error
     area = args["area"]
     area_id = area_id_of(db(), current_actor(), area) if area is not None else None
     found = tiles.get_tile(
-        db(), current_actor(), layer, z, x, y, area_id=area_id, cache=tile_cache()
+        read_db(), current_actor(), layer, z, x, y, area_id=area_id, cache=tile_cache()
     )
-    db().rollback()  # read-only: end the transaction before the bytes go out
+    read_db().rollback()  # read-only: end the transaction before the bytes go out
     response = _conditional(found.body, found.etag, tiles.MEDIA_TYPE)
     response.headers["X-Tile-Cache"] = "hit" if found.cached else "miss"
     return response
@@ -67,7 +72,7 @@ def tile(layer: str, z: int, x: int, y: int):
 @in_area
 def list_layers(area_id):
     """The area's layers: built-in (boundary, zones) and its map-feature layers."""
-    return layers.list_layers(db(), current_actor(), area_id)
+    return layers.list_layers(read_db(), current_actor(), area_id)
 
 
 @blp.get("/areas/<area>/layers/<layer>")
@@ -75,7 +80,7 @@ def list_layers(area_id):
 @in_area
 def layer_geojson(area_id, layer):
     """A layer as a GeoJSON FeatureCollection, with ETag (304 when unchanged)."""
-    document = layers.layer_geojson(db(), current_actor(), area_id, layer)
+    document = layers.layer_geojson(read_db(), current_actor(), area_id, layer)
     return _conditional(document.body, document.etag, GEOJSON)
 
 
@@ -94,7 +99,7 @@ def create_feature(body, area, area_id, layer):
 @in_area
 def get_feature(area_id, feature_id: uuid.UUID):
     """One feature as GeoJSON, with ETag (304 when unchanged)."""
-    document = layers.feature_geojson(db(), current_actor(), area_id, feature_id)
+    document = layers.feature_geojson(read_db(), current_actor(), area_id, feature_id)
     return _conditional(document.body, document.etag, GEOJSON)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from server.areas.models import LAYER_PATTERN
 from server.core.errors import Invalid, NotFound
+from server.core.metrics import TILE_CACHE
 from server.core.policy import Action, Actor
 from server.maps.changes import changed_since
 from server.maps.scope import areas_in_scope
@@ -217,7 +218,9 @@ def get_tile(
     key = (layer, z, x, y, tuple(areas))
     cached = cache.get(key) if cache is not None else None
     if cached is not None and not changed_since(session, cached.snapshot, areas, [spec.source]):
+        TILE_CACHE.labels("hit").inc()
         return Tile(cached.body, cached.etag, cached.snapshot, cached=True)
+    TILE_CACHE.labels("miss" if cached is None else "stale").inc()
     if spec.source == "features" and not _layer_exists(session, layer, areas):
         raise NotFound(f"no layer {layer!r} in your areas")
     tile = render(session, spec, z, x, y, areas)

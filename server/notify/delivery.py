@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from server.config import Config
+from server.core.metrics import NOTIFICATIONS
 from server.notify import adapters
 from server.notify.outbox import DELIVER_TASK, QUEUE
 
@@ -99,6 +100,7 @@ def deliver(factory: sessionmaker, config: Config, notification_id: uuid.UUID) -
         given_up = error.permanent or row["attempts"] >= config.notify_max_attempts
         outcome = Outcome("failed" if given_up else "pending", str(error))
         log.warning("notification %s attempt %s: %s", key, row["attempts"], error)
+    NOTIFICATIONS.labels(row["channel"], outcome.state).inc()
     with factory() as session:
         session.execute(
             text(_FINISH),

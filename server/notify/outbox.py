@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from server.core import logs
+
 QUEUE = "notifications"
 DELIVER_TASK = "deliver_notification"
 
@@ -35,7 +37,9 @@ WITH targets AS (
     RETURNING id
 )
 INSERT INTO procrastinate.procrastinate_jobs (queue_name, task_name, args)
-SELECT :queue, :task, jsonb_build_object('notification_id', id) FROM new
+SELECT :queue, :task,
+       jsonb_build_object('notification_id', id, 'request_id', CAST(:request_id AS text))
+FROM new
 RETURNING (args ->> 'notification_id')::uuid
 """
 
@@ -93,6 +97,7 @@ def enqueue(
                 "webhooks": list(targets.webhooks),
                 "queue": QUEUE,
                 "task": DELIVER_TASK,
+                "request_id": logs.request_id.get(),  # its log lines name the request behind it
             },
         ).scalars()
     )

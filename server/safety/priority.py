@@ -15,6 +15,8 @@ import json
 import threading
 from collections.abc import Callable, Iterable
 
+from server.core.metrics import PUSH_GATE_INSIDE, PUSH_GATE_REFUSED
+
 PUSH_PATH = "/api/v1/sync/push"
 RETRY_AFTER_S = 2
 
@@ -34,8 +36,10 @@ class PushGate:
             return self.app(environ, start_response)
         with self.lock:
             if self.inside >= self.limit:
+                PUSH_GATE_REFUSED.inc()
                 return _busy(start_response)
             self.inside += 1
+            PUSH_GATE_INSIDE.inc()
         try:
             with self.slots:
                 # Push answers are small JSON documents, made whole before they are returned.
@@ -43,6 +47,7 @@ class PushGate:
         finally:
             with self.lock:
                 self.inside -= 1
+                PUSH_GATE_INSIDE.dec()
 
 
 def _busy(start_response: Callable) -> list[bytes]:

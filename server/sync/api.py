@@ -20,7 +20,7 @@ from schemas.sync import (
     StateQuery,
 )
 from server.areas.web import in_area
-from server.core import failpoints
+from server.core import failpoints, metrics
 from server.core.api import API_PREFIX, Blueprint
 from server.core.errors import DomainError
 from server.core.web import commit, current_actor, db
@@ -110,6 +110,7 @@ def push(body):
         raise
     tolerance = timedelta(seconds=current_app.extensions["rangersync"].config.clock_tolerance_s)
     result = commit(push_service.push(db(), actor, body["device_time"], body["records"], tolerance))
+    metrics.count_push(result.results)
     failpoints.hit("push.after_commit")  # fault tests: committed, and the answer never leaves
     safety_hooks.after_push(db(), actor)  # positions, geofences, rules: own transaction
     return result

@@ -21,7 +21,7 @@ from server.analytics.common import period
 from server.areas import service as areas
 from server.core.errors import Invalid, NotFound, Unauthenticated
 from server.core.policy import Action, authorize
-from server.core.web import current_actor, db
+from server.core.web import current_actor, read_db
 from server.maps import layers as map_layers
 from server.reports import listing as report_listing
 from server.reports import service as reports
@@ -172,7 +172,7 @@ def render_page(template: str, area_key: str, current: str, **context):
     actor = _signed_in()
     if actor is None:
         return redirect(url_for("pages.login_form", next=request.path))
-    s = db()
+    s = read_db()
     area = areas.get_area(s, actor, area_key)
     authorize(actor, Action.REPORT_TRIAGE, area.id, "area")  # the dashboard is for managers
     extra = context.pop("render")(s, actor, area) if "render" in context else {}

@@ -1,0 +1,102 @@
+"""What an export holds: every partner collection of one area, read through the partner API's
+service (so the same geoprivacy applies, whatever the format), and the writers per format.
+
+Managers may ask for everything (`everything=True`): the partner collections plus every report
+at its true position with all its attributes and notes, and every patrol's line. That export is
+for the park's own use; the Darwin Core Archive stays the partner view whatever is asked, as it
+is meant for publication.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from server.core.errors import Invalid
+from server.core.policy import Action, Actor, authorize
+from server.exports import formats
+from server.exports.formats import AreaData, Layer
+from server.ogc import service as ogc
+from server.ogc.service import Access, ItemsRequest
+
+PAGE = 5_000
+
+# Everything a manager sees of the area's reports and patrols (never partners).
+REPORTS = """
+    SELECT json_build_object('type', 'Feature', 'id', r.id, 'geometry',
+               ST_AsGeoJSON(r.geom, 7)::json, 'properties', json_build_object(
+                   'category', c.key, 'category_label', c.label, 'status', r.status,
+                   'priority', r.priority, 'observed_at', r.observed_at,
+                   'attributes', r.attributes, 'notes', r.notes, 'patrol_id', r.patrol_id,
+                   'clock_suspect', r.clock_suspect))::text
+    FROM reports r JOIN report_categories c ON c.id = r.category_id
+    WHERE r.area_id = :area ORDER BY r.observed_at, r.id"""
+PATROLS = """
+    SELECT json_build_object('type', 'Feature', 'id', p.id, 'geometry',
+               ST_AsGeoJSON(p.line, 7)::json, 'properties', json_build_object(
+                   'name', p.patrol_type || ' patrol ' || to_char(p.started_at, 'YYYY-MM-DD'),
+                   'patrol_type', p.patrol_type, 'started_at', p.started_at,
+                   'ended_at', p.ended_at, 'distance_m', round(p.distance_m::numeric, 1),
+                   'point_count', p.point_count))::text
+    FROM patrols p WHERE p.area_id = :area AND p.line IS NOT NULL ORDER BY p.started_at, p.id"""
+
+
+def collect(session: Session, access: Access, area_slug: str) -> AreaData:
+    """Every collection of the area the caller may read, all features (keyset pages)."""
+    found = [c for c in ogc.collections(session, access) if c.area_slug == area_slug]
+    if not found:
+        ogc.collection(session, access, f"{area_slug}.boundary")  # 404 for the right reason
+        raise Invalid(f"nothing of {area_slug!r} may be exported with these rights")
+    layers = []
+    for c in found:
+        features, after = [], None
+        while True:
+            page = ogc.items(session, access, c.id, ItemsRequest(limit=PAGE, after=after))
+            features += [json.loads(f) for f in page.features]
+            if not page.has_next:
+                break
+            after = page.last_key
+        layers.append(Layer(c.source.kind, c.source.title, features))
+    first = found[0]
+    return AreaData(first.area_slug, first.area_name, first.bbox, layers)
+
+
+def field_layers(session: Session, actor: Actor, area_id: uuid.UUID) -> list[Layer]:
+    """The managers' extra layers: reports as recorded, patrol lines."""
+    authorize(actor, Action.REPORT_TRIAGE, area_id, "area")
+    return [
+        Layer(
+            name, title, [json.loads(row) for row in session.scalars(text(sql), {"area": area_id})]
+        )
+        for name, title, sql in (("reports", "Reports", REPORTS), ("patrols", "Patrols", PATROLS))
+    ]
+
+
+def export(
+    session: Session,
+    access: Access,
+    area_slug: str,
+    fmt: str,
+    output: Path,
+    *,
+    everything: bool = False,
+) -> dict:
+    """Write the area's export in `fmt` to `output`; answers what was written per layer."""
+    writers: dict[str, Callable[[AreaData, Path], dict]] = formats.WRITERS
+    if fmt not in writers:
+        raise Invalid(f"unknown format {fmt!r}", errors={"format": [", ".join(writers)]})
+    data = collect(session, access, area_slug)
+    if everything and fmt != "dwca":
+        area_id = session.scalar(text("SELECT id FROM areas WHERE slug = :s"), {"s": area_slug})
+        data = AreaData(
+            data.slug,
+            data.name,
+            data.bbox,
+            data.layers + field_layers(session, access.actor, area_id),
+        )
+    return writers[fmt](data, output)

@@ -1,0 +1,81 @@
+"""The OpenAPI 3 definition of the partner API (/ogc/api), as OGC API – Features asks."""
+
+from __future__ import annotations
+
+from schemas.ogc import DEFAULT_LIMIT, MAX_LIMIT
+from server.ogc.crs import SUPPORTED
+
+
+def _param(name: str, description: str, schema: dict, where: str = "query") -> dict:
+    return {
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "schema": schema,
+        "description": description,
+    }
+
+
+_COLLECTION = _param("collectionId", "<area slug>.<kind>", {"type": "string"}, "path")
+_CRS = _param("crs", "output CRS", {"type": "string", "enum": list(SUPPORTED)})
+_KEY = _param("key", "a partner key (or send it as a bearer token)", {"type": "string"})
+_JSON = {
+    "200": {"description": "OK"},
+    "304": {"description": "not modified (If-None-Match)"},
+    "400": {"description": "a parameter is not valid (problem+json)"},
+    "401": {"description": "no or a bad key"},
+    "404": {"description": "not yours or none"},
+    "429": {"description": "over the key's rate limit (Retry-After)"},
+}
+
+
+def openapi_document(base: str) -> dict:
+    items = [
+        _COLLECTION,
+        _param(
+            "limit",
+            "features per page",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        ),
+        _param("bbox", "minx,miny,maxx,maxy", {"type": "array", "items": {"type": "number"}}),
+        _param("bbox-crs", "CRS of bbox", {"type": "string", "enum": list(SUPPORTED)}),
+        _param("datetime", "instant or interval (RFC 3339, '..' open)", {"type": "string"}),
+        _param("filter", "CQL2 on the queryables", {"type": "string"}),
+        _param(
+            "filter-lang",
+            "cql2-text or cql2-json",
+            {"type": "string", "enum": ["cql2-text", "cql2-json"]},
+        ),
+        _param("filter-crs", "CRS of the filter's geometries", {"type": "string"}),
+        _param("after", "the next page: after this feature key", {"type": "string"}),
+        _param("before", "the previous page: before this feature key", {"type": "string"}),
+        _CRS,
+        _KEY,
+    ]
+    get = lambda summary, params=(_KEY,): {  # noqa: E731
+        "get": {"summary": summary, "parameters": list(params), "responses": _JSON}
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "RangerSync partner data (OGC API – Features)", "version": "1.0"},
+        "servers": [{"url": base.rstrip("/")}],
+        "components": {"securitySchemes": {"key": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"key": []}],
+        "paths": {
+            "/": get("landing page"),
+            "/conformance": get("conformance classes"),
+            "/collections": get("the collections you may read"),
+            "/collections/{collectionId}": get("one collection", (_COLLECTION, _KEY)),
+            "/collections/{collectionId}/queryables": get("its queryables", (_COLLECTION, _KEY)),
+            "/collections/{collectionId}/items": get("its features, a page", items),
+            "/collections/{collectionId}/items/{featureId}": get(
+                "one feature",
+                (
+                    _COLLECTION,
+                    _param("featureId", "feature id", {"type": "string"}, "path"),
+                    _CRS,
+                    _KEY,
+                ),
+            ),
+        },
+    }

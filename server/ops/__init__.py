@@ -1,0 +1,1 @@
+"""Operations: backups and point-in-time restore, metrics, structured logs, read-replica routing."""

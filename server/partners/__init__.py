@@ -1,0 +1,1 @@
+"""Conservation partners: partner keys (scoped, expiring, rate-limited, logged) and geoprivacy."""
