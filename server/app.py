@@ -31,9 +31,9 @@ from server.maps import api as maps_api
 from server.maps.packages import current_manifest
 from server.maps.tiles import TileCache
 from server.ogc import api as ogc_api
+from server.ops import observe, replica
 from server.partners import api as partners_api
 from server.partners.ratelimit import KeyRateLimiter
-from server.ops import observe, replica
 from server.reports import api as reports_api
 from server.safety import api as safety_api
 from server.safety import live as safety_live

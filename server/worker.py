@@ -18,9 +18,9 @@ from sqlalchemy.engine import Engine
 
 from server.config import Config
 from server.core.db import make_session_factory
+from server.core.metrics import job_run
 from server.evidence.service import purge_expired
 from server.evidence.storage import FileStore
-from server.core.metrics import job_run
 from server.notify import delivery
 from server.notify.outbox import DELIVER_TASK, QUEUE
 from server.safety import rules

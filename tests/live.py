@@ -51,7 +51,7 @@ class LiveServer:
     env: dict[str, str]
     log: Path
     process: subprocess.Popen
-    database: str
+    database: str = ""  # the cluster database it serves, when the fixtures made it
 
     @property
     def url(self) -> str:

@@ -13,7 +13,6 @@ from server.core.migrate import upgrade
 from server.demo.seed import DEMO_USERS, demo_present, seed
 from server.ops.gunicorn_conf import fresh_metrics_dir
 
-
 ACCESS_LOG = [
     "--access-logfile",
     "-",

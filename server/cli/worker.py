@@ -9,7 +9,6 @@ import click
 import prometheus_client
 
 from server.core import logs
-
 from server.core.cli import CliContext
 from server.core.db import make_engine
 from server.worker import run

@@ -18,7 +18,7 @@ from server.core.pgcluster import Cluster, free_port
 from server.demo.seed import DEMO_PASSWORD
 from server.ops.verify import row_counts, verify_restore
 from sync.simulate import run_fleet
-from tests.ops.helpers import Installation, open_dir
+from tests.server.ops.helpers import Installation, open_dir
 
 pytestmark = pytest.mark.slow
 

@@ -25,7 +25,7 @@ from server.core.pgcluster import free_port
 from server.demo.seed import DEMO_PASSWORD
 from sync.simulate import run_fleet
 from tests.live import BIN
-from tests.ops.helpers import Installation, open_dir
+from tests.server.ops.helpers import Installation, open_dir
 
 pytestmark = pytest.mark.slow
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "rangersync-alerts.yml"

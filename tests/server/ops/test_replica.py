@@ -17,7 +17,7 @@ import pytest
 
 from server.core.pgcluster import Cluster, free_port
 from server.demo.seed import DEMO_PASSWORD
-from tests.ops.helpers import Installation, open_dir
+from tests.server.ops.helpers import Installation, open_dir
 
 pytestmark = pytest.mark.slow
 MAX_LAG_S = 3

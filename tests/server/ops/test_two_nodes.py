@@ -16,8 +16,8 @@ import pytest
 
 from server.demo.seed import DEMO_PASSWORD
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
-from tests.ops.helpers import Installation, open_dir
-from tests.sync import helpers as h
+from tests.server.ops.helpers import Installation, open_dir
+from tests.server.sync import helpers as h
 
 pytestmark = pytest.mark.slow
 TUS = {"Tus-Resumable": "1.0.0"}

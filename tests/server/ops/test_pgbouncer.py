@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from server.core.pgcluster import Cluster, free_port
 from server.demo.seed import DEMO_PASSWORD
 from sync.simulate import run_fleet
-from tests.ops.helpers import Installation, open_dir
+from tests.server.ops.helpers import Installation, open_dir
 
 pytestmark = pytest.mark.slow
 SAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "pgbouncer" / "pgbouncer.ini"

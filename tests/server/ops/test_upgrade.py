@@ -13,7 +13,7 @@ from server.core.migrate import head_revision
 from server.demo.seed import DEMO_PASSWORD
 from server.ops.verify import row_counts
 from sync.simulate import run_fleet
-from tests.ops.helpers import Installation, open_dir
+from tests.server.ops.helpers import Installation, open_dir
 
 pytestmark = pytest.mark.slow
 # The schema of the release before this one: the last revision the previous release shipped.
