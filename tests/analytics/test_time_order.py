@@ -5,6 +5,7 @@ of the same fixes sent in time order, whatever order its chunks arrive in."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -58,7 +59,7 @@ def walks(draw) -> list[Fix]:
 
 def chunked(patrol_id: str, fixes: list[Fix], cuts: list[int]) -> list[dict]:
     bounds = sorted({0, len(fixes), *(c for c in cuts if 0 < c < len(fixes))})
-    return [h.chunk(patrol_id, a, fixes[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [h.chunk(patrol_id, a, fixes[a:b]) for a, b in itertools.pairwise(bounds)]
 
 
 def figures(db, patrol_id: str) -> dict:
