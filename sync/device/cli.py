@@ -4,17 +4,37 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from sync.device.client import DeviceClient
+from sync.device.client import DeviceClient, NotSignedIn, SyncRefused
 from sync.device.gpx import GPXError, import_gpx
+from sync.device.mappack import MapPackError
 from sync.device.simulate import run_fleet
 
 # The demo park's published password (server/demo/seed.py seeds it; tests/test_demo.py checks
 # the two agree): `simulate` uses it when no --password-stdin is given.
 DEMO_PASSWORD = "mweusi-demo-2026"  # noqa: S105
+
+
+@contextmanager
+def plain_errors(what: str) -> Iterator[None]:
+    """A command that talks to a server ends with a sentence and a non-zero exit, never a
+    traceback: refused (with the server's reason), or no answer after every retry."""
+    try:
+        yield
+    except SyncRefused as refused:
+        raise click.ClickException(f"{what}: the server refused: {refused}") from None
+    except (NotSignedIn, MapPackError) as error:
+        raise click.ClickException(f"{what}: {error}") from None
+    except OSError as error:  # NoAnswer after every retry, a refused connection, a timeout
+        raise click.ClickException(
+            f"{what}: no whole answer from the server after every retry ({error}); what was "
+            "recorded is kept: run it again when the link is back"
+        ) from None
 
 
 @click.command()
@@ -48,18 +68,19 @@ def simulate(
 
     Without --password-stdin it uses the demo park's password."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else DEMO_PASSWORD
-    result = run_fleet(
-        server_url,
-        area=area,
-        manager=manager,
-        password=password,
-        devices=devices,
-        hours=hours,
-        signal=signal,
-        photo_rate=photo_rate,
-        seed=seed,
-        say=click.echo,
-    )
+    with plain_errors("simulate"):
+        result = run_fleet(
+            server_url,
+            area=area,
+            manager=manager,
+            password=password,
+            devices=devices,
+            hours=hours,
+            signal=signal,
+            photo_rate=photo_rate,
+            seed=seed,
+            say=click.echo,
+        )
     verdicts = ", ".join(f"{n} {v}" for v, n in sorted(result.verdicts.items()))
     click.echo(
         f"rangersync: {result.devices} devices, {result.fixes} fixes, {result.reports} reports, "
@@ -76,7 +97,10 @@ def simulate(
     if sos:
         from sync.device.safety_sim import run_drill
 
-        drill = run_drill(server_url, area=area, manager=manager, password=password, say=click.echo)
+        with plain_errors("simulate --sos"):
+            drill = run_drill(
+                server_url, area=area, manager=manager, password=password, say=click.echo
+            )
         if not drill.complete:
             raise click.ClickException("the SOS or the overdue patrol did not reach everyone")
 
