@@ -130,17 +130,48 @@ def gpx() -> None:
     type=click.Choice(["foot", "vehicle", "boat", "aerial"]),
 )
 def gpx_import(files, server_url, token_stdin, outbox, patrol_type) -> None:
-    """Import GPX tracks as patrols and sync them through the device protocol."""
+    """Import GPX tracks as patrols and sync them through the device protocol.
+
+    One line per imported track ("N fixes"), one per skipped track or route with the reason,
+    one per record the server refused with its code and reason; the exit is non-zero when no
+    track was stored."""
 
     token = sys.stdin.readline().strip()
     client = DeviceClient(server_url, token, outbox)
+    imported = []
     for path in files:
         try:
-            for patrol_id, fixes in import_gpx(client, path, patrol_type):
-                click.echo(f"{path.name}: patrol {patrol_id}, {fixes} fixes")
+            tracks, skipped = import_gpx(client, path, patrol_type)
         except GPXError as error:
-            raise click.ClickException(str(error)) from error
-    report = client.sync()
+            click.echo(f"{error}: skipped", err=True)
+            continue
+        for track in tracks:
+            where = f"{path.name}: {_track_label(track.track)}"
+            click.echo(f"{where}: patrol {track.patrol_id}, {len(track.track.fixes)} fixes")
+            imported.append((where, track.patrol_id))
+        for skip in skipped:
+            click.echo(f"{path.name}: {skip.what}: skipped: {skip.reason}")
+    if not imported:
+        raise click.ClickException("no timed track to import: nothing was stored")
+    with plain_errors("gpx import"):
+        report = client.sync()
+    stored = 0
+    for where, patrol_id in imported:
+        records = client.patrol_records(patrol_id)
+        for kind, state, code, detail in records:
+            if state == "needs_attention":
+                click.echo(f"{where}: the server refused a {kind}: {code}: {detail}")
+        stored += any(kind == "track_chunk" and state == "synced" for kind, state, *_ in records)
+    verdicts = ", ".join(f"{n} {v}" for v, n in sorted(report.pushed.items())) or "none"
     click.echo(
-        f"rangersync: synced; verdicts {dict(report.pushed)}; {client.pending()} still pending"
+        f"rangersync: {stored} of {len(imported)} tracks stored (verdicts: {verdicts}); "
+        f"{client.pending()} still pending"
+    )
+    if stored == 0:
+        raise click.ClickException("nothing was stored; see the refusals above")
+
+
+def _track_label(track) -> str:
+    return f"track {track.number}" + (
+        f" ({track.name.strip()})" if (track.name or "").strip() else ""
     )

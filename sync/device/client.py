@@ -235,6 +235,15 @@ class DeviceClient:
             "SELECT count(*), coalesce(sum(uploaded), 0) FROM evidence"
         ).fetchone()
 
+    def patrol_records(self, patrol_id: str) -> list[tuple[str, str, str | None, str | None]]:
+        """The patrol's record and its track chunks as the server answered them:
+        (kind, state, code, detail) each, state 'pending', 'synced' or 'needs_attention'."""
+        return self.db.execute(
+            "SELECT kind, state, code, detail FROM outbox WHERE id = ?"
+            " OR (kind = 'track_chunk' AND json_extract(data, '$.patrol_id') = ?) ORDER BY ordinal",
+            (patrol_id, patrol_id),
+        ).fetchall()
+
     def pending(self) -> int:
         (records,) = self.db.execute(
             "SELECT count(*) FROM outbox WHERE state = 'pending'"
