@@ -144,7 +144,7 @@ def _checked_columns(ctx: PushContext, data: dict):
             raise Rejection(
                 "time-out-of-range", pointer, "the fixes run beyond years 1-9999"
             ) from None
-        ctx.check_time(time, pointer)
+        ctx.check_satellite_time(time, pointer)
     return columns, acc
 
 
@@ -182,7 +182,9 @@ def store_chunk(
         "area": ctx.area_id,
         "leg": data.get("leg_id"),
         "t0": data["t0"],
-        "t0_corrected": ctx.corrected(data["t0"]),
+        # GPS fix times come from the satellites: kept as sent, whatever the device's clock
+        # (recorded_at = device_time; see docs/sync-protocol.md, "Clocks").
+        "t0_corrected": data["t0"],
     }
     new = ctx.session.execute(INSERT_FIXES, params).rowcount
     same, different = new, 0

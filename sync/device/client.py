@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.device.http import Answer, Checks, NoAnswer, digits, exchange
-from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, SENT_AT_HEADER
 from sync.protocol import sos as sos_text
 from sync.protocol.tracks import Fix, encode
 
@@ -567,6 +567,8 @@ class DeviceClient:
             request = urllib.request.Request(self.server_url + path, method=method)  # noqa: S310
             request.add_header("Authorization", f"Bearer {token or self.token}")
             request.add_header(PROTOCOL_HEADER, str(PROTOCOL_VERSION))
+            # the clock as sending starts: the server leaves the transfer out of the skew
+            request.add_header(SENT_AT_HEADER, _now())
             if body is not None:
                 request.data = gzip.compress(body)
                 request.add_header("Content-Type", "application/json")
