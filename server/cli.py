@@ -392,6 +392,10 @@ from server.analytics.cli import analytics as analytics_group  # noqa: E402
 
 main.add_command(analytics_group)
 
+from server.areas.cli import area as _area_group  # noqa: E402
+
+main.add_command(_area_group)
+
 
 def _mount_external_commands() -> None:
     """Commands other parts declare under the `rangersync.commands` entry points (the device side's
