@@ -396,6 +396,10 @@ from server.areas.cli import area as _area_group  # noqa: E402
 
 main.add_command(_area_group)
 
+from server.reports.cli import categories as _categories_group  # noqa: E402
+
+main.add_command(_categories_group)
+
 
 def _mount_external_commands() -> None:
     """Commands other parts declare under the `rangersync.commands` entry points (the device side's

@@ -17,7 +17,7 @@ from server.evidence.models import Upload
 from server.maps.models import MapBasemap, MapPackage
 from server.notify.models import Notification
 from server.patrols.models import Patrol, PatrolLeg, PatrolMember, TrackPoint
-from server.reports.models import Attachment, Report, ReportCategory
+from server.reports.models import Attachment, Report, ReportCategory, ReportCategoryVersion
 from server.safety.models import DevicePosition, SafetyEvent, SafetySettings, SosCall
 from server.sync.models import (
     DeviceStatus,
@@ -58,6 +58,7 @@ __all__ = [
     "RecordVersion",
     "Report",
     "ReportCategory",
+    "ReportCategoryVersion",
     "SafetyAlert",
     "SafetyEvent",
     "SafetySettings",

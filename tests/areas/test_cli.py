@@ -22,7 +22,17 @@ def _add(tmp_path, monkeypatch, fresh_engine, slug: str, name: str, data: bytes)
     path.write_bytes(data)
     return CliRunner().invoke(
         main,
-        ["area", "add", slug, "--name", "Mto Park", "--timezone", "Africa/Dar_es_Salaam", "--boundary", str(path)],
+        [
+            "area",
+            "add",
+            slug,
+            "--name",
+            "Mto Park",
+            "--timezone",
+            "Africa/Dar_es_Salaam",
+            "--boundary",
+            str(path),
+        ],
     )
 
 
