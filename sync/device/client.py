@@ -375,7 +375,7 @@ class DeviceClient:
         if url is None:
             metadata = "attachment_id " + base64.b64encode(attachment_id.encode()).decode()
             headers = {"Upload-Length": str(len(content)), "Upload-Metadata": metadata}
-            created = self._tus(
+            created = self._tus_answer(
                 "POST", self.server_url + "/api/v1/uploads", headers, report, token=token
             )
             if created.status == 409:
@@ -399,7 +399,9 @@ class DeviceClient:
         A dropped PATCH is not retried as it was: the server kept what arrived, so the client
         asks again (HEAD, which waits for the broken PATCH to end) and sends only the rest.
         """
-        offset = int(self._tus("HEAD", url, {}, report, token=token).headers["Upload-Offset"])
+        offset = int(
+            self._tus_answer("HEAD", url, {}, report, token=token).headers["Upload-Offset"]
+        )
         failures = 0
         while offset < len(content):
             headers = {
@@ -417,7 +419,8 @@ class DeviceClient:
                     raise ConnectionError(f"upload of {url} failed {failures} times in a row")
                 self._pause(failures)
             before = offset
-            offset = int(self._tus("HEAD", url, {}, report, token=token).headers["Upload-Offset"])
+            head = self._tus_answer("HEAD", url, {}, report, token=token)
+            offset = int(head.headers["Upload-Offset"])
             if offset > before:
                 failures = 0  # the link drops but bytes get through: no reason to slow down
 
@@ -427,6 +430,15 @@ class DeviceClient:
                 "UPDATE evidence SET uploaded = 1 WHERE attachment_id = ?", (attachment_id,)
             )
         report.uploaded += 1
+
+    def _tus_answer(
+        self, method: str, url: str, headers: dict, report: SyncReport, *, token: str
+    ) -> Answer:
+        """A tus request retried until answered (NoAnswer when the retries run out)."""
+        answer = self._tus(method, url, headers, report, token=token)
+        if answer is None:  # only a request sent with retry=False goes unanswered
+            raise NoAnswer(f"{method} {url}: no answer")
+        return answer
 
     def _tus(
         self,
@@ -576,7 +588,7 @@ class DeviceClient:
             began = time.monotonic()
             try:
                 answer = exchange(request, self.timeout_s)
-                result = answer.json() if answer.status < 400 else None
+                result: Any = answer.json() if answer.status < 400 else None
             except NoAnswer:
                 self.observe(method, path, None, time.monotonic() - began)
                 if failures == self.retries:
