@@ -163,6 +163,13 @@ def _incremental(session, area_id) -> tuple[float, float]:
     appended = []
     for first in (1000, 2000, 3000, 4000):
         for patrol_id in ids:
+            last = session.execute(
+                text(
+                    "SELECT recorded_at, seq FROM track_points WHERE patrol_id = :p"
+                    " ORDER BY recorded_at DESC, seq DESC LIMIT 1"
+                ),
+                {"p": patrol_id},
+            ).one()
             session.execute(
                 text(
                     "INSERT INTO track_points SELECT * FROM bench_later WHERE patrol_id ="
@@ -171,9 +178,7 @@ def _incremental(session, area_id) -> tuple[float, float]:
                 {"p": patrol_id, "a": first, "b": first + 999},
             )
             began = time.perf_counter()
-            fixes_arrived(
-                session, uuid.UUID(patrol_id), first_seq=first, all_new=True, previous_max=first - 1
-            )
+            fixes_arrived(session, uuid.UUID(patrol_id), extends=True, previous_last=tuple(last))
             session.commit()
             appended.append(time.perf_counter() - began)
     whole = []

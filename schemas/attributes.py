@@ -74,3 +74,57 @@ def check(schema: dict[str, Any], value: Any, pointer: str = "") -> list[tuple[s
             elif schema.get("additionalProperties", True) is False:
                 problems.append((f"{pointer}/{_escape(name)}", "is not a field of this category"))
     return problems
+
+
+KEYWORDS = {
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "enum",
+    "minimum",
+    "maximum",
+    "maxLength",
+    "items",
+    "minItems",
+    "maxItems",
+    "title",
+    "description",
+}
+
+
+def schema_problems(schema: Any, pointer: str = "") -> list[tuple[str, str]]:
+    """What keeps `schema` from being an attribute schema this module can check (and a field
+    app can render): only the subset above, types it knows, well-formed nesting."""
+    if not isinstance(schema, dict):
+        return [(pointer or "/", "must be an object")]
+    problems = [
+        (f"{pointer}/{_escape(k)}", "is not a supported keyword")
+        for k in schema
+        if k not in KEYWORDS
+    ]
+    if "type" in schema and schema["type"] not in _TYPES:
+        problems.append((f"{pointer}/type", f"must be one of {', '.join(sorted(_TYPES))}"))
+    for name in ("minimum", "maximum"):
+        if name in schema and not _is_number(schema[name]):
+            problems.append((f"{pointer}/{name}", "must be a number"))
+    for name in ("maxLength", "minItems", "maxItems"):
+        if name in schema and not (_is_integer(schema[name]) and schema[name] >= 0):
+            problems.append((f"{pointer}/{name}", "must be a whole number ≥ 0"))
+    if "enum" in schema and not (isinstance(schema["enum"], list) and schema["enum"]):
+        problems.append((f"{pointer}/enum", "must be a non-empty list"))
+    if "required" in schema and not (
+        isinstance(schema["required"], list) and all(isinstance(r, str) for r in schema["required"])
+    ):
+        problems.append((f"{pointer}/required", "must be a list of field names"))
+    if "additionalProperties" in schema and not isinstance(schema["additionalProperties"], bool):
+        problems.append((f"{pointer}/additionalProperties", "must be true or false"))
+    properties = schema.get("properties", {})
+    if not isinstance(properties, dict):
+        problems.append((f"{pointer}/properties", "must be an object"))
+    else:
+        for name, sub in properties.items():
+            problems += schema_problems(sub, f"{pointer}/properties/{_escape(name)}")
+    if "items" in schema:
+        problems += schema_problems(schema["items"], f"{pointer}/items")
+    return problems

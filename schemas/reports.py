@@ -57,3 +57,36 @@ class StatusChange(Schema):
         metadata={"description": "the version the manager saw; a stale one is a 409"},
     )
     notes = fields.String(validate=validate.Length(max=5000), allow_none=True)
+
+
+class CategoryIn(Schema):
+    """A park's own report category, as an admin writes it (API, or the file that
+    `rangersync categories import` loads: a JSON list of these)."""
+
+    key = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[a-z0-9_]+(\.[a-z0-9_]+)*$",
+            error="lower-case letters, digits and '_', dotted under a parent: fence.damage",
+        ),
+    )
+    label = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    attribute_schema = fields.Dict(
+        load_default=lambda: {"type": "object", "properties": {}},
+        metadata={"description": "the attributes' JSON Schema subset (schemas/attributes.py)"},
+    )
+    geometry_kind = fields.String(
+        load_default="point", validate=validate.OneOf(("point", "polygon", "point_or_polygon"))
+    )
+    hostile = fields.Boolean(load_default=False)
+    sensitive = fields.Boolean(load_default=True)
+    retired = fields.Boolean(load_default=False)
+
+
+class CategoryOut(Out):
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+    version = fields.Integer(required=True)
+    action = fields.String(
+        required=True, metadata={"description": "added, changed (a new version), unchanged"}
+    )

@@ -80,6 +80,14 @@ class TrackChunkHeader(Schema):
 
 class ReportIn(Schema):
     category = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    category_version = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata={
+            "description": "the category version (from the pull) the form was filled in with; "
+            "the report is checked against it, so an older version stays valid"
+        },
+    )
     geometry = Geometry(allowed=("Point", "Polygon"), max_vertices=5000, required=True)
     observed_at = Time(required=True)
     attributes = fields.Dict(load_default=dict)

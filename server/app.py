@@ -18,6 +18,7 @@ from server.areas import api as areas_api
 from server.config import PROJECT_ROOT, Config
 from server.core import logs, pgcluster, problems, tokens
 from server.core.api import Api
+from server.core.arrival import StampArrival
 from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
 from server.core.extensions import add_area_detail
@@ -159,4 +160,5 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     app.wsgi_app = RequestDecoding(app.wsgi_app, config.max_request_bytes, MAX_COMPRESSION_RATIO)
     if config.push_concurrency:  # bulk sync yields to the SOS (server/safety/priority.py)
         app.wsgi_app = PushGate(app.wsgi_app, config.push_concurrency, config.push_queue)
+    app.wsgi_app = StampArrival(app.wsgi_app)  # outermost: before the body is read or queued
     return app

@@ -23,7 +23,7 @@ from server.partners.models import (
     PartnerRequest,
 )
 from server.patrols.models import Patrol, PatrolLeg, PatrolMember, TrackPoint
-from server.reports.models import Attachment, Report, ReportCategory
+from server.reports.models import Attachment, Report, ReportCategory, ReportCategoryVersion
 from server.safety.models import (
     AlertAck,
     AlertMatch,
@@ -79,6 +79,7 @@ __all__ = [
     "RecordVersion",
     "Report",
     "ReportCategory",
+    "ReportCategoryVersion",
     "SafetyAlert",
     "SafetyEvent",
     "SafetySettings",

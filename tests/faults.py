@@ -1,5 +1,10 @@
 """A fault-injecting TCP proxy for tests: it forwards to a real server and cuts connections at
-random byte offsets, in the request or in the response, like a 2G link that drops mid-request."""
+random byte offsets, in the request or in the response, like a 2G link that drops mid-request.
+
+With `head_share`, that share of the cuts lands inside the message's head: its status line (or
+request line) or its headers, which is where a client most easily takes half an answer for a
+whole one; `head_cuts` counts the response cuts that landed before the end of the response's
+header block."""
 
 from __future__ import annotations
 
@@ -8,7 +13,10 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+IN_HEAD = -1  # a budget meaning: somewhere in the message's status (or request) line and headers
 
 
 @dataclass
@@ -19,7 +27,11 @@ class FaultyProxy:
     # a throttled link that resets after about this many request bytes on every connection
     reset_every: int | None = None
     rate_bytes_per_s: float | None = None
+    head_share: float = 0.0  # of the cuts, those aimed inside status lines and headers
     cuts: int = 0
+    head_cuts: int = 0  # response cuts that landed before the end of its header block
+    # a deterministic cut: given the request's first bytes, where to cut its answer (or None)
+    rule: Callable[[bytes], int | None] | None = None
     connections: int = 0
     bytes_up: int = 0  # request bytes that reached the server
     _rng: random.Random = field(init=False)
@@ -50,7 +62,8 @@ class FaultyProxy:
             if self._rng.random() >= self.cut_probability:
                 return None, None
             self.cuts += 1
-            at = self._rng.randint(0, 20_000)
+            in_head = self._rng.random() < self.head_share
+            at = IN_HEAD if in_head else self._rng.randint(0, 20_000)
             return (at, None) if self._rng.random() < 0.5 else (None, at)
 
     def _count(self, upstream: bool, n: int, cut: int | None = None) -> None:
@@ -76,14 +89,32 @@ class FaultyProxy:
             client.close()
             return
         done = threading.Event()
+        request_head = bytearray()
 
         def pipe(source, sink, budget, upstream):
             sent = 0
+            head = b""  # the message's first bytes, to tell where a cut landed
             try:
                 while data := source.recv(16384):
+                    if not head and not upstream and self.rule is not None:
+                        budget = self.rule(bytes(request_head))
+                        if budget is not None:
+                            self._count(False, 0, cut=1)
+                    if len(head) < 8192:
+                        head += data[: 8192 - len(head)]
+                        if upstream:
+                            request_head[:] = head
+                    if budget == IN_HEAD:  # a random byte of the head, status line included
+                        end = head.find(b"\r\n\r\n")
+                        with self._lock:
+                            budget = self._rng.randint(0, end + 3 if end >= 0 else len(head) - 1)
                     if budget is not None and sent + len(data) > budget:
                         sink.sendall(data[: max(0, budget - sent)])
                         self._count(upstream, max(0, budget - sent), cut=self.reset_every)
+                        end = head.find(b"\r\n\r\n")
+                        if not upstream and (end < 0 or budget < end + 4):
+                            with self._lock:
+                                self.head_cuts += 1
                         break
                     sink.sendall(data)
                     sent += len(data)

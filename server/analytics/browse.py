@@ -159,7 +159,8 @@ def live_positions(session: Session, actor: Actor, area_id: uuid.UUID, now: date
                f.recorded_at, f.accuracy_m, ST_AsGeoJSON(f.geom, 7)::json AS geometry
         FROM patrols p
         JOIN LATERAL (SELECT recorded_at, accuracy_m, geom FROM track_points
-                      WHERE patrol_id = p.id AND track_month = p.track_month AND seq = p.max_seq
+                      WHERE patrol_id = p.id AND track_month = p.track_month
+                      ORDER BY recorded_at DESC, seq DESC LIMIT 1  -- latest in time, not in seq
                      ) f ON true
         LEFT JOIN teams t ON t.id = p.team_id LEFT JOIN users u ON u.id = p.leader_id
         WHERE p.area_id = :area AND p.ended_at IS NULL AND f.recorded_at > :since

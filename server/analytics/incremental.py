@@ -1,7 +1,9 @@
 """Keeping coverage, hours per zone and effort current as a chunk of fixes arrives, at a cost that
 follows the chunk, not the patrol's or the area's history.
 
-The usual case is a chunk that extends its patrol (every fix new, all after the last stored one).
+Fixes are ordered by (time, sequence number), the order tracks.py cleans them in; "before" and
+"after" below are in that order. The usual case is a chunk that extends its patrol in time (every
+fix new, all after the last stored one).
 Appending fixes can change only two old contributions: the last good-accuracy fix A (it gains a
 next neighbour, so its spike verdict may flip) and the last clean fix B before A (its step now
 leads to A or to a new fix). Every fix before B keeps its verdict (its neighbours are unchanged)
@@ -9,7 +11,7 @@ and its step (the next clean fix after it is at or before B). So the delta is: t
 of the fixes from B on, computed without the new fixes (subtracted) and with them (added), each
 run over the fixes from R, the good fix before B, so that B's verdict sees its real neighbour.
 
-Anything else — fixes arriving out of order, overlapping chunks, a patrol's first chunk, or a
+Anything else — fixes going back in time, overlapping chunks, a patrol's first chunk, or a
 run of more than TAIL flagged fixes at the end — re-derives the patrol (tracks.refresh_patrols),
 which costs the patrol's fixes. Both give the same rows; tests/server/analytics/test_incremental.py
 checks it against a full recomputation after random arrival orders.
@@ -18,6 +20,7 @@ checks it against a full recomputation after random arrival orders.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -32,17 +35,17 @@ FIND_B = """
         FROM track_points t
         JOIN patrols p ON p.id = t.patrol_id AND p.track_month = t.track_month
         LEFT JOIN patrol_legs l ON l.id = t.leg_id
-        WHERE t.patrol_id = :patrol AND t.seq <= :previous_max
+        WHERE t.patrol_id = :patrol AND (t.recorded_at, t.seq) <= (:last_at, :last_seq)
           AND (t.accuracy_m IS NULL OR t.accuracy_m <= :max_accuracy)
-        ORDER BY t.seq DESC LIMIT :tail
+        ORDER BY t.recorded_at DESC, t.seq DESC LIMIT :tail
     ), n AS (
         SELECT g.*, lag(geom) OVER w AS g_prev, lag(recorded_at) OVER w AS t_prev,
                lead(geom) OVER w AS g_next, lead(recorded_at) OVER w AS t_next,
-               lag(seq) OVER w AS prev_seq, row_number() OVER w AS k, count(*) OVER () AS total,
-               max(seq) OVER () AS a_seq
-        FROM g WINDOW w AS (ORDER BY seq)
+               lag(seq) OVER w AS prev_seq, lag(recorded_at) OVER w AS prev_at,
+               row_number() OVER w AS k, count(*) OVER () AS total
+        FROM g WINDOW w AS (ORDER BY recorded_at, seq)
     ), v AS (
-        SELECT seq, prev_seq, k, total, a_seq,
+        SELECT seq, recorded_at, prev_seq, prev_at, k, total,
                ST_Distance(geom::geography, g_prev::geography)
                  / greatest(abs(extract(epoch FROM recorded_at - t_prev)), 1) AS v_in,
                ST_Distance(geom::geography, g_next::geography)
@@ -51,19 +54,21 @@ FIND_B = """
                               WHEN 'aerial' THEN :v_aerial ELSE :v_foot END AS v_max
         FROM n
     )
-    SELECT seq AS b, coalesce(prev_seq, seq) AS r FROM v
-    WHERE seq < a_seq AND (k > 1 OR total < :tail)
+    SELECT seq AS b_seq, recorded_at AS b_at, coalesce(prev_seq, seq) AS r_seq,
+           coalesce(prev_at, recorded_at) AS r_at
+    FROM v
+    WHERE k < total AND (k > 1 OR total < :tail)
       AND NOT (coalesce(v_in > v_max, true) AND coalesce(v_out > v_max, true)
                AND (v_in IS NOT NULL OR v_out IS NOT NULL))
-    ORDER BY seq DESC LIMIT 1
+    ORDER BY k DESC LIMIT 1
 """
 
 # Contributions from B on without the new fixes (-1) and with them (+1), in one statement.
 APPLY = """
     , d AS (
-        SELECT -1 AS sign, * FROM before_fixes WHERE seq >= :b
+        SELECT -1 AS sign, * FROM before_fixes WHERE (recorded_at, seq) >= (:b_at, :b_seq)
         UNION ALL
-        SELECT 1, * FROM after_fixes WHERE seq >= :b
+        SELECT 1, * FROM after_fixes WHERE (recorded_at, seq) >= (:b_at, :b_seq)
     ),
     cells AS (
         SELECT patrol_id, i, j, day, min(area_id::text)::uuid AS area_id, sum(sign) AS fixes,
@@ -121,34 +126,38 @@ def fixes_arrived(
     session: Session,
     patrol_id: uuid.UUID,
     *,
-    first_seq: int,
-    all_new: bool,
-    previous_max: int | None,
+    extends: bool,
+    previous_last: tuple[datetime, int] | None,
 ) -> None:
-    """Track ingest stored fixes of this patrol (from `first_seq`; `all_new` when none of the
-    chunk was there before; `previous_max`: the patrol's last sequence number before)."""
-    appended = all_new and previous_max is not None and first_seq > previous_max
-    if appended and _append(session, patrol_id, previous_max):
+    """Track ingest stored fixes of this patrol. `extends`: every fix of the chunk is new, in
+    time order, and after `previous_last`, the (time, sequence number) of the patrol's last fix
+    in time order before the chunk came."""
+    if extends and previous_last is not None and _append(session, patrol_id, previous_last):
         return
     tracks.refresh_patrols(session, [patrol_id])
 
 
-def _append(session: Session, patrol_id: uuid.UUID, previous_max: int) -> bool:
+def _append(session: Session, patrol_id: uuid.UUID, previous_last: tuple[datetime, int]) -> bool:
     has_effort = session.execute(
         text("SELECT first_at IS NOT NULL FROM patrol_effort WHERE patrol_id = :p"),
         {"p": patrol_id},
     ).scalar()
     if not has_effort:
         return False
-    params = tracks.parameters(patrol=patrol_id, previous_max=previous_max, tail=TAIL)
+    last_at, last_seq = previous_last
+    params = tracks.parameters(patrol=patrol_id, last_at=last_at, last_seq=last_seq, tail=TAIL)
     found = session.execute(text(FIND_B), params).one_or_none()
     if found is None:
         return False
-    params |= {"b": found.b, "r": found.r}
+    params |= found._asdict()
     before = tracks.fixes_query(
-        "t.patrol_id = :patrol AND t.seq BETWEEN :r AND :previous_max", prefix="before_"
+        "t.patrol_id = :patrol AND (t.recorded_at, t.seq) >= (:r_at, :r_seq)"
+        " AND (t.recorded_at, t.seq) <= (:last_at, :last_seq)",
+        prefix="before_",
     )
-    after = tracks.fixes_query("t.patrol_id = :patrol AND t.seq >= :r", prefix="after_")
+    after = tracks.fixes_query(
+        "t.patrol_id = :patrol AND (t.recorded_at, t.seq) >= (:r_at, :r_seq)", prefix="after_"
+    )
     # Per-cell counts only grow here (A cannot turn from clean to spike: its incoming speed was
     # already possible), so no row of the patrol empties and none needs deleting.
     session.execute(text(before + after.replace("WITH", ",", 1) + APPLY), params)

@@ -2,9 +2,12 @@
 
 A fix is *flagged* (excluded from every figure, never deleted) when
 - its reported accuracy is worse than MAX_ACCURACY_M (`poor_accuracy`), or
-- it is a spike: among the fixes of good accuracy, in sequence order, the speed from the previous
+- it is a spike: among the fixes of good accuracy, in time order, the speed from the previous
   fix and the speed to the next are both beyond what the leg's transport allows (an end fix with
   one neighbour: that one speed) (`impossible_speed`).
+"In time order" is by time, then by the device's sequence number for fixes with the same time:
+the fixes' identity is their sequence number, but logs are not always in time order (units
+that write late, merged downloads), and every figure is that of the same fixes sorted.
 Steps join consecutive clean fixes; a step's distance (geodesic, WGS 84) and time count in the
 grid cell and the (area-local) day of the fix it starts from, and in the zones that fix lies in.
 
@@ -53,7 +56,7 @@ FIXES_SQL = """
         SELECT fx.*, lag(geom) OVER w AS g_prev, lag(recorded_at) OVER w AS t_prev,
                lead(seq) OVER w AS next_good_seq
         FROM fx WHERE accuracy_m IS NULL OR accuracy_m <= :max_accuracy
-        WINDOW w AS (PARTITION BY patrol_id ORDER BY seq)
+        WINDOW w AS (PARTITION BY patrol_id ORDER BY recorded_at, seq)
     ), paired AS (
         SELECT good.*, ST_Distance(geom::geography, g_prev::geography) AS d_in,
                abs(extract(epoch FROM recorded_at - t_prev)::float8) AS dt_in
@@ -64,7 +67,7 @@ FIXES_SQL = """
                lead(d_in) OVER w / greatest(lead(dt_in) OVER w, 1) AS v_out,
                CASE transport WHEN 'vehicle' THEN :v_vehicle WHEN 'boat' THEN :v_boat
                               WHEN 'aerial' THEN :v_aerial ELSE :v_foot END AS v_max
-        FROM paired WINDOW w AS (PARTITION BY patrol_id ORDER BY seq)
+        FROM paired WINDOW w AS (PARTITION BY patrol_id ORDER BY recorded_at, seq)
     ), clean AS (
         SELECT patrol_id, seq, recorded_at, geom, area_id, timezone, cell_m, next_good_seq, d_out,
                lead(geom) OVER c AS g_next, lead(recorded_at) OVER c AS t_next,
@@ -72,7 +75,7 @@ FIXES_SQL = """
         FROM speeds
         WHERE NOT (coalesce(v_in > v_max, true) AND coalesce(v_out > v_max, true)
                    AND (v_in IS NOT NULL OR v_out IS NOT NULL))
-        WINDOW c AS (PARTITION BY patrol_id ORDER BY seq)
+        WINDOW c AS (PARTITION BY patrol_id ORDER BY recorded_at, seq)
     ), steps AS (
         SELECT patrol_id, area_id, seq, recorded_at, geom, NULL::text AS flag,
                floor(ST_X(grid) / cell_m)::int AS i, floor(ST_Y(grid) / cell_m)::int AS j,

@@ -26,6 +26,7 @@ import pyogrio.errors
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from server.core.errors import Invalid
@@ -360,3 +361,34 @@ def _pop_name(values: dict[str, Any]) -> str | None:
             value = values.pop(key)
             return None if value is None else str(value)
     return None
+
+
+def read_boundary(data: bytes, filename: str) -> MultiPolygon:
+    """A park's boundary from any file the layer importer reads (GeoJSON, zipped Shapefile,
+    GeoPackage, KML/KMZ), reprojected to WGS 84 and validated exactly as layer features are; its
+    polygons together as one MultiPolygon. Refused, with the importer's reasons, when any
+    feature is refused, when it holds something other than polygons, or nothing at all."""
+    read = read_source(data, filename, layer="boundary")
+    if read.rejected:
+        errors = {f"{r.source_layer}#{r.index}": [f"{r.reason}: {r.detail}"] for r in read.rejected}
+        first = read.rejected[0]
+        raise Invalid(
+            f"{filename}: the boundary is refused ({first.reason}: {first.detail})", errors=errors
+        )
+    polygons: list[Polygon] = []
+    for candidate in read.candidates:
+        if candidate.family != "polygon":
+            raise Invalid(
+                f"{filename}: a boundary is made of polygons; {candidate.source_layer}"
+                f"#{candidate.index} is a {candidate.geometry.geom_type}",
+                errors={"boundary": ["wrong-type"]},
+            )
+        geometry = candidate.geometry
+        polygons.extend(geometry.geoms if isinstance(geometry, MultiPolygon) else [geometry])
+    if not polygons:
+        raise Invalid(f"{filename}: no polygon in the file", errors={"boundary": ["empty"]})
+    boundary = MultiPolygon(polygons)
+    if not boundary.is_valid:  # valid polygons that overlap each other: one area, merged
+        merged = shapely.union_all(polygons)
+        boundary = merged if isinstance(merged, MultiPolygon) else MultiPolygon([merged])
+    return boundary

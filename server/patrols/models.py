@@ -120,6 +120,8 @@ class TrackPoint(Base):
         geometry_ok("geom"),
         CheckConstraint("seq >= 0", name="seq_non_negative"),
         CheckConstraint("accuracy_m IS NULL OR accuracy_m >= 0", name="accuracy_non_negative"),
+        # fixes in time order (logs are not always in it): lines, figures, the last fix
+        Index("ix_track_points_patrol_time", "patrol_id", "recorded_at", "seq"),
         {"postgresql_partition_by": "RANGE (track_month)"},
     )
 

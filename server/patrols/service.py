@@ -1,4 +1,7 @@
-"""What patrols do: derive each patrol's line and effort figures from its fixes."""
+"""What patrols do: derive each patrol's line and effort figures from its fixes.
+
+Fixes are taken in time order (then by sequence number for fixes with the same time): a log
+whose times go back now and then gives the line and figures of the same fixes sorted."""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ def derive_figures(session: Session, patrol_id: uuid.UUID) -> None:
                 SELECT geom, recorded_at,
                        lag(geom) OVER w AS prev_geom, lag(recorded_at) OVER w AS prev_at
                 FROM track_points WHERE patrol_id = :patrol
-                WINDOW w AS (ORDER BY seq)
+                WINDOW w AS (ORDER BY recorded_at, seq)
             ), steps AS (
                 SELECT ST_Distance(geom::geography, prev_geom::geography) AS metres,
                        extract(epoch FROM recorded_at - prev_at) AS seconds
@@ -37,7 +40,7 @@ def derive_figures(session: Session, patrol_id: uuid.UUID) -> None:
                            WHERE seconds > 0 AND metres / seconds >= :moving), 0) AS moving
                 FROM steps
             ), line AS (
-                SELECT rs_track_line(ST_MakeLine(geom ORDER BY seq)) AS line,
+                SELECT rs_track_line(ST_MakeLine(geom ORDER BY recorded_at, seq)) AS line,
                        extract(epoch FROM max(recorded_at) - min(recorded_at)) AS duration,
                        count(*) AS n, max(seq) AS max_seq
                 FROM track_points WHERE patrol_id = :patrol
@@ -76,8 +79,8 @@ def append_figures(
     new_max_seq: int,
     last_at: datetime,
 ) -> None:
-    """Fixes were appended after the patrol's last one (which, if any, leads the arrays): extend
-    the line and the figures by the new steps only."""
+    """Fixes were appended after the patrol's last one in time (which, if any, leads the arrays):
+    extend the line and the figures by the new steps only."""
     distance, moving = step_figures(lon, lat, seconds)
     tail = shapely.to_wkb(LineString(np.column_stack((lon, lat)))) if len(lon) > 1 else None
     session.execute(
@@ -94,9 +97,9 @@ def append_figures(
                 duration_s = extract(epoch FROM CAST(:last_at AS timestamptz) - (
                     SELECT recorded_at FROM track_points
                     WHERE patrol_id = p.id AND track_month = p.track_month
-                    ORDER BY seq LIMIT 1)),
+                    ORDER BY recorded_at, seq LIMIT 1)),
                 point_count = p.point_count + :added,
-                max_seq = :new_max,
+                max_seq = greatest(p.max_seq, :new_max),
                 updated_at = now()
             WHERE p.id = :patrol
             """

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from server.reports.models import ReportCategory
+from server.reports.models import ReportCategory, ReportCategoryVersion
 
 
 def _enum(*values: str) -> dict[str, Any]:
@@ -251,7 +251,11 @@ def load_standard_categories(session: Session) -> int:
     for spec in STANDARD_CATEGORIES:
         parent_key = spec.key.rpartition(".")[0]
         parent_id = (
-            session.scalar(select(ReportCategory.id).where(ReportCategory.key == parent_key))
+            session.scalar(
+                select(ReportCategory.id).where(
+                    ReportCategory.key == parent_key, ReportCategory.area_id.is_(None)
+                )
+            )
             if parent_key
             else None
         )
@@ -266,7 +270,19 @@ def load_standard_categories(session: Session) -> int:
                 hostile=spec.hostile,
                 sensitive=spec.sensitive,
             )
-            .on_conflict_do_nothing(index_elements=["key"])
+            .on_conflict_do_nothing(index_elements=["key"], index_where=text("area_id IS NULL"))
+            .returning(ReportCategory.id)
         )
-        added += result.rowcount
+        if (category_id := result.scalar()) is not None:
+            session.add(
+                ReportCategoryVersion(
+                    category_id=category_id,
+                    version=1,
+                    label=spec.label,
+                    attribute_schema=spec.schema,
+                    geometry_kind=spec.geometry_kind,
+                )
+            )
+            session.flush()
+            added += 1
     return added

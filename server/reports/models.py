@@ -14,9 +14,11 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     SmallInteger,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,16 +39,33 @@ GEOMETRY_KINDS = ("point", "polygon", "point_or_polygon")
 
 
 class ReportCategory(ChangeTracked, Base):
-    """A kind of report (snare, carcass…): reference data for all areas, replicated on Citus."""
+    """A kind of report (snare, carcass…): the standard ones for all areas (area_id NULL,
+    replicated on Citus) and each park's own. Changing one makes a new version; the versions are
+    kept (ReportCategoryVersion) so that a report made under an older one stays valid."""
 
     __tablename__ = "report_categories"
     __table_args__ = (
         CheckConstraint("key ~ '^[a-z0-9_]+(\\.[a-z0-9_]+)*$'", name="key_format"),
         one_of("geometry_kind", GEOMETRY_KINDS),
+        Index(
+            "uq_report_categories_standard_key",
+            "key",
+            unique=True,
+            postgresql_where=text("area_id IS NULL"),
+        ),
+        Index(
+            "uq_report_categories_area_key",
+            "area_id",
+            "key",
+            unique=True,
+            postgresql_where=text("area_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    key: Mapped[str] = mapped_column(String(100), unique=True)
+    area_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("areas.id"))  # None: standard
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    key: Mapped[str] = mapped_column(String(100))
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("report_categories.id"))
     label: Mapped[str] = mapped_column(Text)
     # A JSON Schema (draft 2020-12 subset) for the report's `attributes`.
@@ -55,6 +74,22 @@ class ReportCategory(ChangeTracked, Base):
     hostile: Mapped[bool] = mapped_column(Boolean, default=False)  # feeds the safety rules
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)  # never shown to partners
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReportCategoryVersion(Base):
+    """What a category said at each version: reports are checked against the one they name."""
+
+    __tablename__ = "report_category_versions"
+
+    category_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("report_categories.id"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(Text)
+    attribute_schema: Mapped[dict] = mapped_column(JSONB)
+    geometry_kind: Mapped[str] = mapped_column(String(20))
+    changed_by: Mapped[uuid.UUID | None] = mapped_column()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class Report(ChangeTracked, Base):
@@ -71,6 +106,7 @@ class Report(ChangeTracked, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the device's UUID
     area_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
     category_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report_categories.id"))
+    category_version: Mapped[int | None] = mapped_column(Integer)  # the schema it was checked by
     patrol_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("patrols.id"))
     device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"))
     reported_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, request
 
@@ -22,7 +22,8 @@ from schemas.sync import (
 from server.areas.web import in_area
 from server.core import failpoints, metrics
 from server.core.api import API_PREFIX, Blueprint
-from server.core.errors import DomainError
+from server.core.arrival import ARRIVED_AT
+from server.core.errors import DomainError, Invalid
 from server.core.web import commit, current_actor, db
 from server.devices.service import DeviceRevoked
 from server.safety import hooks as safety_hooks
@@ -34,6 +35,7 @@ from sync.protocol import (
     MIN_PROTOCOL_VERSION,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
+    SENT_AT_HEADER,
     SUPPORTED_VERSIONS,
 )
 
@@ -98,6 +100,23 @@ def _say_protocol(response):
     return response
 
 
+def _sent_at() -> datetime | None:
+    """The device's clock when it started sending (SENT_AT_HEADER), if it said."""
+    raw = request.headers.get(SENT_AT_HEADER)
+    if raw is None:
+        return None
+    try:
+        sent_at = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        sent_at = None
+    if sent_at is None or sent_at.tzinfo is None:
+        raise Invalid(
+            f"{SENT_AT_HEADER} must be an ISO 8601 time with its offset, got {raw[:64]!r}",
+            errors={SENT_AT_HEADER: ["not an ISO 8601 time with offset"]},
+        )
+    return sent_at
+
+
 @blp.post("/sync/push")
 @blp.arguments(PushIn)
 @blp.response(200, PushOut)
@@ -109,7 +128,10 @@ def push(body):
         commit(review.quarantine_revoked(db(), error.extra["device_id"], body["records"]))
         raise
     tolerance = timedelta(seconds=current_app.extensions["rangersync"].config.clock_tolerance_s)
-    result = commit(push_service.push(db(), actor, body["device_time"], body["records"], tolerance))
+    clock = push_service.ClockReading(_sent_at(), request.environ.get(ARRIVED_AT))
+    result = commit(
+        push_service.push(db(), actor, body["device_time"], body["records"], tolerance, clock)
+    )
     metrics.count_push(result.results)
     failpoints.hit("push.after_commit")  # fault tests: committed, and the answer never leaves
     safety_hooks.after_push(db(), actor)  # positions, geofences, rules: own transaction

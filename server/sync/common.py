@@ -56,6 +56,7 @@ class PushContext:
     device_time: datetime
     received_at: datetime
     clock_suspect: bool
+    measured_skew: timedelta | None = None  # server minus device clock, transfer time left out
     usernames: dict[str, uuid.UUID] = field(default_factory=dict)  # filled on first use
 
     @property
@@ -65,16 +66,35 @@ class PushContext:
     @property
     def skew(self) -> timedelta:
         """Server time minus device time: add it to a device timestamp to correct it."""
+        if self.measured_skew is not None:
+            return self.measured_skew
         return self.received_at - self.device_time
 
     def corrected(self, device_time: datetime) -> datetime:
-        return device_time + self.skew
+        """The device's time on the server's clock: moved by the skew only when the clock is off
+        beyond the tolerance (clock_suspect); a right clock's times are kept to the second, not
+        given the noise of a measurement. The value as sent is always kept beside it."""
+        return device_time + self.skew if self.clock_suspect else device_time
 
     def check_plan(self, value: datetime | None, pointer: str) -> None:
         """A planned time is a person's intention, stored as given: it may lie in the future
         (the overdue-patrol rule needs exactly that), but not before 2000."""
         if value is not None and value < EARLIEST:
             raise Rejection("time-out-of-range", pointer, f"{value.isoformat()} is before 2000")
+
+    def check_satellite_time(self, value: datetime, pointer: str) -> None:
+        """A GPS fix's time comes from the satellites, not from the device's clock: it is never
+        corrected, and checked against the server's clock (a unit whose clock is lost writes
+        dates like 1901 or 1999 from a week-number rollover; those are refused)."""
+        if value < EARLIEST:
+            raise Rejection("time-out-of-range", pointer, f"{value.isoformat()} is before 2000")
+        if value > self.received_at + AFTER_SEND_GRACE:
+            raise Rejection(
+                "time-after-send",
+                pointer,
+                f"{value.isoformat()} is later than the server's clock when the push came "
+                f"({self.received_at.isoformat()})",
+            )
 
     def check_time(self, value: datetime | None, pointer: str) -> None:
         """A time the device stamped must be consistent with its own clock at send time; its

@@ -35,8 +35,10 @@ KINDS: dict[str, str] = {
     "category": """
         SELECT c.id, c.change_xid, c.retired_at IS NOT NULL AS deleted, json_build_object(
             'key', c.key, 'label', c.label, 'parent', p.key, 'geometry_kind', c.geometry_kind,
-            'attribute_schema', c.attribute_schema, 'hostile', c.hostile) AS data
-        FROM report_categories c LEFT JOIN report_categories p ON p.id = c.parent_id""",
+            'attribute_schema', c.attribute_schema, 'hostile', c.hostile,
+            'version', c.version) AS data
+        FROM report_categories c LEFT JOIN report_categories p ON p.id = c.parent_id
+        WHERE c.area_id IS NULL OR c.area_id = :area""",
     "zone": """
         SELECT id, change_xid, deleted_at IS NOT NULL AS deleted, json_build_object(
             'name', name, 'kind', kind, 'version', version, 'properties', properties,

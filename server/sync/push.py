@@ -74,19 +74,34 @@ class PushResult:
         return dict(Counter(v.verdict for v in self.results))
 
 
+@dataclass(frozen=True)
+class ClockReading:
+    """The device's clock when it started sending and the server's when the headers arrived:
+    their difference is the skew without the transfer time. Either may be missing (an older
+    client, a call from outside HTTP): then the envelope's device_time against the time the
+    push is applied, which counts the transfer."""
+
+    sent_at: datetime | None = None
+    arrived_at: datetime | None = None
+
+
 def push(
     session: Session,
     actor: Actor,
     device_time: datetime,
     records: list[Any],
     clock_tolerance: timedelta,
+    clock: ClockReading = ClockReading(),
 ) -> PushResult:
     if actor.kind != "device":
         raise Forbidden("only an enrolled device pushes records; sign in on a device")
     device = session.get(Device, actor.id)
     authorize(actor, Action.SYNC, device.area_id, "area")
     received_at = utcnow()
-    skew = received_at - device_time
+    if clock.sent_at is not None and clock.arrived_at is not None:
+        skew = clock.arrived_at - clock.sent_at
+    else:
+        skew = received_at - device_time
     sync = SyncSession(
         area_id=device.area_id,
         device_id=device.id,
@@ -100,7 +115,9 @@ def push(
     )
     session.add(sync)
     session.flush()
-    ctx = PushContext(session, actor, device, sync.id, device_time, received_at, sync.clock_suspect)
+    ctx = PushContext(
+        session, actor, device, sync.id, device_time, received_at, sync.clock_suspect, skew
+    )
     verdicts: dict[int, Verdict] = {}
     accepted = []
     for index, raw in enumerate(records):

@@ -12,14 +12,14 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from schemas import attributes as attribute_rules
 from server.accounts.models import Membership, Team, User
 from server.core.versions import RecordVersion
 from server.devices.models import Device
 from server.patrols.models import Patrol, PatrolLeg, PatrolMember
-from server.reports.models import Attachment, Report, ReportCategory
+from server.reports.models import Attachment, Report, ReportCategory, ReportCategoryVersion
+from server.reports.park_categories import category_in_area, version_of
 from server.sync.common import PushContext, Rejection, Verdict, claim, keep_conflict
 from server.sync.models import DeviceStatus
 from sync.protocol import CONFLICT, DUPLICATE, STORED
@@ -204,13 +204,9 @@ def store_leg(
     return Verdict(str(record_id), "patrol_leg", STORED, version=1)
 
 
-def category_by_key(session: Session, key: str) -> ReportCategory | None:
-    return session.scalar(
-        select(ReportCategory).where(ReportCategory.key == key, ReportCategory.retired_at.is_(None))
-    )
-
-
-def check_attributes(category: ReportCategory, values: dict, pointer: str) -> None:
+def check_attributes(
+    category: ReportCategory | ReportCategoryVersion, values: dict, pointer: str
+) -> None:
     problems = attribute_rules.check(category.attribute_schema or {"type": "object"}, values)
     if problems:
         where, message = problems[0]
@@ -224,25 +220,32 @@ def store_report(
     if verdict := created(ctx, "report", record_id, digest, raw):
         return verdict
     ctx.check_time(data["observed_at"], "/data/observed_at")
-    category = category_by_key(ctx.session, data["category"])
+    category = category_in_area(ctx.session, ctx.area_id, data["category"])
     if category is None:
         raise Rejection("unknown-category", "/data/category", f"no category {data['category']!r}")
+    # The form the ranger filled in: the version the device had (still valid after a change),
+    # or, when it does not say, the current one.
+    version = data.get("category_version", category.version)
+    form = version_of(ctx.session, category, version)
+    if form is None:
+        raise Rejection(
+            "unknown-category-version",
+            "/data/category_version",
+            f"{category.key} has no version {version} (the latest is {category.version})",
+        )
     kind = data["geometry"].geom_type
-    if category.geometry_kind == "point" and kind != "Point":
-        raise Rejection(
-            "wrong-geometry-type", "/data/geometry/type", f"{category.label} is a point"
-        )
-    if category.geometry_kind == "polygon" and kind != "Polygon":
-        raise Rejection(
-            "wrong-geometry-type", "/data/geometry/type", f"{category.label} is a polygon"
-        )
-    check_attributes(category, data["attributes"], "/data/attributes")
+    if form.geometry_kind == "point" and kind != "Point":
+        raise Rejection("wrong-geometry-type", "/data/geometry/type", f"{form.label} is a point")
+    if form.geometry_kind == "polygon" and kind != "Polygon":
+        raise Rejection("wrong-geometry-type", "/data/geometry/type", f"{form.label} is a polygon")
+    check_attributes(form, data["attributes"], "/data/attributes")
     if data.get("patrol_id"):
         _patrol_in_area(ctx, data["patrol_id"], "/data/patrol_id")
     report = Report(
         id=record_id,
         area_id=ctx.area_id,
         category_id=category.id,
+        category_version=version,
         patrol_id=data.get("patrol_id"),
         device_id=ctx.device.id,
         reported_by=ctx.actor.user_id,

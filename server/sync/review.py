@@ -4,6 +4,7 @@ them, and list and resolve conflicts."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -83,6 +84,9 @@ def readmit(
         device_time,
         received_at,
         bool(original and original.clock_suspect),
+        timedelta(seconds=original.clock_skew_s)
+        if original and original.clock_skew_s is not None
+        else None,
     )
     raw = record if record is not None else entry.raw
     verdict = push_service.apply_one(ctx, raw)

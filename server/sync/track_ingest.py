@@ -4,6 +4,10 @@ Per-fix marshmallow objects would cost several times what the database does, so 
 columns are checked as arrays (numpy) and inserted in one INSERT … SELECT FROM unnest(…) with
 ON CONFLICT DO NOTHING on (patrol, seq): a re-sent or overlapping chunk never duplicates a fix,
 and fixes that arrive out of order are stored by sequence number all the same.
+
+The sequence number is a fix's identity; its time is its place on the patrol's line. A chunk that
+comes after every stored fix in time (its own times in order) extends the figures by its own
+steps; any other (times going back, chunks arriving late) re-derives them in time order.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from server.patrols.service import append_figures, derive_figures
 from server.sync.common import PushContext, Rejection, Verdict, keep_conflict
 from server.sync.records import created
 from sync.protocol import CONFLICT, MAX_POINTS_PER_CHUNK, STORED
-from sync.protocol.tracks import MICRODEGREES, decode
+from sync.protocol.tracks import MAX_STEP_S, MICRODEGREES, decode
 
 MAX_ACCURACY_M = 100_000
 MAX_SEQ = 2**53
@@ -55,9 +59,11 @@ COMPARE_FIXES = text(
     ) compared
     """
 )
+# The patrol's last fix in time order (ix_track_points_patrol_time makes it one index probe).
 LAST_FIX = text(
-    "SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat, recorded_at FROM track_points"
-    " WHERE patrol_id = :patrol AND track_month = :month AND seq = :seq"
+    "SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat, recorded_at, seq FROM track_points"
+    " WHERE patrol_id = :patrol AND track_month = :month"
+    " ORDER BY recorded_at DESC, seq DESC LIMIT 1"
 )
 
 
@@ -109,9 +115,9 @@ def _checked_columns(ctx: PushContext, data: dict):
     ddlon = _integers(data["ddlon"], "/data/ddlon", n - 1)
     ddlat = _integers(data["ddlat"], "/data/ddlat", n - 1)
     acc = None if data["acc"] is None else _integers(data["acc"], "/data/acc", n, allow_null=True)
-    if (i := _first_outside(dt_, 0, 7 * 24 * 3600)) is not None:
+    if (i := _first_outside(dt_, -MAX_STEP_S, MAX_STEP_S)) is not None:
         raise Rejection(
-            "invalid-chunk", f"/data/dt/{i}", "time between fixes must be 0 s to 7 days"
+            "invalid-chunk", f"/data/dt/{i}", "time between consecutive fixes beyond ±7 days"
         )
     if data["seq"] + n - 1 > MAX_SEQ:
         raise Rejection("invalid-chunk", "/data/seq", "sequence numbers beyond 2^53")
@@ -129,13 +135,16 @@ def _checked_columns(ctx: PushContext, data: dict):
             raise Rejection(
                 "coordinate-out-of-range", where, f"fix {i}: {name} {value} is outside ±{limit}"
             )
-    ctx.check_time(data["t0"], "/data/t0")
-    last_pointer = f"/data/dt/{n - 2}" if n > 1 else "/data/t0"
-    try:
-        last = data["t0"] + timedelta(seconds=int(columns.seconds[-1]))
-    except OverflowError:
-        raise Rejection("time-out-of-range", last_pointer, "the fixes run past year 9999") from None
-    ctx.check_time(last, last_pointer)
+    # Times may go back: the earliest and the latest fix are the ones to check.
+    for i in (int(np.argmin(columns.seconds)), int(np.argmax(columns.seconds))):
+        pointer = f"/data/dt/{i - 1}" if i else "/data/t0"
+        try:
+            time = data["t0"] + timedelta(seconds=int(columns.seconds[i]))
+        except OverflowError:
+            raise Rejection(
+                "time-out-of-range", pointer, "the fixes run beyond years 1-9999"
+            ) from None
+        ctx.check_satellite_time(time, pointer)
     return columns, acc
 
 
@@ -159,6 +168,9 @@ def store_chunk(
     ctx.session.execute(
         text("SELECT rs_ensure_track_partition(:month)"), {"month": patrol.track_month}
     )
+    last = ctx.session.execute(
+        LAST_FIX, {"patrol": patrol.id, "month": patrol.track_month}
+    ).one_or_none()
     params = {
         "lon": _array(columns.lon_e6),
         "lat": _array(columns.lat_e6),
@@ -170,25 +182,32 @@ def store_chunk(
         "area": ctx.area_id,
         "leg": data.get("leg_id"),
         "t0": data["t0"],
-        "t0_corrected": ctx.corrected(data["t0"]),
+        # GPS fix times come from the satellites: kept as sent, whatever the device's clock
+        # (recorded_at = device_time; see docs/sync-protocol.md, "Clocks").
+        "t0_corrected": data["t0"],
     }
-    previous_max = patrol.max_seq  # for analytics: did this chunk extend the patrol?
     new = ctx.session.execute(INSERT_FIXES, params).rowcount
     same, different = new, 0
     if new < n:
         compared = ctx.session.execute(COMPARE_FIXES, params).one()
         same, different = compared.same, compared.different
-    if new == n and (patrol.max_seq is None or data["seq"] > patrol.max_seq):
-        _append(ctx, patrol, columns, params["t0_corrected"])
-    elif new:  # fixes arrived out of order, or around ones already stored
+    # Does the chunk extend the patrol in time: every fix new, in time order, all after the last
+    # stored one (by time, then sequence number: the order every figure is taken in)?
+    extends = (
+        new == n
+        and bool(np.all(np.diff(columns.seconds) >= 0))
+        and (last is None or (params["t0_corrected"], data["seq"]) > (last.recorded_at, last.seq))
+    )
+    if extends:
+        _append(ctx, patrol, columns, params["t0_corrected"], last)
+    elif new:  # fixes going back in time, or around ones already stored
         derive_figures(ctx.session, patrol.id)
     if new:  # coverage, hours per zone and cleaned effort follow the new fixes
         fixes_arrived(
             ctx.session,
             patrol.id,
-            first_seq=data["seq"],
-            all_new=new == n,
-            previous_max=previous_max,
+            extends=extends,
+            previous_last=None if last is None else (last.recorded_at, last.seq),
         )
     points = {"new": new, "duplicate": same - new, "conflict": different}
     if different:
@@ -205,17 +224,14 @@ def store_chunk(
     return Verdict(str(record_id), "track_chunk", STORED, points=points)
 
 
-def _append(ctx: PushContext, patrol: Patrol, columns, t0_corrected) -> None:
-    """The chunk extends the patrol: its figures grow by the new steps, computed here on the
-    arrays in hand (geodesic, WGS 84), so the cost follows the chunk, not the patrol's history."""
+def _append(ctx: PushContext, patrol: Patrol, columns, t0_corrected, previous) -> None:
+    """The chunk extends the patrol in time after `previous` (its last fix, if any): its figures
+    grow by the new steps, computed here on the arrays in hand (geodesic, WGS 84), so the cost
+    follows the chunk, not the patrol's history."""
     lon = columns.lon_e6 / MICRODEGREES
     lat = columns.lat_e6 / MICRODEGREES
     seconds = columns.seconds.astype(np.float64)
-    previous = None
-    if patrol.max_seq is not None:
-        previous = ctx.session.execute(
-            LAST_FIX, {"patrol": patrol.id, "month": patrol.track_month, "seq": patrol.max_seq}
-        ).one()
+    if previous is not None:
         gap = (t0_corrected - previous.recorded_at).total_seconds()
         lon = np.concatenate(([previous.lon], lon))
         lat = np.concatenate(([previous.lat], lat))

@@ -12,9 +12,9 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import http.client
 import json
 import random
+import re
 import sqlite3
 import time
 import urllib.error
@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+from sync.device.http import Answer, Checks, NoAnswer, digits, exchange
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, SENT_AT_HEADER
 from sync.protocol import sos as sos_text
 from sync.protocol.tracks import Fix, encode
 
@@ -51,6 +52,10 @@ CREATE TABLE IF NOT EXISTS evidence (
     error TEXT                                      -- why the server refused the file
 );
 """
+# where a created upload lives: a Location cut short would not end in a whole id
+UPLOAD_URL = re.compile(
+    r"/api/v1/uploads/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
 RETRYABLE_STATUS = {408, 423, 425, 429, 500, 502, 503, 504}
 MAX_BUSY_ANSWERS = 100  # "busy, retry after N s" answers taken in a row before giving up
 
@@ -235,6 +240,15 @@ class DeviceClient:
             "SELECT count(*), coalesce(sum(uploaded), 0) FROM evidence"
         ).fetchone()
 
+    def patrol_records(self, patrol_id: str) -> list[tuple[str, str, str | None, str | None]]:
+        """The patrol's record and its track chunks as the server answered them:
+        (kind, state, code, detail) each, state 'pending', 'synced' or 'needs_attention'."""
+        return self.db.execute(
+            "SELECT kind, state, code, detail FROM outbox WHERE id = ?"
+            " OR (kind = 'track_chunk' AND json_extract(data, '$.patrol_id') = ?) ORDER BY ordinal",
+            (patrol_id, patrol_id),
+        ).fetchall()
+
     def pending(self) -> int:
         (records,) = self.db.execute(
             "SELECT count(*) FROM outbox WHERE state = 'pending'"
@@ -366,11 +380,11 @@ class DeviceClient:
         if url is None:
             metadata = "attachment_id " + base64.b64encode(attachment_id.encode()).decode()
             headers = {"Upload-Length": str(len(content)), "Upload-Metadata": metadata}
-            created = self._tus(
+            created = self._tus_answer(
                 "POST", self.server_url + "/api/v1/uploads", headers, report, token=token
             )
             if created.status == 409:
-                problem = _problem(created)
+                problem = _problem(created) or {}
                 if not problem.get("stored"):
                     raise SyncRefused(409, problem)
                 self._mark_uploaded(attachment_id, report)  # an earlier attempt finished it
@@ -390,7 +404,9 @@ class DeviceClient:
         A dropped PATCH is not retried as it was: the server kept what arrived, so the client
         asks again (HEAD, which waits for the broken PATCH to end) and sends only the rest.
         """
-        offset = int(self._tus("HEAD", url, {}, report, token=token).headers["Upload-Offset"])
+        offset = int(
+            self._tus_answer("HEAD", url, {}, report, token=token).headers["Upload-Offset"]
+        )
         failures = 0
         while offset < len(content):
             headers = {
@@ -408,7 +424,8 @@ class DeviceClient:
                     raise ConnectionError(f"upload of {url} failed {failures} times in a row")
                 self._pause(failures)
             before = offset
-            offset = int(self._tus("HEAD", url, {}, report, token=token).headers["Upload-Offset"])
+            head = self._tus_answer("HEAD", url, {}, report, token=token)
+            offset = int(head.headers["Upload-Offset"])
             if offset > before:
                 failures = 0  # the link drops but bytes get through: no reason to slow down
 
@@ -418,6 +435,15 @@ class DeviceClient:
                 "UPDATE evidence SET uploaded = 1 WHERE attachment_id = ?", (attachment_id,)
             )
         report.uploaded += 1
+
+    def _tus_answer(
+        self, method: str, url: str, headers: dict, report: SyncReport, *, token: str
+    ) -> Answer:
+        """A tus request retried until answered (NoAnswer when the retries run out)."""
+        answer = self._tus(method, url, headers, report, token=token)
+        if answer is None:  # only a request sent with retry=False goes unanswered
+            raise NoAnswer(f"{method} {url}: no answer")
+        return answer
 
     def _tus(
         self,
@@ -429,9 +455,13 @@ class DeviceClient:
         *,
         retry: bool = True,
         token: str | None = None,
-    ):
+    ) -> Answer | None:
         """One tus request, retried like every other unless `retry` is off (then None means
-        no answer); a 409 (offset moved, or file already stored) is for the caller."""
+        no answer); a 409 (offset moved, or file already stored) is for the caller. An answer
+        without the header tus promises (Upload-Offset, Location) was cut short: no answer."""
+        require: Checks = {"Upload-Offset": digits} if method in ("HEAD", "PATCH") else {}
+        if method == "POST":
+            require = {"Location": lambda v: UPLOAD_URL.search(v) is not None}
         failures = busy = 0
         while True:
             report.attempts += 1
@@ -445,25 +475,30 @@ class DeviceClient:
                 request.add_header(name, value)
             began = time.monotonic()
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
-                    response.read()
-                    self.observe(method, url, response.status, time.monotonic() - began)
-                    return response
-            except urllib.error.HTTPError as error:
-                self.observe(method, url, error.code, time.monotonic() - began)
-                if error.code == 409 and method in ("PATCH", "POST"):
-                    return error
-                if self._told_to_wait(error, busy):
-                    busy += 1
-                    continue
-                if error.code not in RETRYABLE_STATUS or failures == self.retries:
-                    raise SyncRefused(error.code, _problem(error)) from None
-            except (OSError, http.client.HTTPException):
+                answer = exchange(request, self.timeout_s, require)
+            except NoAnswer:
                 self.observe(method, url, None, time.monotonic() - began)
                 if not retry:
                     return None
                 if failures == self.retries:
                     raise
+            else:
+                self.observe(method, url, answer.status, time.monotonic() - began)
+                if answer.status < 400:
+                    return answer
+                if answer.status == 409 and method in ("PATCH", "POST"):
+                    if _problem(answer) is not None:
+                        return answer
+                    # a 409 whose explanation was cut short: no answer
+                    if not retry:
+                        return None
+                    if failures == self.retries:
+                        raise NoAnswer(f"{method} {url}: 409 without a whole explanation")
+                elif self._told_to_wait(answer, busy):
+                    busy += 1
+                    continue
+                elif answer.status not in RETRYABLE_STATUS or failures == self.retries:
+                    raise SyncRefused(answer.status, _problem_or_text(answer))
             failures += 1
             self._pause(failures)
 
@@ -471,14 +506,14 @@ class DeviceClient:
         """Exponential backoff with jitter: base × 2^(failures-1), capped at a minute."""
         self.sleep(min(self.backoff_s * 2 ** (failures - 1), 60.0) * (0.5 + self.rng.random()))
 
-    def _told_to_wait(self, error: urllib.error.HTTPError, busy: int) -> bool:
+    def _told_to_wait(self, error: Answer, busy: int) -> bool:
         """A busy server (423/429/503 with Retry-After) says when to come back: wait that long,
         plus up to half again of jitter so a crowd does not return at once. (Growing the wait
         beyond what the server asks leaves it idle while devices sleep: measured with
         bench/storm.py.) Being told to wait is not a failure of the link: it does not spend the
         retry budget (up to MAX_BUSY_ANSWERS in a row)."""
         wait = _retry_after(error)
-        if error.code not in RETRYABLE_STATUS or not wait or busy >= MAX_BUSY_ANSWERS:
+        if error.status not in RETRYABLE_STATUS or not wait or busy >= MAX_BUSY_ANSWERS:
             return False
         self.sleep(wait * (1 + 0.5 * self.rng.random()))
         return True
@@ -540,36 +575,41 @@ class DeviceClient:
         *,
         token: str | None = None,
     ) -> dict:
-        """One request, retried on no answer and on 5xx, with exponential backoff and jitter."""
+        """One request, retried on no answer (a cut connection, a timeout, an answer cut short
+        or garbled anywhere: sync/device/http.py) and on 5xx, with exponential backoff and
+        jitter. When the retries run out, NoAnswer (a ConnectionError) is raised."""
         failures = busy = 0
         while True:
             report.attempts += 1
             request = urllib.request.Request(self.server_url + path, method=method)  # noqa: S310
             request.add_header("Authorization", f"Bearer {token or self.token}")
             request.add_header(PROTOCOL_HEADER, str(PROTOCOL_VERSION))
-            data = None
+            # the clock as sending starts: the server leaves the transfer out of the skew
+            request.add_header(SENT_AT_HEADER, _now())
             if body is not None:
-                data = gzip.compress(body)
+                request.data = gzip.compress(body)
                 request.add_header("Content-Type", "application/json")
                 request.add_header("Content-Encoding", "gzip")
             began = time.monotonic()
             try:
-                with urllib.request.urlopen(request, data=data, timeout=self.timeout_s) as response:  # noqa: S310
-                    answer = json.loads(response.read())
-                    self.observe(method, path, response.status, time.monotonic() - began)
-                    return answer
-            except urllib.error.HTTPError as error:
-                self.observe(method, path, error.code, time.monotonic() - began)
-                if self._told_to_wait(error, busy):
-                    busy += 1
-                    continue
-                if error.code not in RETRYABLE_STATUS or failures == self.retries:
-                    raise SyncRefused(error.code, _problem(error)) from None
-            except (OSError, http.client.HTTPException, json.JSONDecodeError):
+                answer = exchange(request, self.timeout_s)
+                result: Any = answer.json() if answer.status < 400 else None
+            except NoAnswer:
                 self.observe(method, path, None, time.monotonic() - began)
-                # a cut connection, a timeout, a truncated or garbled answer: no answer at all
                 if failures == self.retries:
                     raise
+            else:
+                self.observe(method, path, answer.status, time.monotonic() - began)
+                if answer.status < 400:
+                    return result
+                if self._told_to_wait(answer, busy):
+                    busy += 1
+                    continue
+                problem = _problem(answer)
+                if problem is None and failures < self.retries:
+                    pass  # an error whose explanation was cut short: ask again
+                elif answer.status not in RETRYABLE_STATUS or failures == self.retries:
+                    raise SyncRefused(answer.status, problem or _problem_or_text(answer))
             failures += 1
             self._pause(failures)
 
@@ -607,7 +647,7 @@ class DeviceClient:
         try:
             answer = self._request("POST", "/api/v1/sos", json.dumps(body).encode(), SyncReport())
             return SosOutcome(counter, "http", answer, message, text)
-        except (SyncRefused, OSError, http.client.HTTPException, json.JSONDecodeError):
+        except (SyncRefused, OSError):  # refused, or no answer in time (NoAnswer)
             return SosOutcome(counter, "text", None, message, text)
         finally:
             self.retries = retries
@@ -618,17 +658,27 @@ class DeviceClient:
         return self._request("POST", f"/api/v1/alerts/{alert_id}/ack", body, SyncReport())
 
 
-def _retry_after(error: urllib.error.HTTPError) -> float:
+def _retry_after(answer: Answer) -> float:
     """Seconds the server asked us to wait (Retry-After in seconds; capped at 10 minutes)."""
-    value = error.headers.get("Retry-After", "") if error.headers else ""
+    value = answer.headers.get("Retry-After", "") if answer.headers else ""
     return min(float(value), 600.0) if value.isdigit() else 0.0
 
 
-def _problem(error: urllib.error.HTTPError) -> dict:
+def _problem(answer: Answer) -> dict | None:
+    """The RFC 9457 problem an error answer carries; None when it is not whole JSON."""
     try:
-        return json.loads(error.read())
-    except (ValueError, OSError):
-        return {"type": "about:blank", "detail": str(error)}
+        problem = json.loads(answer.body)
+    except ValueError:
+        return None
+    return problem if isinstance(problem, dict) else None
+
+
+def _problem_or_text(answer: Answer) -> dict:
+    """What to show of a refusal that is not a problem document (a proxy's own error page)."""
+    return _problem(answer) or {
+        "type": "about:blank",
+        "detail": answer.body[:200].decode("utf-8", "replace") or f"HTTP {answer.status}",
+    }
 
 
 def _consecutive(rows: list, size: int) -> list[list]:

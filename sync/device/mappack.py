@@ -15,12 +15,14 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sync.device.http import NoAnswer, streamed
 from sync.protocol.digests import tiles_digest
 
 DOWNLOAD_CHUNK = 64 * 1024
@@ -69,6 +71,9 @@ class MapPackUpdater:
         timeout_s: float = 30.0,
         chunk_bytes: int = DOWNLOAD_CHUNK,
         on_chunk: Callable[[str, int], None] | None = None,
+        retries: int = 8,
+        backoff_s: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.server_url = server_url.rstrip("/")
         self.token = token
@@ -77,6 +82,9 @@ class MapPackUpdater:
         self.timeout_s = timeout_s
         self.chunk_bytes = chunk_bytes
         self.on_chunk = on_chunk  # tests cut downloads here, as a lost signal would
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.sleep = sleep
 
     def installed(self) -> dict | None:
         path = self.folder / "installed.json"
@@ -130,11 +138,30 @@ class MapPackUpdater:
         return result
 
     def _fetch(self, manifest: dict, entry: dict, staging: Path, result: UpdateResult) -> Path:
-        """Download one file into staging, continuing a partial one, and check its SHA-256."""
+        """Download one file into staging, continuing a partial one, and check its SHA-256.
+        A link that drops (or an answer cut short: sync/device/http.py) is asked again from
+        the bytes already kept, up to `retries` times in a row."""
         final = staging / entry["name"]
         if final.exists() and _sha256(final) == entry["sha256"]:
             return final
         part = staging / (entry["name"] + ".part")
+        failures = 0
+        while True:
+            try:
+                self._download(manifest, entry, part, result)
+                break
+            except NoAnswer:
+                failures += 1
+                if failures > self.retries:
+                    raise
+                self.sleep(min(self.backoff_s * 2 ** (failures - 1), 60.0))
+        if _sha256(part) != entry["sha256"]:
+            part.unlink()
+            raise MapPackError(f"{entry['name']}: SHA-256 mismatch; it will be fetched afresh")
+        part.replace(final)
+        return final
+
+    def _download(self, manifest: dict, entry: dict, part: Path, result: UpdateResult) -> None:
         have = part.stat().st_size if part.exists() else 0
         if have > entry["size"]:
             part.unlink()
@@ -145,24 +172,26 @@ class MapPackUpdater:
             request.add_header("Range", f"bytes={have}-")
             request.add_header("If-Range", f'"{entry["sha256"]}"')
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
-                mode = "ab" if response.status == 206 else "wb"
-                result.resumed += response.status == 206
-                size = have if response.status == 206 else 0
-                with part.open(mode) as out:
+            with streamed(request, self.timeout_s) as response:
+                resumed = response.status == 206
+                if resumed and not (response.headers.get("Content-Range") or "").startswith(
+                    f"bytes {have}-"
+                ):
+                    raise NoAnswer(f"{entry['name']}: 206 without a whole Content-Range")
+                result.resumed += resumed
+                size = have if resumed else 0
+                with part.open("ab" if resumed else "wb") as out:
                     while chunk := response.read(self.chunk_bytes):
                         out.write(chunk)
                         size += len(chunk)
                         result.downloaded_bytes += len(chunk)
                         if self.on_chunk:
                             self.on_chunk(entry["name"], size)
+                # http.client's read(n) ends quietly at a cut; what came is kept, the rest asked for
+                if size < entry["size"]:
+                    raise NoAnswer(f"{entry['name']}: cut at byte {size} of {entry['size']}")
         except urllib.error.HTTPError as error:
             raise MapPackError(f"{entry['name']}: HTTP {error.code}") from None
-        if _sha256(part) != entry["sha256"]:
-            part.unlink()
-            raise MapPackError(f"{entry['name']}: SHA-256 mismatch; it will be fetched afresh")
-        part.replace(final)
-        return final
 
 
 def _sha256(path: Path) -> str:

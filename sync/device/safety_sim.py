@@ -12,7 +12,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sync.device.client import DeviceClient
-from sync.device.simulate import _call, _start_points, enrol_device, manager_session
+from sync.device.simulate import (
+    _call,
+    _start_points,
+    enrol_device,
+    manager_session,
+    sync_until_through,
+)
 from sync.protocol.tracks import Fix
 
 
@@ -54,7 +60,7 @@ def run_drill(
         client = DeviceClient(
             base, enrolled["token"], workdir / f"drill-{role}.db", sleep=lambda s: None
         )
-        client.sync()  # the park's map
+        sync_until_through(client)  # the park's map
         clients[role] = (device_id, client)
     post = _start_points(clients["caller"][1])[0]
     for i, role in enumerate(roles):
@@ -66,7 +72,7 @@ def run_drill(
         for k in range(20):  # the last 10 minutes of the patrol
             at = now - timedelta(seconds=30 * (20 - k))
             client.record_fix(patrol, Fix(lon + 0.0003 * k, lat, at, 5.0))
-        client.sync()
+        sync_until_through(client)
     caller_id, caller = clients["caller"]
     outcome = caller.send_sos(caller_id, post[0] + 0.004, post[1], "Drill: ranger injured")
     say(
@@ -80,7 +86,7 @@ def run_drill(
         ]
     for role in roles:
         _, client = clients[role]
-        client.sync()
+        sync_until_through(client)
         alerts = client.scope("alert")
         result.received[role] = {a.get("kind") for a in alerts.values()}
         for alert_id, alert in alerts.items():

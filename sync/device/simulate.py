@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import tempfile
+import time
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
@@ -18,8 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sync.device.client import DeviceClient, SyncReport
+from sync.device.client import RETRYABLE_STATUS, DeviceClient, SyncRefused, SyncReport
 from sync.device.fieldsim import FIX_INTERVAL_S, foot_patrol
+from sync.device.http import NoAnswer, exchange
 from sync.device.photos import photo
 
 SIGHTINGS = ("elephant", "giraffe", "buffalo", "lion", "rhino", "zebra")
@@ -51,14 +53,37 @@ class FleetResult:
         return self.acknowledged == self.sent and self.photos_uploaded == self.photos
 
 
-def _call(base: str, method: str, path: str, body: dict | None = None, token: str | None = None):
+def _call(
+    base: str,
+    method: str,
+    path: str,
+    body: dict | None = None,
+    token: str | None = None,
+    *,
+    retries: int = 8,
+    backoff_s: float = 0.1,
+):
+    """One call of the public API, asked again while the link gives no (whole) answer or the
+    server is briefly unavailable; a refusal is raised as SyncRefused."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method)  # noqa: S310
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        return json.loads(response.read() or b"null")
+    for failures in range(retries + 1):
+        request = urllib.request.Request(base + path, data=data, method=method)  # noqa: S310
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            answer = exchange(request, timeout=30)
+            if answer.status < 400:
+                return answer.json() if answer.body else None
+            problem = answer.json()  # a refusal cut short is no answer either
+        except NoAnswer:
+            if failures == retries:
+                raise
+        else:
+            if answer.status not in RETRYABLE_STATUS or failures == retries:
+                raise SyncRefused(answer.status, problem if isinstance(problem, dict) else {})
+        time.sleep(min(backoff_s * 2**failures, 5.0) * random.uniform(0.5, 1.5))  # noqa: S311
+    raise AssertionError("unreachable")
 
 
 def manager_session(base: str, area: str, manager: str, password: str) -> tuple[str, list[str]]:
@@ -73,11 +98,21 @@ def manager_session(base: str, area: str, manager: str, password: str) -> tuple[
 
 
 def enrol_device(base: str, token: str, area: str, ranger: str, name: str) -> dict:
-    """A one-time code from the manager, exchanged by the handheld: {device_id, token, …}."""
+    """A one-time code from the manager, exchanged by the handheld: {device_id, token, …}.
+
+    If the exchange's answer is lost, the code may have been used all the same (a device
+    enrolled that nobody holds: a manager revokes it from the devices page); a new code is
+    asked for and exchanged, never the used one again."""
     path = f"/api/v1/areas/{area}/enrolment-codes"
-    code = _call(base, "POST", path, {"username": ranger}, token)["code"]
-    device = {"code": code, "name": name, "app_version": "sim-1"}
-    return _call(base, "POST", "/api/v1/devices/enrol", device)
+    for attempt in range(4):
+        code = _call(base, "POST", path, {"username": ranger}, token)["code"]
+        device = {"code": code, "name": name, "app_version": "sim-1"}
+        try:
+            return _call(base, "POST", "/api/v1/devices/enrol", device, retries=0)
+        except NoAnswer:
+            if attempt == 3:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _enrol_fleet(
@@ -134,7 +169,7 @@ def run_fleet(
     now = datetime.now(UTC).replace(microsecond=0)
     for number, (ranger, token) in enumerate(fleet, start=1):
         client = DeviceClient(base, token, workdir / f"device-{number}.db", sleep=lambda s: None)
-        client.sync()  # the first pull: the park's map and categories
+        sync_until_through(client)  # the first pull: the park's map and categories
         start = rng.choice(_start_points(client))
         count = int(hours * 3600 / FIX_INTERVAL_S)
         began = now - timedelta(seconds=count * FIX_INTERVAL_S)
@@ -160,11 +195,14 @@ def run_fleet(
                 seizures += 1
             if i and i % every == 0:
                 if rng.random() < signal:
-                    _add(totals, client.sync())
+                    try:
+                        _add(totals, client.sync())
+                    except NoAnswer:  # the signal went as it came: the outbox keeps it all
+                        offline += 1
                 else:
                     offline += 1
         client.edit("patrol", patrol_id, 1, {"ended_at": fixes[-1].time.isoformat()})
-        _add(totals, client.sync())
+        _add(totals, sync_until_through(client))
         fixes_total += count
         made, synced = client.outbox_counts()
         sent, acknowledged = sent + made, acknowledged + synced
@@ -228,3 +266,20 @@ def _seizure(client: DeviceClient, rng: random.Random, patrol_id: str, fix) -> N
 
 def _add(totals: Counter, report: SyncReport) -> None:
     totals.update(report.pushed)
+
+
+def sync_until_through(client: DeviceClient, attempts: int = 5) -> SyncReport:
+    """At a post with signal the ranger syncs until the outbox is empty; a link that keeps
+    dropping is tried `attempts` times (each with the client's own retries), then NoAnswer."""
+    pushed: Counter = Counter()
+    for attempt in range(attempts):
+        try:
+            report = client.sync()
+        except NoAnswer:
+            if attempt == attempts - 1:
+                raise
+            continue
+        pushed.update(report.pushed)
+        if client.pending() == 0:
+            break
+    return SyncReport(pushed=dict(pushed))

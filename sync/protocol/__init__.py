@@ -8,6 +8,10 @@ PROTOCOL_VERSION = 1
 MIN_PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = tuple(range(MIN_PROTOCOL_VERSION, PROTOCOL_VERSION + 1))
 PROTOCOL_HEADER = "RangerSync-Protocol"
+# The device's clock when it starts sending a request (ISO 8601 with offset). The server compares
+# it with its own clock when the request's headers arrive, so the time the body takes to travel
+# never counts as clock skew.
+SENT_AT_HEADER = "RangerSync-Sent-At"
 
 # The kinds of record a push may carry, in the order the server applies them within a batch
 # (a report may name a patrol sent in the same batch, an edit a report, and so on).

@@ -13,6 +13,10 @@ decodes to lon = 37612345, 37612557, 37612755, 37612962 (steps 212, 198, 207). `
 between fixes), `ddlon` and `ddlat` have one item fewer than the chunk has fixes; `acc` (accuracy
 in whole metres, optional, null where unknown) has one per fix. This module is the protocol's
 executable definition of the encoding and imports nothing of the server.
+
+Fixes travel in the device's sequence order, which is their identity; their times need not be in
+order (units that buffer and write late, merged downloads, a Bluetooth GPS feeding a phone), so a
+`dt` may be negative (within ±MAX_STEP_S). Whoever derives lines or distances orders by time.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 MICRODEGREES = 1_000_000
+MAX_STEP_S = 7 * 24 * 3600  # |dt| between consecutive fixes in sequence order
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,7 @@ class Fix:
 
 
 def encode(patrol_id: str, first_seq: int, fixes: Sequence[Fix]) -> dict:
-    """Fixes (in sequence order, times with offsets) → one chunk's `data`."""
+    """Fixes (in sequence order, times with offsets, in any time order) → one chunk's `data`."""
     if not fixes:
         raise ValueError("a chunk holds at least one fix")
     lon = np.rint(np.array([f.lon for f in fixes]) * MICRODEGREES).astype(np.int64)

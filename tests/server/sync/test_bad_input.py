@@ -156,7 +156,7 @@ CHUNK_CASES = [
     ("boolean in a column", {"ddlat": [True, 0]}, "invalid-chunk", "/data/ddlat/0"),
     ("string in a column", {"dt": ["30", 30]}, "invalid-chunk", "/data/dt/0"),
     ("columns of different lengths", {"ddlon": [1]}, "invalid-chunk", "/data/ddlon"),
-    ("time going backwards", {"dt": [30, -5]}, "invalid-chunk", "/data/dt/1"),
+    ("a step back beyond 7 days", {"dt": [30, -8 * 86400]}, "invalid-chunk", "/data/dt/1"),
     (
         "walks off the globe",
         {"ddlon": [0, 200_000_000]},
