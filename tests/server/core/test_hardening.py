@@ -3,6 +3,7 @@ end, text that is no Unicode, numbers that are no numbers."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 
@@ -10,8 +11,11 @@ import pytest
 from sqlalchemy import text
 
 from schemas.json_body import MAX_DEPTH
+from sync.protocol import PROTOCOL_HEADER
 from tests import factories
 from tests.helpers import count_rows
+from tests.server.analytics.helpers import sign_in
+from tests.server.evidence.helpers import TUS, create_upload, declare_attachment, patch_upload
 from tests.server.sync import helpers as h
 
 JSON = {"Content-Type": "application/json"}
@@ -135,3 +139,56 @@ def test_one_record_holding_1e400_is_rejected_alone_and_kept(client, db):
     ).one()
     assert kept.pointer == "/data/attributes/count"
     assert json.loads(kept.raw["unstorable_json"])["data"]["attributes"]["count"] == float("inf")
+
+
+# Non-ASCII digits pass str.isdigit() and then fail (²) or quietly succeed (１２) in int(); digits
+# past 2**63 fit no column; five thousand of them are past what int() will read at all.
+NOT_A_COUNT = ["²", "１２", "9" * 5000, "12 ", "-1", "+3"]
+
+
+@pytest.mark.parametrize("raw", NOT_A_COUNT)
+def test_a_protocol_version_that_is_no_number_is_a_400(client, db, raw):
+    park = h.park(db)
+    response = client.get("/api/v1/sync/pull", headers=park.headers | {PROTOCOL_HEADER: raw})
+    _problem(response, 400, "protocol-unsupported")
+
+
+@pytest.mark.parametrize("raw", NOT_A_COUNT)
+def test_tus_lengths_and_offsets_that_are_no_number_are_a_400(client, db, raw):
+    park = h.park(db)
+    photo = b"\xff\xd8\xff" + b"\x00" * 100
+    attachment_id = declare_attachment(client, park, photo)
+    metadata = "attachment_id " + base64.b64encode(attachment_id.encode()).decode()
+    response = client.post(
+        "/api/v1/uploads",
+        headers=park.headers | TUS | {"Upload-Length": raw, "Upload-Metadata": metadata},
+    )
+    assert "Upload-Length" in _problem(response, 400, "not-a-number")["errors"]
+    location = create_upload(client, park, attachment_id, len(photo)).headers["Location"]
+    response = patch_upload(client, park, location, 0, photo, **{"Upload-Offset": raw})
+    assert "Upload-Offset" in _problem(response, 400, "not-a-number")["errors"]
+
+
+@pytest.mark.parametrize("raw", NOT_A_COUNT)
+def test_a_live_stream_resumed_from_no_number_is_a_400(client, db, raw):
+    park = factories.area(db)
+    manager = factories.user(db, park.id, "manager")
+    db.commit()
+    headers = factories.auth(factories.token(client, manager.username))
+    path = f"/api/v1/areas/{park.slug}/live"
+    response = client.get(path, query_string={"after": raw, "seconds": "1"}, headers=headers)
+    _problem(response, 400, "not-a-number")
+    response = client.get(
+        path, query_string={"seconds": "1"}, headers=headers | {"Last-Event-ID": raw}
+    )
+    _problem(response, 400, "not-a-number")
+
+
+@pytest.mark.parametrize("raw", NOT_A_COUNT)
+def test_the_devices_page_with_stale_hours_of_no_number_is_a_400(client, db, raw):
+    park = factories.area(db)
+    manager = factories.user(db, park.id, "manager")
+    db.commit()
+    sign_in(client, manager)
+    response = client.get(f"/areas/{park.slug}/devices", query_string={"stale_hours": raw})
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
