@@ -17,7 +17,7 @@ from server.analytics import api as analytics_api
 from server.analytics import api_browse as browse_api
 from server.areas import api as areas_api
 from server.config import PROJECT_ROOT, Config
-from server.core import pgcluster, problems, tokens
+from server.core import pgcluster, problems, security, tokens
 from server.core.api import Api
 from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
@@ -131,6 +131,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     app.register_blueprint(pages.blp)
     app.register_blueprint(area_pages.blp)
     problems.register(app)
+    security.register(app)
     app.teardown_appcontext(close_session)
 
     @app.get("/static/vendor/<library>/<path:filename>")
