@@ -73,7 +73,7 @@ def test_manager_sees_coverage_on_the_map_and_triages_a_report(page, live_server
     assert page.locator("#status").inner_text() == "new"
     page.fill("textarea[name=notes]", "Checked against the ranger's photo")
     page.click("button[value=in_review]")
-    page.wait_for_function("document.getElementById('status').textContent === 'in_review'")
+    page.wait_for_function("() => document.getElementById('status').textContent === 'in_review'")
     assert (
         page.locator("textarea[name=notes]").input_value() == "Checked against the ranger's photo"
     )
