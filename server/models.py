@@ -14,7 +14,7 @@ from server.core.db import Base
 from server.core.versions import RecordVersion
 from server.devices.models import Device, EnrolmentCode
 from server.evidence.models import Upload
-from server.maps.models import MapBasemap, MapPackage
+from server.maps.models import MapBasemap, MapImportSource, MapPackage
 from server.notify.models import Notification
 from server.patrols.models import Patrol, PatrolLeg, PatrolMember, TrackPoint
 from server.reports.models import Attachment, Report, ReportCategory
@@ -53,6 +53,7 @@ __all__ = [
     "EnrolmentCode",
     "MapBasemap",
     "MapFeature",
+    "MapImportSource",
     "MapPackage",
     "Membership",
     "Notification",

@@ -53,12 +53,6 @@ def pytest_configure(config: pytest.Config) -> None:
     passwords.use_parameters(argon2.profiles.CHEAPEST)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The long tests (marked slow) first, in their order, then the rest in theirs: under xdist
-    # they start at once on different workers, rather than one of them ending the run alone.
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[Cluster]:
     root = Path(tempfile.mkdtemp(prefix=f"rangersync-test-pg-{WORKER}-"))

@@ -88,7 +88,9 @@ FROM patrol_effort WHERE patrol_id = ANY(:ids)
 
 def _with_effort(session: Session, rows: list[PatrolRow]) -> list[PatrolWithEffort]:
     ids = [r.id for r in rows]
-    effort = {e["patrol_id"]: e for e in session.execute(text(_EFFORT), {"ids": ids}).mappings()}
+    effort = {
+        e["patrol_id"]: dict(e) for e in session.execute(text(_EFFORT), {"ids": ids}).mappings()
+    }
     reports = report_listing.counts_by_patrol(session, ids)
     out = []
     for r in rows:

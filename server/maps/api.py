@@ -127,7 +127,9 @@ def import_file(args, files, area_id):
 
     `preview=true` reports what would change and changes nothing; rejected features come with
     the reason and, for invalid geometry, where; `repair=true` makes invalid geometries valid
-    and lists each repair (also in the audit log)."""
+    and lists each repair (also in the audit log). Features without RangerSync ids are matched
+    by the field named in `key` (remembered for the layer's next import of the same source),
+    else by the remembered key, else by content; `identity` tells, per layer, which."""
     upload = files["file"]
     report = imports.import_file(
         db(), current_actor(), area_id, upload.filename or "upload", upload.read(), **args

@@ -22,7 +22,8 @@ def layers() -> None:
 
 def print_report(report, say=click.echo) -> None:
     for name, counts in report.layers.items():
-        say(f"  layer {name}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+        how = f" ({report.identity[name]})" if name in report.identity else ""
+        say(f"  layer {name}: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + how)
     say(
         f"accepted {report.accepted} ({report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged), deleted {report.deleted}, "
@@ -45,8 +46,17 @@ def print_report(report, say=click.echo) -> None:
 @click.option("--preview", is_flag=True, help="report what would change; change nothing")
 @click.option("--repair", is_flag=True, help="make invalid geometries valid (each is logged)")
 @click.option("--replace", is_flag=True, help="delete layer features the file no longer holds")
+@click.option(
+    "--key",
+    default=None,
+    metavar="FIELD",
+    help="the field that identifies features of a file without RangerSync ids (remembered for"
+    " the next import of the same source; without it: the remembered key, else content)",
+)
 @click.pass_obj
-def layers_import(cli: CliContext, file: Path, area_slug, layer, preview, repair, replace) -> None:
+def layers_import(
+    cli: CliContext, file: Path, area_slug, layer, preview, repair, replace, key
+) -> None:
     """Import GeoJSON, a zipped Shapefile, a GeoPackage or KML/KMZ into an area's layers."""
     with cli.unit_of_work() as session:
         report = import_file(
@@ -59,6 +69,7 @@ def layers_import(cli: CliContext, file: Path, area_slug, layer, preview, repair
             preview=preview,
             repair=repair,
             replace=replace,
+            key=key,
         )
         if preview:
             session.rollback()

@@ -23,6 +23,7 @@ from server.core.errors import Invalid, NotFound, Unauthenticated
 from server.core.params import whole_number
 from server.core.policy import Action, authorize
 from server.core.web import current_actor, db
+from server.maps import layers as map_layers
 from server.reports import listing as report_listing
 from server.reports import service as reports
 from server.reports.models import STATUS_TRANSITIONS
@@ -71,6 +72,11 @@ def _period():
 @page("map", "Map")
 def map_page(s, actor, area):
     return {"period": _period()}
+
+
+@page("layers", "Layers")
+def layers_page(s, actor, area):
+    return {"layers": map_layers.list_layers(s, actor, area.id)}
 
 
 @page("reports", "Reports")

@@ -9,7 +9,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from tests.live import BIN
 
@@ -90,7 +89,6 @@ def test_demo_manager_sees_the_demo_park(live_server):
     assert sum(m["role"] == "ranger" for m in members) == 12
 
 
-@pytest.mark.slow
 def test_cli_enrolment_then_revocation_over_http(live_server):
     http, env = live_server.http, live_server.env
     assert _cli(env, "db", "url").strip() == env["DATABASE_URL"]
@@ -116,7 +114,6 @@ def test_cli_enrolment_then_revocation_over_http(live_server):
     assert status == 401 and problem["type"] == "/problems/device-revoked"
 
 
-@pytest.mark.slow
 def test_cli_refuses_bad_input_clearly(live_server):
     env = live_server.env
     result = subprocess.run(
@@ -148,7 +145,6 @@ def test_cli_refuses_bad_input_clearly(live_server):
     assert result.returncode != 0 and "no area 'atlantis'" in result.stderr
 
 
-@pytest.mark.slow
 def test_a_device_syncs_over_real_http_with_gzip_and_retries(live_server):
     """Enrol through the CLI, push a gzip'd batch twice (the first answer "lost"), pull twice."""
     import gzip
@@ -228,7 +224,6 @@ def test_a_device_syncs_over_real_http_with_gzip_and_retries(live_server):
     assert sum(c["kind"] == "zone" for c in pulled) == 4
 
 
-@pytest.mark.slow
 def test_the_fleet_simulator_brings_the_park_alive(live_server):
     result = subprocess.run(
         [

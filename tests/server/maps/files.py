@@ -1,9 +1,11 @@
 """Map files as parks send them, written with GDAL (pyogrio): GeoJSON, zipped Shapefiles in any
-CRS, GeoPackages with several layers, KML."""
+CRS, GeoPackages with several layers, KML; and a real Shapefile of wilderness areas, also
+rewritten in each format (edited or not)."""
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import warnings
 import zipfile
@@ -11,9 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from pyogrio.raw import write
+from pyogrio.raw import read, write
 from pyproj import Transformer
+from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
+
+_serial = itertools.count()
 
 
 def geojson(features: list[tuple[dict | None, dict]], name: str | None = None) -> bytes:
@@ -94,3 +99,56 @@ def kml(folder: str, placemarks: list[tuple[str, float, float]]) -> bytes:
         '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">'
         f"<Document><Folder><name>{folder}</name>{marks}</Folder></Document></kml>"
     ).encode()
+
+
+WILDERNESS = Path(__file__).parent / "data" / "coutwildrnp.zip"  # see data/README.md
+FORMATS = {"shp": "ESRI Shapefile", "gpkg": "GPKG", "geojson": "GeoJSON", "kml": "KML"}
+
+
+def wilderness() -> tuple[list[BaseGeometry], dict[str, list]]:
+    """The 67 wilderness polygons of the real Shapefile, with their fields (no id among them)."""
+    meta, _fids, wkbs, columns = read(f"/vsizip/{WILDERNESS}/coutwildrnp.shp")
+    fields = {str(name): list(column) for name, column in zip(meta["fields"], columns, strict=True)}
+    return [shapely.from_wkb(w) for w in wkbs], fields
+
+
+def written(tmp: Path, fmt: str, geometries, fields: dict[str, list]) -> tuple[str, bytes]:
+    """Features as GDAL writes them in `fmt` (a zipped Shapefile for 'shp'), keeping each
+    field's type: (file name, bytes). The source layer is 'coutwildrnp', as in the original."""
+    folder = tmp / f"{fmt}-{next(_serial)}"
+    folder.mkdir()
+    stem = "coutwildrnp"
+    path = folder / f"{stem}.{fmt}"
+    arrays = [_typed(values) for values in fields.values()]
+    wkb = np.array([shapely.to_wkb(g) for g in geometries], dtype=object)
+    write(
+        str(path),
+        wkb,
+        arrays,
+        fields=list(fields),
+        geometry_type="Polygon",
+        crs="EPSG:4326",
+        driver=FORMATS[fmt],
+        layer=stem,
+    )
+    if fmt != "shp":
+        return path.name, path.read_bytes()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for f in sorted(folder.iterdir()):
+            zf.write(f, f.name)
+    return f"{stem}.zip", buffer.getvalue()
+
+
+def _typed(values: list) -> np.ndarray:
+    array = np.asarray(values)
+    return array.astype(object) if array.dtype.kind in "UO" else array
+
+
+def moved_vertex(polygon, by: float = 0.002):
+    """The polygon with its second outer vertex moved `by` degrees north-east."""
+    ring = np.array(polygon.exterior.coords)
+    ring[1] += by
+    moved = Polygon(ring, [hole.coords for hole in polygon.interiors])
+    assert moved.is_valid, shapely.is_valid_reason(moved)
+    return moved

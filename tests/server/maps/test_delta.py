@@ -8,7 +8,6 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +28,6 @@ def _write(path: Path, tiles: dict) -> None:
     db.close()
 
 
-@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(old=tile_sets, new=tile_sets)
 def test_old_plus_delta_is_new(old, new):

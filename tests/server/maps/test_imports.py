@@ -211,8 +211,9 @@ def test_export_then_import_changes_nothing(db, client, tmp_path):
 
 def test_replace_deletes_what_the_file_no_longer_holds(db, client):
     park = h.map_park(db, client)
+    lon, lat = park.centre  # HQ's place: a post elsewhere (at HQ's, it would be HQ renamed)
     empty_but_one = files.geojson(
-        [({"type": "Point", "coordinates": list(park.centre)}, {"name": "Only post"})]
+        [({"type": "Point", "coordinates": [lon + 0.01, lat]}, {"name": "Only post"})]
     )
     report = import_file(
         db, SYSTEM, park.area_id, "p.geojson", empty_but_one, layer="ranger_post", replace=True

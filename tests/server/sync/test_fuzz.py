@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -61,7 +60,6 @@ plausible = st.fixed_dictionaries(
 )
 
 
-@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,
@@ -80,7 +78,6 @@ big_ints = st.integers(-(2**63), 2**63)
 columns = st.lists(st.one_of(big_ints, st.integers(-1000, 1000)), max_size=30)
 
 
-@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,
@@ -114,7 +111,6 @@ def test_any_chunk_columns_get_a_verdict(client, db, seq, lon0, lat0, dt, ddlon,
     assert response.get_json()["results"][1]["verdict"] in ("stored", "rejected")
 
 
-@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,

@@ -4,7 +4,6 @@ exactly the model's records, each once, with the content the model expects."""
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -126,7 +125,6 @@ class Device(RuleBasedStateMachine):
         assert stored == {i: (self.notes[i], self.versions[i]) for i in self.sent}
 
 
-@pytest.mark.slow
 def test_device_life(committed_client, committed_db):
     Device.client, Device.db = committed_client, committed_db
     run_state_machine_as_test(

@@ -72,7 +72,6 @@ def _handheld(http, manager_token: str) -> dict:
     return enrolled
 
 
-@pytest.mark.slow
 def test_manager_issues_follows_and_cancels_an_alert(browser_page, alerts_server, artifacts_dir):
     page, http = browser_page, alerts_server.http
     status, token = http.json(

@@ -46,7 +46,6 @@ def page(browser, live_server):
     context.close()
 
 
-@pytest.mark.slow
 def test_manager_sees_coverage_on_the_map_and_triages_a_report(page, live_server, artifacts_dir):
     base = live_server.url
     page.goto("/")

@@ -30,7 +30,6 @@ def device(live_server, tmp_path):
     return enrolled
 
 
-@pytest.mark.slow
 def test_record_offline_then_sync_exactly_once(live_server, device, tmp_path):
     waits = []
     offline = DeviceClient(
@@ -214,7 +213,6 @@ def test_gpx_import_command(live_server, device, tmp_path):
     assert "0 still pending" in result.stdout
 
 
-@pytest.mark.slow
 def test_sign_out_and_another_ranger_signing_in_lose_nothing(live_server, device, tmp_path):
     """Each record goes up with the account that made it; signing out deletes nothing, and a
     revoked earlier account keeps its records without holding back the signed-in ranger's."""

@@ -14,14 +14,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import psycopg
-import pytest
 
 from sync.device.client import DeviceClient
 from tests.faults import FaultyProxy
 from tests.live import BIN
 
 
-@pytest.mark.slow
 def test_500_reports_with_photos_through_a_link_that_keeps_dropping(live_server, tmp_path):
     code = subprocess.run(
         [BIN / "rangersync", "device", "enrol", "--area", "demo", "--user", "daudi"],
@@ -93,7 +91,6 @@ def test_500_reports_with_photos_through_a_link_that_keeps_dropping(live_server,
             assert hashlib.sha256(f.read()).hexdigest() == sha
 
 
-@pytest.mark.slow
 def test_a_server_killed_after_commit_loses_and_duplicates_nothing(live_servers, tmp_path):
     """A failpoint kills the worker after the commit, before the answer, half the time; over 100
     pushes of random size, retried until answered, the server holds exactly the records sent."""
@@ -153,7 +150,6 @@ def test_a_server_killed_after_commit_loses_and_duplicates_nothing(live_servers,
         live_servers.stop(server)
 
 
-@pytest.mark.slow
 def test_an_8_mb_photo_over_a_throttled_link_that_resets_every_256_kb(live_server, tmp_path):
     """Each 1 MB chunk is cut after about 256 KB; the server keeps what arrived, the client asks
     where the upload stands and sends only the rest: at most one chunk re-sent per reset."""

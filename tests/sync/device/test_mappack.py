@@ -26,7 +26,6 @@ class LinkDropped(ConnectionError):
     pass
 
 
-@pytest.mark.slow
 def test_device_downloads_resumes_and_applies_a_delta(live_server, tmp_path):
     env, http = live_server.env, live_server.http
     code = _cli(env, "device", "enrol", "--area", "demo", "--user", "baraka").strip()
