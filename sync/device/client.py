@@ -645,7 +645,7 @@ class DeviceClient:
 def _retry_after(error: urllib.error.HTTPError) -> float:
     """Seconds the server asked us to wait (Retry-After in seconds; capped at 10 minutes)."""
     value = error.headers.get("Retry-After", "") if error.headers else ""
-    return min(float(value), 600.0) if value.isdigit() else 0.0
+    return min(float(value), 600.0) if value.isascii() and value.isdigit() else 0.0
 
 
 def _records_at_fault(refusal: SyncRefused) -> bool:
