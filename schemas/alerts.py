@@ -46,9 +46,6 @@ class AlertIn(Schema):
             raise ValidationError("radius_m goes with a point geometry", "radius_m")
         if data.get("audience", {}).get("geofence") and geometry is None:
             raise ValidationError("a geofenced audience needs a geometry", "audience")
-        start, end = data.get("valid_from"), data.get("valid_until")
-        if start and end and end <= start:
-            raise ValidationError("must be after valid_from", "valid_until")
 
 
 class Recipient(Out):

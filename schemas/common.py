@@ -1,24 +1,8 @@
-"""Shapes shared by every capability: problem documents, pagination, strict JSON."""
+"""Shapes shared by every capability: problem documents, pagination."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from marshmallow import Schema, fields
-
-
-class StrictJSONError(ValueError):
-    pass
-
-
-def _refuse_constant(name: str) -> Any:
-    raise StrictJSONError(f"{name} is not valid JSON")
-
-
-def loads_strict(data: str | bytes) -> Any:
-    """json.loads without Python's extensions: NaN, Infinity and -Infinity are refused."""
-    return json.loads(data, parse_constant=_refuse_constant)
 
 
 class Problem(Schema):

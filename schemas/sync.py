@@ -26,6 +26,10 @@ class RecordIn(Schema):
 
 
 class PushIn(Schema):
+    # A lone surrogate or 1e400 inside a record is that record's fault alone: the push judges
+    # each record (server.core.api.StrictParser leaves them to it).
+    items_judged_alone = "records"
+
     device_time = Time(
         required=True, metadata={"description": "the device's clock when it sent this push"}
     )

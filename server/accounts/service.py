@@ -149,10 +149,11 @@ def disable_user(session: Session, actor: Actor, username: str) -> User:
 
 def sign_in(session: Session, username: str, password: str, ttl_hours: int) -> IssuedToken:
     user = session.scalar(select(User).where(User.username == username))
-    if not passwords.verify(user.password_hash if user else None, password) or user is None:
+    right = passwords.verify(user.password_hash if user else None, password)
+    # A disabled account answers as a wrong password does: no answer tells a guesser that the
+    # password was right.
+    if user is None or not right or user.disabled_at is not None:
         raise Unauthenticated("wrong username or password")
-    if user.disabled_at is not None:
-        raise TokenRevoked("this account has been disabled")
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     token = tokens.new_token(tokens.USER_TOKEN_PREFIX)

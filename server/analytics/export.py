@@ -12,6 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 FORMATS = ("json", "csv", "geojson")
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _plain(value: Any) -> Any:
@@ -24,17 +26,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _cell(value: Any) -> Any:
+    """Text as text, even in a spreadsheet: a leading quote keeps `=HYPERLINK(…)` in a ranger's
+    notes from becoming a live formula (numbers stay numbers: -3.4 is no text)."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
-    """One row per record; geometry as GeoJSON text; nested values as JSON."""
+    """One row per record; geometry as GeoJSON text; nested values as JSON. The only CSV writer:
+    every export goes through it, so every cell is neutralised."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
+    writer.writerow(_cell(c) for c in columns)
     for row in rows:
-        values = [_plain(row.get(c)) for c in columns]
-        writer.writerow(
-            json.dumps(v, separators=(",", ":")) if isinstance(v, dict | list) else v
-            for v in values
-        )
+        writer.writerow(_cell(_plain(row.get(c))) for c in columns)
     return out.getvalue()
 
 

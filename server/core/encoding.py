@@ -12,6 +12,8 @@ import json
 import zlib
 from collections.abc import Callable, Iterable
 
+from server.core.params import NotANumber, whole_number
+
 READ_SIZE = 64 * 1024
 RATIO_GRACE_BYTES = 1024 * 1024  # small bodies may compress very well; judge the ratio past this
 
@@ -63,7 +65,10 @@ class RequestDecoding:
     def _inflate(self, environ: dict) -> bytes:
         stream = environ["wsgi.input"]
         declared = environ.get("CONTENT_LENGTH")
-        remaining = int(declared) if declared and declared.isdigit() else None
+        try:
+            remaining = whole_number(declared, "Content-Length") if declared else None
+        except NotANumber:
+            remaining = None  # read to the end of the stream, within the caps
         if remaining is not None and remaining > self.max_bytes:
             raise _TooLarge(f"the compressed body is over {self.max_bytes} bytes")
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)

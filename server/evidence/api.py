@@ -14,6 +14,7 @@ from werkzeug.http import http_date
 
 from server.core.api import API_PREFIX
 from server.core.errors import DomainError, Invalid
+from server.core.params import whole_number
 from server.core.web import commit, current_actor, db
 from server.evidence import images, service
 from server.evidence.storage import FileStore
@@ -87,10 +88,7 @@ def _metadata(header: str) -> dict[str, str]:
 
 
 def _int_header(name: str) -> int:
-    raw = request.headers.get(name, "")
-    if not raw.isdigit():
-        raise Invalid(f"{name} must be a non-negative integer", errors={name: ["required"]})
-    return int(raw)
+    return whole_number(request.headers.get(name, ""), name)
 
 
 @blp.post("/uploads")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from schemas.alerts import AlertOut
 from server.core import audit
 from server.core.db import utcnow
-from server.core.errors import Conflict, Forbidden, NotFound
+from server.core.errors import Conflict, Forbidden, Invalid, NotFound
 from server.core.policy import Action, Actor, authorize, load_in_area
 from server.notify import outbox
 from server.notify import service as notifications
@@ -118,6 +118,7 @@ def raise_alert(
     automatic rule) a second call for the same event does nothing and returns None."""
     events.lock_area(session, area_id)  # first: see server.safety.events.lock_area
     now = utcnow()
+    _check_window(valid_from, valid_until, now)
     values = dict(
         id=alert_id or uuid.uuid4(),
         area_id=area_id,
@@ -192,6 +193,17 @@ def notify_managers(session: Session, view: AlertView, purpose: str) -> list[uui
         message,
         settings.notify_targets(session, view.area_id),
     )
+
+
+def _check_window(valid_from: datetime | None, valid_until: datetime | None, now: datetime):
+    """An alert is valid from valid_from (now when left out) until valid_until, which must come
+    after it: an empty window would be an alert nobody is ever shown."""
+    if valid_until is not None and valid_until <= (valid_from or now):
+        after = "valid_from" if valid_from else "now (valid_from is left out)"
+        raise Invalid(
+            f"valid_until must be after {after}",
+            errors={"/valid_until": [f"must be after {after}"]},
+        )
 
 
 def list_notifications(session: Session, actor: Actor, alert_id: uuid.UUID) -> list:

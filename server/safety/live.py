@@ -14,6 +14,7 @@ from sqlalchemy import text
 from server.areas.web import in_area
 from server.core.api import API_PREFIX
 from server.core.errors import Invalid
+from server.core.params import whole_number
 from server.core.policy import Action, authorize
 from server.core.web import current_actor, db
 from server.safety import audience, events
@@ -32,12 +33,11 @@ WHERE a.id = ANY(:ids) AND {audience.concerns(":device", ":user")}
 
 
 def _start_after(area_id) -> int:
-    raw = request.headers.get("Last-Event-ID") or request.args.get("after")
-    if raw is None:
-        return events.latest_id(db(), area_id)
-    if not raw.isdigit():
-        raise Invalid("Last-Event-ID (or after) is an event id", errors={"/after": ["not an id"]})
-    return int(raw)
+    if (raw := request.headers.get("Last-Event-ID")) is not None:
+        return whole_number(raw, "Last-Event-ID")
+    if (raw := request.args.get("after")) is not None:
+        return whole_number(raw, "query:after")
+    return events.latest_id(db(), area_id)
 
 
 @blp.get("/areas/<area>/live")

@@ -24,6 +24,7 @@ from server.core import failpoints, metrics
 from server.core.api import API_PREFIX, Blueprint
 from server.core.arrival import ARRIVED_AT
 from server.core.errors import DomainError, Invalid
+from server.core.params import NotANumber, whole_number
 from server.core.web import commit, current_actor, db
 from server.devices.service import DeviceRevoked
 from server.safety import hooks as safety_hooks
@@ -73,11 +74,10 @@ def _check_protocol():
             f"send the {PROTOCOL_HEADER} header (this server speaks {PROTOCOL_VERSION})",
             extra=supported,
         )
-    if not raw.strip().isdigit():
-        raise ProtocolUnsupported(
-            f"{PROTOCOL_HEADER} must be a number, got {raw!r}", extra=supported
-        )
-    version = int(raw)
+    try:
+        version = whole_number(raw, PROTOCOL_HEADER)
+    except NotANumber as error:
+        raise ProtocolUnsupported(error.detail, errors=error.errors, extra=supported) from None
     if version < MIN_PROTOCOL_VERSION:
         raise ProtocolTooOld(
             f"protocol {version} is no longer supported; update the app (this server speaks "

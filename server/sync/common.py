@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from schemas.json_body import first_flaw
 from server.core.policy import Actor
 from server.devices.models import Device
 from server.sync.models import SyncConflict, SyncReceipt
@@ -224,8 +225,9 @@ def _unstorable_at(value: Any, pointer: str) -> str | None:
 
 
 def storable(raw: Any) -> Any:
-    """What quarantine keeps: the record itself, or — when it holds text PostgreSQL cannot store —
-    its exact JSON text, escaped, so that nothing is lost or altered."""
-    if unstorable_text(raw) is None:
+    """What quarantine keeps: the record itself, or — when it holds text PostgreSQL cannot store,
+    or a number JSONB cannot hold (1e400 parses to infinity) — its JSON text, escaped, so that
+    nothing is lost or altered."""
+    if unstorable_text(raw) is None and first_flaw(raw) is None:
         return raw
     return {"unstorable_json": json.dumps(raw, ensure_ascii=True)}

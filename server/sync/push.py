@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from schemas.json_body import first_flaw
 from schemas.sync import RECORD_SCHEMAS, RecordIn
 from server.core.db import utcnow
 from server.core.errors import Forbidden
@@ -169,6 +170,8 @@ def _envelope_of(raw: Any) -> dict:
             "text with a NUL character or a lone surrogate cannot be stored; it is kept escaped "
             "in quarantine",
         )
+    if flaw := first_flaw(raw):  # a number past a double's range: valid JSON, no value
+        raise Rejection(flaw.code, flaw.pointer, f"{flaw.detail}; it is kept in quarantine")
     try:
         return RecordIn().load(raw)
     except ValidationError as error:

@@ -20,6 +20,7 @@ from server.analytics import browse, coverage, devices, plans
 from server.analytics.common import period
 from server.areas import service as areas
 from server.core.errors import Invalid, NotFound, Unauthenticated
+from server.core.params import whole_number
 from server.core.policy import Action, authorize
 from server.core.web import current_actor, read_db
 from server.maps import layers as map_layers
@@ -121,11 +122,11 @@ def analytics_page(s, actor, area):
 
 @page("devices", "Devices")
 def devices_page(s, actor, area):
-    hours = request.args.get("stale_hours", "24")
-    if not hours.isdigit() or not 1 <= int(hours) <= 8760:
+    hours = whole_number(request.args.get("stale_hours", "24"), "query:stale_hours")
+    if not 1 <= hours <= 8760:
         raise Invalid("stale_hours must be 1 to 8760", errors={"stale_hours": ["out of range"]})
-    rows = devices.health(s, actor, area.id, int(hours), datetime.now(UTC))
-    return {"devices": rows, "stale_hours": int(hours)}
+    rows = devices.health(s, actor, area.id, hours, datetime.now(UTC))
+    return {"devices": rows, "stale_hours": hours}
 
 
 @page("review", "Sync review")

@@ -57,6 +57,9 @@ UPLOAD_URL = re.compile(
     r"/api/v1/uploads/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
 RETRYABLE_STATUS = {408, 423, 425, 429, 500, 502, 503, 504}
+# A push refused as a whole for what it carries (no JSON, too large, not the envelope's shape):
+# some record in it is at fault, and a smaller batch without it will go through.
+BATCH_REFUSED_STATUS = {400, 413, 422}
 MAX_BUSY_ANSWERS = 100  # "busy, retry after N s" answers taken in a row before giving up
 
 
@@ -270,9 +273,7 @@ class DeviceClient:
         for token in self._accounts_with_pending():
             try:
                 while batch := self._next_batch(token):
-                    body = self._push_body(batch)
-                    answer = self._request("POST", "/api/v1/sync/push", body, report, token=token)
-                    self._apply_verdicts(answer["results"], report)
+                    self._push(batch, report, token)
                 self._upload_evidence(report, token)
             except SyncRefused as refusal:
                 if token == self.token or refusal.status not in (401, 403):
@@ -326,6 +327,34 @@ class DeviceClient:
             " AND coalesce(token, ?) = ? ORDER BY ordinal LIMIT ?",
             (self.token, token, self.max_records),
         ).fetchall()
+
+    def _push(self, batch: list[tuple[str, str, str]], report: SyncReport, token: str) -> None:
+        """Push a batch; one the server refuses whole is halved (in outbox order, so a patrol
+        still goes before its fixes) until the record at fault is alone, and that record is set
+        aside with the server's reason: one bad record never wedges the outbox."""
+        try:
+            body = self._push_body(batch)
+            answer = self._request("POST", "/api/v1/sync/push", body, report, token=token)
+        except SyncRefused as refusal:
+            if not _records_at_fault(refusal):
+                raise
+            if len(batch) == 1:
+                self._set_aside(batch[0][0], refusal, report)
+                return
+            half = len(batch) // 2
+            self._push(batch[:half], report, token)
+            self._push(batch[half:], report, token)
+            return
+        self._apply_verdicts(answer["results"], report)
+
+    def _set_aside(self, record_id: str, refusal: SyncRefused, report: SyncReport) -> None:
+        report.pushed["rejected"] = report.pushed.get("rejected", 0) + 1
+        with self.db:
+            self.db.execute(
+                "UPDATE outbox SET state = 'needs_attention', verdict = 'rejected', code = ?,"
+                " detail = ? WHERE id = ?",
+                (refusal.problem.get("type"), refusal.problem.get("detail"), record_id),
+            )
 
     def _push_body(self, batch) -> bytes:
         records = [{"kind": kind, "id": rid, "data": json.loads(data)} for rid, kind, data in batch]
@@ -661,7 +690,16 @@ class DeviceClient:
 def _retry_after(answer: Answer) -> float:
     """Seconds the server asked us to wait (Retry-After in seconds; capped at 10 minutes)."""
     value = answer.headers.get("Retry-After", "") if answer.headers else ""
-    return min(float(value), 600.0) if value.isdigit() else 0.0
+    return min(float(value), 600.0) if value.isascii() and value.isdigit() else 0.0
+
+
+def _records_at_fault(refusal: SyncRefused) -> bool:
+    """Whether a push refused whole was refused for a record it carries; not when the problem
+    points only at the envelope (the device's clock, say), which no split would change."""
+    if refusal.status not in BATCH_REFUSED_STATUS:
+        return False
+    pointers = refusal.problem.get("errors") or {}
+    return not pointers or any(p.startswith("/records") or p == "/" for p in pointers)
 
 
 def _problem(answer: Answer) -> dict | None:

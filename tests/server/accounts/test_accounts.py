@@ -89,13 +89,21 @@ def test_disabling_a_user_takes_effect_on_the_next_request(client, db):
     disable_user(db, SYSTEM, "kito")
     db.commit()
     _problem(client.get("/api/v1/areas", headers=headers), 401, "token-revoked")
-    _problem(
-        client.post(
-            "/api/v1/auth/token", json={"username": "kito", "password": factories.PASSWORD}
-        ),
-        401,
-        "token-revoked",
+
+
+def test_a_disabled_account_with_the_right_password_answers_as_a_wrong_one(client, db):
+    """Otherwise a guesser learns the password is right (and reuses it elsewhere)."""
+    park = factories.area(db)
+    factories.user(db, park.id, "ranger", "kito")
+    db.commit()
+    disable_user(db, SYSTEM, "kito")
+    db.commit()
+    right = client.post(
+        "/api/v1/auth/token", json={"username": "kito", "password": factories.PASSWORD}
     )
+    wrong = client.post("/api/v1/auth/token", json={"username": "kito", "password": "nope-nope"})
+    assert _problem(right, 401, "unauthenticated") == _problem(wrong, 401, "unauthenticated")
+    assert right.headers["WWW-Authenticate"] == wrong.headers["WWW-Authenticate"]
 
 
 def test_admin_creates_a_user_who_can_sign_in(client, db, park_admin):

@@ -89,5 +89,5 @@ def test_a_manager_previews_and_imports_a_file_twice(page, live_server, artifact
     )
     page.fill("input[name=key]", "colour")
     page.click("button[value=preview]")
-    page.wait_for_function("document.getElementById('import-error').textContent !== ''")
+    page.wait_for_function("() => document.getElementById('import-error').textContent !== ''")
     assert [u for u in page.requests_seen if not u.startswith(live_server.url)] == []

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from server.accounts.models import Team, TeamMember
 from server.areas.models import Zone
 from server.safety import rules
+from tests.helpers import count_rows
 from tests.server.safety import helpers as s
 
 INSIDE = (37.10, -3.40)
@@ -160,6 +161,17 @@ def test_bad_alerts_are_refused_with_the_reason(client, db):
         headers=park.devices[0].headers,
     )
     assert ranger.status_code == 403
+
+
+def test_an_alert_ending_in_the_past_is_refused_with_the_reason(client, db):
+    """Without valid_from an alert starts now, so an end already past is an empty window."""
+    park = s.park(db, client, devices=1)
+    response = s.issue(client, park, valid_until="2020-01-01T00:00:00+00:00")
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.content_type == "application/problem+json"
+    assert list(response.get_json()["errors"]) == ["/valid_until"]
+    assert "now" in response.get_json()["errors"]["/valid_until"][0]
+    assert count_rows(db, "safety_alerts") == 0
 
 
 def test_managers_of_another_park_cannot_see_or_cancel(client, db):

@@ -49,6 +49,12 @@ def browser_page(browser, alerts_server):
     page.errors = []
     page.on("request", lambda request: page.requests_seen.append(request.url))
     page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on(  # whatever the Content-Security-Policy refused
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and page.errors.append(message.text)
+        ),
+    )
     yield page
     context.close()
 

@@ -36,6 +36,12 @@ def page(browser, live_server):
     page.errors = []
     page.on("request", lambda request: page.requests_seen.append(request.url))
     page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on(  # whatever the Content-Security-Policy refused
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and page.errors.append(message.text)
+        ),
+    )
     yield page
     context.close()
 
@@ -66,7 +72,7 @@ def test_manager_sees_coverage_on_the_map_and_triages_a_report(page, live_server
     assert page.locator("#status").inner_text() == "new"
     page.fill("textarea[name=notes]", "Checked against the ranger's photo")
     page.click("button[value=in_review]")
-    page.wait_for_function("document.getElementById('status').textContent === 'in_review'")
+    page.wait_for_function("() => document.getElementById('status').textContent === 'in_review'")
     assert (
         page.locator("textarea[name=notes]").input_value() == "Checked against the ranger's photo"
     )

@@ -88,6 +88,35 @@ def test_a_revoked_device_keeps_its_unsynced_data(live_server, device, tmp_path)
     assert client.pending() == 1  # still there, for when the device is enrolled again
 
 
+def test_a_batch_the_server_refuses_whole_is_split_and_the_offender_set_aside(
+    live_server, device, tmp_path
+):
+    """A record the server cannot even parse (NaN is no JSON) gets the whole push refused with a
+    400. The client halves the batch until the offender is alone, marks it for attention with
+    the server's reason, and sends the rest: the outbox never wedges behind it."""
+    client = DeviceClient(
+        live_server.url, device["token"], tmp_path / "outbox.db", max_records_per_push=4
+    )
+    made = []
+    for i in range(6):
+        made.append(
+            client.record_report(
+                "poaching.snare",
+                {"type": "Point", "coordinates": [37.55, -3.4 - i / 1000]},
+                datetime(2026, 11, 23, 9, i, tzinfo=UTC),
+                attributes={"snare_type": "wire", "count": float("nan") if i == 2 else 1},
+            )
+        )
+    report = client.sync()
+    assert report.pushed == {"stored": 5, "rejected": 1}
+    assert client.pending() == 0 and client.outbox_counts() == (6, 5)
+    state, code = client.db.execute(
+        "SELECT state, code FROM outbox WHERE id = ?", (made[2],)
+    ).fetchone()
+    assert (state, code) == ("needs_attention", "/problems/bad-request")
+    assert client.sync().pushed == {}
+
+
 GPX = """<?xml version="1.0" encoding="UTF-8"?>
 <gpx version="1.1" creator="Garmin GPSMAP 66" xmlns="http://www.topografix.com/GPX/1/1">
   <trk><name>North boundary sweep</name><trkseg>
