@@ -28,7 +28,7 @@ from tests.live import BIN
 from tests.server.ops.helpers import Installation, open_dir
 
 pytestmark = pytest.mark.slow
-RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "rangersync-alerts.yml"
+RULES = Path(__file__).resolve().parents[3] / "deploy" / "prometheus" / "rangersync-alerts.yml"
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from sync.device.simulate import run_fleet
 from tests.server.ops.helpers import Installation, open_dir
 
 pytestmark = pytest.mark.slow
-SAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "pgbouncer" / "pgbouncer.ini"
+SAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "pgbouncer" / "pgbouncer.ini"
 POOL = 3
 
 
