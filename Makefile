@@ -43,9 +43,14 @@ $(STAMPS)/assets: package.json package-lock.json | $(STAMPS)
 $(STAMPS):
 	@mkdir -p $@
 
+# Every static check CI runs before the tests: lint, format, import contracts (pyproject.toml),
+# types, one Alembic head. (Models against migrations: tests/test_database.py, on a real PostGIS.)
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+	$(PY) -m server.core.migrate
 
 format: venv
 	$(VENV)/bin/ruff format .

@@ -30,9 +30,9 @@ from server.core.db import make_engine, make_session_factory
 from server.core.policy import SYSTEM
 from server.devices.service import create_enrolment_code, enrol
 from server.reports.categories import load_standard_categories
-from sync.fieldsim import foot_patrol
+from sync.device.fieldsim import foot_patrol
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
-from sync.tracks import encode
+from sync.protocol.tracks import encode
 
 try:
     from bench._common import database, served

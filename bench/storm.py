@@ -41,9 +41,9 @@ from server.core.db import make_engine, make_session_factory
 from server.core.policy import SYSTEM
 from server.devices.service import create_enrolment_code, enrol
 from server.reports.categories import load_standard_categories
-from sync.client import DeviceClient
-from sync.fieldsim import FIX_INTERVAL_S, foot_patrol
-from sync.photos import photo
+from sync.device.client import DeviceClient
+from sync.device.fieldsim import FIX_INTERVAL_S, foot_patrol
+from sync.device.photos import photo
 
 try:
     from bench._common import database, served

@@ -34,7 +34,7 @@ from server.core.db import make_engine, make_session_factory
 from server.core.policy import SYSTEM
 from server.maps.tiles import layer_spec, tile_params, tile_sql
 from server.reports.categories import load_standard_categories
-from sync.fieldsim import foot_patrol
+from sync.device.fieldsim import foot_patrol
 
 try:
     from bench._common import database, served

@@ -19,8 +19,8 @@ import random
 import uuid
 from datetime import UTC, datetime
 
-from sync.fieldsim import foot_patrol
-from sync.tracks import encode
+from sync.device.fieldsim import foot_patrol
+from sync.protocol.tracks import encode
 
 PATROLS = 12
 FIXES_PER_PATROL = 8 * 120

@@ -73,6 +73,11 @@ def _polygon(value: Any, where: str) -> int:
     return sum(_ring(ring, f"{where}/{i}") for i, ring in enumerate(value))
 
 
+def _point(value: Any, where: str) -> int:
+    _position(value, where)
+    return 1
+
+
 def _many(value: Any, where: str, one) -> int:
     if not isinstance(value, list | tuple) or not value:
         raise GeometryError("expected a non-empty array", where)
@@ -80,7 +85,7 @@ def _many(value: Any, where: str, one) -> int:
 
 
 _CHECKS = {
-    "Point": lambda c, w: (_position(c, w), 1)[1],
+    "Point": _point,
     "MultiPoint": lambda c, w: _positions(c, w, 1),
     "LineString": lambda c, w: _positions(c, w, 2),
     "MultiLineString": lambda c, w: _many(c, w, lambda p, x: _positions(p, x, 2)),

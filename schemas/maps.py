@@ -76,6 +76,15 @@ class ImportQuery(Schema):
     replace = fields.Boolean(
         load_default=False, metadata={"description": "delete layer features missing from the file"}
     )
+    key = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "the field that identifies features of a file without RangerSync ids;"
+            " remembered for the layer's next import of the same source. Without it: the"
+            " remembered key, else the features' content"
+        },
+    )
 
 
 class ImportFile(Schema):
@@ -97,9 +106,22 @@ class RepairedOut(Out):
     detail = fields.String()
 
 
+class IdentityOut(Out):
+    method = fields.String(metadata={"description": "'id', 'key' or 'content'"})
+    key = fields.String(allow_none=True)
+    remembered_from = fields.String(
+        allow_none=True, metadata={"description": "the file the key was remembered from"}
+    )
+
+
 class ImportReportOut(Out):
     preview = fields.Boolean()
     layers = fields.Dict(keys=fields.String(), values=fields.Dict())
+    identity = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(IdentityOut),
+        metadata={"description": "per target layer, how its features were told apart"},
+    )
     accepted = fields.Integer()
     created = fields.Integer()
     updated = fields.Integer()
@@ -129,7 +151,9 @@ class ManifestOut(Out):
     min_zoom = fields.Integer()
     max_zoom = fields.Integer()
     tile_count = fields.Integer()
-    tiles_sha256 = fields.String(metadata={"description": "digest of the tiles (sync/mappack.py)"})
+    tiles_sha256 = fields.String(
+        metadata={"description": "digest of the tiles (sync/protocol/digests.py)"}
+    )
     size = fields.Integer(metadata={"description": "bytes of a full download (deltas aside)"})
     base_url = fields.String()
     files = fields.List(fields.Nested(PackageFileOut))

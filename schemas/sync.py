@@ -62,7 +62,8 @@ class PatrolLegIn(Schema):
 
 
 class TrackChunkHeader(Schema):
-    """The scalar part of a chunk; its columns are checked as arrays (sync.tracks explains them)."""
+    """The scalar part of a chunk; its columns are checked as arrays (sync.protocol.tracks
+    explains them)."""
 
     patrol_id = fields.UUID(required=True)
     leg_id = fields.UUID(allow_none=True)

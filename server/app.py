@@ -12,21 +12,24 @@ from sqlalchemy.orm import sessionmaker
 
 from server import health
 from server.accounts import api as accounts_api
-from server.alerts import api as alerts_api
+from server.accounts.service import authenticate_user_token
 from server.analytics import api as analytics_api
 from server.analytics import api_browse as browse_api
 from server.areas import api as areas_api
 from server.config import PROJECT_ROOT, Config
-from server.core import pgcluster, problems
+from server.core import pgcluster, problems, tokens
 from server.core.api import Api
 from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
-from server.core.web import close_session
+from server.core.extensions import add_area_detail
+from server.core.web import close_session, register_authenticator
 from server.devices import api as devices_api
+from server.devices.service import authenticate_device
 from server.evidence import api as uploads_api
 from server.evidence import files as evidence_files
 from server.evidence.storage import FileStore
 from server.maps import api as maps_api
+from server.maps.packages import current_manifest
 from server.maps.tiles import TileCache
 from server.reports import api as reports_api
 from server.safety import api as safety_api
@@ -101,6 +104,9 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         config, engine, make_session_factory(engine), FileStore(config.evidence_dir)
     )
 
+    register_authenticator(app, tokens.USER_TOKEN_PREFIX, authenticate_user_token)
+    register_authenticator(app, tokens.DEVICE_TOKEN_PREFIX, authenticate_device)
+    add_area_detail("map_package", current_manifest)
     api = Api(app)
     for blueprint in (
         accounts_api.blp,
@@ -111,8 +117,8 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         sync_api.blp,
         sync_api.review_blp,
         maps_api.blp,
-        alerts_api.blp,
-        safety_api.blp,
+        safety_api.alerts_blp,
+        safety_api.sos_blp,
         analytics_api.blp,
         browse_api.blp,
     ):

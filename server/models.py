@@ -1,7 +1,6 @@
 """Every table, imported in one place so Alembic and the tests see the whole metadata."""
 
 from server.accounts.models import ApiToken, Membership, Team, TeamMember, User
-from server.alerts.models import AlertAck, AlertMatch, SafetyAlert
 from server.analytics.models import (
     CoverageSetting,
     CoverageVisit,
@@ -12,17 +11,25 @@ from server.analytics.models import (
 from server.areas.models import Area, MapFeature, Zone
 from server.core.audit import AuditEntry
 from server.core.db import Base
+from server.core.versions import RecordVersion
 from server.devices.models import Device, EnrolmentCode
 from server.evidence.models import Upload
-from server.maps.models import MapBasemap, MapPackage
+from server.maps.models import MapBasemap, MapImportSource, MapPackage
 from server.notify.models import Notification
 from server.patrols.models import Patrol, PatrolLeg, PatrolMember, TrackPoint
 from server.reports.models import Attachment, Report, ReportCategory
-from server.safety.models import DevicePosition, SafetyEvent, SafetySettings, SosCall
+from server.safety.models import (
+    AlertAck,
+    AlertMatch,
+    DevicePosition,
+    SafetyAlert,
+    SafetyEvent,
+    SafetySettings,
+    SosCall,
+)
 from server.sync.models import (
     DeviceStatus,
     QuarantinedRecord,
-    RecordVersion,
     SyncConflict,
     SyncReceipt,
     SyncSession,
@@ -46,6 +53,7 @@ __all__ = [
     "EnrolmentCode",
     "MapBasemap",
     "MapFeature",
+    "MapImportSource",
     "MapPackage",
     "Membership",
     "Notification",

@@ -6,7 +6,7 @@ from flask import current_app
 
 from schemas.accounts import MemberOut, RoleChange, TokenOut, TokenRequest, UserCreate, UserOut
 from server.accounts import service
-from server.areas.service import area_id_of
+from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import bearer_token, commit, current_actor, db
 
@@ -39,17 +39,18 @@ def me():
 
 @blp.get("/areas/<area>/members")
 @blp.response(200, MemberOut(many=True))
-def list_members(area):
+@in_area
+def list_members(area_id):
     """People with a role in the area (admins and managers)."""
-    return service.members(db(), current_actor(), area_id_of(db(), current_actor(), area))
+    return service.members(db(), current_actor(), area_id)
 
 
 @blp.post("/areas/<area>/members")
 @blp.arguments(UserCreate)
 @blp.response(201, UserOut)
-def create_member(body, area):
+@in_area
+def create_member(body, area_id):
     """Create a user with a role in this area (area admins)."""
-    area_id = area_id_of(db(), current_actor(), area)
     user = service.create_user(db(), current_actor(), area_id=area_id, **body)
     return commit(service.profile_of(db(), user))
 
@@ -57,9 +58,9 @@ def create_member(body, area):
 @blp.put("/areas/<area>/members/<username>")
 @blp.arguments(RoleChange)
 @blp.response(200, MemberOut)
-def set_role(body, area, username):
+@in_area
+def set_role(body, area_id, username):
     """Give an existing user a role in this area, or change it (area admins)."""
-    area_id = area_id_of(db(), current_actor(), area)
     return commit(service.set_role(db(), current_actor(), area_id, username, body["role"]))
 
 

@@ -35,6 +35,7 @@ from schemas.analytics import (
 from server.analytics import coverage, devices, effort, findings, plans
 from server.analytics.answers import table
 from server.analytics.common import period
+from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import commit, current_actor, db
 
@@ -54,10 +55,11 @@ def _period(args):
 @blp.get("/areas/<area>/coverage")
 @blp.arguments(PeriodQuery, location="query")
 @blp.response(200, CoverageOut)
-def coverage_summary(args, area):
+@in_area
+def coverage_summary(args, area_id):
     """Share of the area's grid cells, and of each zone's, that patrols visited in the period
     (as csv or geojson: the table of zones)."""
-    summary = coverage.summary(db(), current_actor(), area, _period(args))
+    summary = coverage.summary(db(), current_actor(), area_id, _period(args))
     if args["format"] == "json":
         return summary
     zones = [asdict(z) for z in summary.zones]
@@ -67,73 +69,83 @@ def coverage_summary(args, area):
 @blp.get("/areas/<area>/coverage/cells")
 @blp.arguments(PeriodQuery, location="query")
 @blp.response(200, CellOut(many=True))
-def coverage_cells(args, area):
+@in_area
+def coverage_cells(args, area_id):
     """Each visited cell: patrol-days, patrols, fixes, km and hours in the period."""
-    rows = coverage.cells(db(), current_actor(), area, _period(args))
+    rows = coverage.cells(db(), current_actor(), area_id, _period(args))
     return table(rows, CellOut, args["format"], "coverage-cells")
 
 
 @blp.get("/areas/<area>/coverage/gaps")
 @blp.arguments(GapQuery, location="query")
 @blp.response(200, GapOut(many=True))
-def coverage_gaps(args, area):
+@in_area
+def coverage_gaps(args, area_id):
     """Cells of the area no patrol visited in the last `days` days up to `as_of`."""
     as_of = args.get("as_of") or datetime.now(UTC).date()
-    rows = coverage.gaps(db(), current_actor(), area, args["days"], as_of)
+    rows = coverage.gaps(db(), current_actor(), area_id, args["days"], as_of)
     return table(rows, GapOut, args["format"], "coverage-gaps")
 
 
 @blp.get("/areas/<area>/coverage/tiles/<int:z>/<int:x>/<int:y>.mvt")
 @blp.arguments(TileQuery, location="query")
 @blp.response(200, content_type=MVT)
-def coverage_tile(args, area, z: int, x: int, y: int):
+@in_area
+def coverage_tile(args, area_id, z: int, x: int, y: int):
     """The coverage heatmap as a vector tile (layer `coverage`; `gap` marks unvisited cells)."""
-    body = coverage.tile(db(), current_actor(), area, z, x, y, _period(args))
+    body = coverage.tile(db(), current_actor(), area_id, z, x, y, _period(args))
     return Response(bytes(body), mimetype=MVT, headers={"Cache-Control": "private, max-age=60"})
 
 
 @blp.put("/areas/<area>/coverage/settings")
 @blp.arguments(CellSize)
 @blp.response(200, CellSize)
-def set_cell_size(body, area):
+@in_area
+def set_cell_size(body, area_id):
     """Change the grid's cell size (metres, equal-area); the area's coverage is rebuilt on it."""
-    return {"cell_m": commit(coverage.set_cell_size(db(), current_actor(), area, body["cell_m"]))}
+    return {
+        "cell_m": commit(coverage.set_cell_size(db(), current_actor(), area_id, body["cell_m"]))
+    }
 
 
 @blp.get("/areas/<area>/effort")
 @blp.arguments(EffortQuery, location="query")
 @blp.response(200, EffortOut(many=True))
-def effort_by(args, area):
+@in_area
+def effort_by(args, area_id):
     """Km, hours and moving hours of cleaned tracks, by ranger, team, type, zone, patrol, day…"""
-    rows = effort.effort(db(), current_actor(), area, _period(args), args["by"])
+    rows = effort.effort(db(), current_actor(), area_id, _period(args), args["by"])
     return table(rows, EffortOut, args["format"], f"effort-by-{args['by']}")
 
 
 @blp.get("/areas/<area>/findings/cpue")
 @blp.arguments(FindingsQuery, location="query")
 @blp.response(200, CpueOut(many=True))
-def cpue(args, area):
+@in_area
+def cpue(args, area_id):
     """Findings per km and per hour of patrol, per report category (rejected reports excluded)."""
-    rows = findings.cpue(db(), current_actor(), area, _period(args), args.get("category"))
+    rows = findings.cpue(db(), current_actor(), area_id, _period(args), args.get("category"))
     return table(rows, CpueOut, args["format"], "cpue")
 
 
 @blp.get("/areas/<area>/findings/cells")
 @blp.arguments(FindingsQuery, location="query")
 @blp.response(200, FindingCellOut(many=True))
-def finding_cells(args, area):
+@in_area
+def finding_cells(args, area_id):
     """Findings by category per grid cell, with the cell's effort and CPUE."""
-    rows = findings.cells(db(), current_actor(), area, _period(args), args.get("category"))
+    rows = findings.cells(db(), current_actor(), area_id, _period(args), args.get("category"))
     return table(rows, FindingCellOut, args["format"], "findings-by-cell")
 
 
 @blp.get("/areas/<area>/findings/hotspots")
 @blp.arguments(HotspotQuery, location="query")
 @blp.response(200, HotspotOut(many=True))
-def hotspots(args, area):
+@in_area
+def hotspots(args, area_id):
     """The cells with the most findings in the period."""
     rows = findings.hotspots(
-        db(), current_actor(), area, _period(args), args.get("category"), args["limit"]
+        db(), current_actor(), area_id, _period(args), args.get("category"), args["limit"]
     )
     return table(rows, HotspotOut, args["format"], "hotspots")
 
@@ -141,26 +153,29 @@ def hotspots(args, area):
 @blp.get("/areas/<area>/findings/trends")
 @blp.arguments(FindingsQuery, location="query")
 @blp.response(200, TrendOut(many=True))
-def trends(args, area):
+@in_area
+def trends(args, area_id):
     """Findings per month and category against that month's effort."""
-    rows = findings.trends(db(), current_actor(), area, _period(args), args.get("category"))
+    rows = findings.trends(db(), current_actor(), area_id, _period(args), args.get("category"))
     return table(rows, TrendOut, args["format"], "trends")
 
 
 @blp.get("/areas/<area>/plans")
 @blp.arguments(Format, location="query")
 @blp.response(200, PlanOut(many=True))
-def list_plans(args, area):
+@in_area
+def list_plans(args, area_id):
     """Patrol plans with their score against the synced tracks."""
-    return table(plans.list_plans(db(), current_actor(), area), PlanOut, args["format"], "plans")
+    return table(plans.list_plans(db(), current_actor(), area_id), PlanOut, args["format"], "plans")
 
 
 @blp.post("/areas/<area>/plans")
 @blp.arguments(PlanIn)
 @blp.response(201, PlanOut)
-def create_plan(body, area):
+@in_area
+def create_plan(body, area_id):
     """Set a plan: target hours and/or km in zones (none: anywhere in the area) over days."""
-    return commit(plans.create_plan(db(), current_actor(), area, **body))
+    return commit(plans.create_plan(db(), current_actor(), area_id, **body))
 
 
 @blp.delete("/plans/<uuid:plan_id>")
@@ -173,8 +188,9 @@ def delete_plan(plan_id: uuid.UUID):
 @blp.get("/areas/<area>/devices/health")
 @blp.arguments(HealthQuery, location="query")
 @blp.response(200, DeviceHealthOut(many=True))
-def device_health(args, area):
+@in_area
+def device_health(args, area_id):
     """Per device: last sync, pending items it reported, clock drift, battery; `stale` when it
     has not synced for `stale_hours`."""
-    rows = devices.health(db(), current_actor(), area, args["stale_hours"], datetime.now(UTC))
+    rows = devices.health(db(), current_actor(), area_id, args["stale_hours"], datetime.now(UTC))
     return table(rows, DeviceHealthOut, args["format"], "device-health")

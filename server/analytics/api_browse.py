@@ -18,8 +18,10 @@ from schemas.analytics import (
 from server.analytics import browse
 from server.analytics.answers import table
 from server.analytics.common import period
+from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import current_actor, db
+from server.reports import listing as report_listing
 
 blp = Blueprint(
     "browse",
@@ -32,22 +34,24 @@ blp = Blueprint(
 @blp.get("/areas/<area>/map-overview")
 @blp.arguments(Format, location="query")
 @blp.response(200, OverviewFeatureOut(many=True))
-def layers(args, area):
+@in_area
+def layers(args, area, area_id):
     """Every map layer of the area in one list, for the dashboard: the boundary, zones and map
     features (`?format=geojson` for one FeatureCollection). Per layer, with ETag, see
     `/areas/{area}/layers/{layer}`; as vector tiles, `/tiles/{layer}/{z}/{x}/{y}.mvt`."""
-    rows = browse.layers(db(), current_actor(), area)
+    rows = browse.layers(db(), current_actor(), area_id)
     return table(rows, OverviewFeatureOut, args["format"], "layers")
 
 
 @blp.get("/areas/<area>/patrols")
 @blp.arguments(PatrolQuery, location="query")
 @blp.response(200, PatrolRowOut(many=True))
-def patrols(args, area):
+@in_area
+def patrols(args, area_id):
     """Patrols started in the period with cleaned effort and track quality (`tracks=true` adds
     each simplified line)."""
     rows = browse.patrols(
-        db(), current_actor(), area, period(args.get("start"), args.get("end")), args["tracks"]
+        db(), current_actor(), area_id, period(args.get("start"), args.get("end")), args["tracks"]
     )
     return table(rows, PatrolRowOut, args["format"], "patrols")
 
@@ -62,16 +66,19 @@ def patrol(patrol_id: uuid.UUID):
 @blp.get("/areas/<area>/positions")
 @blp.arguments(Format, location="query")
 @blp.response(200, LiveOut(many=True))
-def positions(args, area):
+@in_area
+def positions(args, area_id):
     """The last fix of each patrol under way."""
-    rows = browse.live_positions(db(), current_actor(), area, datetime.now(UTC))
+    rows = browse.live_positions(db(), current_actor(), area_id, datetime.now(UTC))
     return table(rows, LiveOut, args["format"], "positions")
 
 
 @blp.get("/areas/<area>/reports")
 @blp.arguments(ReportQuery, location="query")
 @blp.response(200, ReportRowOut(many=True))
-def reports(args, area):
+@in_area
+def reports(args, area_id):
     """Reports to triage, newest first, by status, category and observation time."""
     fmt = args.pop("format")
-    return table(browse.reports(db(), current_actor(), area, **args), ReportRowOut, fmt, "reports")
+    rows = report_listing.list_reports(db(), current_actor(), area_id, **args)
+    return table(rows, ReportRowOut, fmt, "reports")

@@ -1,4 +1,4 @@
-"""What the analytics services share: the area a caller may analyse, periods, the grid size."""
+"""What the analytics services share: periods, the grid size, the area's time zone."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from server.analytics.models import DEFAULT_CELL_M, CoverageSetting
-from server.areas.service import area_id_of
 from server.core.errors import Invalid
-from server.core.policy import Action, Actor, authorize
 
 DEFAULT_DAYS = 30
 MAX_PERIOD_DAYS = 3660
@@ -40,16 +38,6 @@ def period(start: date | None, end: date | None, days: int = DEFAULT_DAYS) -> Pe
             f"a period spans at most {MAX_PERIOD_DAYS} days", errors={"start": ["too early"]}
         )
     return Period(start, end)
-
-
-def analysed_area(
-    session: Session, actor: Actor, key: str | uuid.UUID, action: Action = Action.ANALYTICS_VIEW
-) -> uuid.UUID:
-    """The area's id if the actor may analyse it: 404 when it is not theirs, 403 for a role that
-    may not (rangers and partners never see where patrols have and have not been)."""
-    area_id = area_id_of(session, actor, key)
-    authorize(actor, action, area_id, "area")
-    return area_id
 
 
 def cell_size(session: Session, area_id: uuid.UUID) -> int:

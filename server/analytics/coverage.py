@@ -11,12 +11,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from server.analytics import tracks
-from server.analytics.common import Period, analysed_area, cell_size
+from server.analytics.common import Period, cell_size
 from server.analytics.models import MAX_CELL_M, MIN_CELL_M, CoverageSetting
 from server.core import audit
 from server.core.db import utcnow
 from server.core.errors import Invalid
-from server.core.policy import Action, Actor
+from server.core.policy import Action, Actor, authorize
 
 SRID = tracks.GRID_SRID
 # The cells of a polygon (in the grid's projection): ST_SquareGrid numbers cells exactly as the
@@ -71,8 +71,8 @@ def _params(session: Session, area_id: uuid.UUID, p: Period) -> dict:
     return {"area": area_id, "cell": cell_size(session, area_id), "start": p.start, "end": p.end}
 
 
-def summary(session: Session, actor: Actor, area: str | uuid.UUID, p: Period) -> CoverageSummary:
-    area_id = analysed_area(session, actor, area)
+def summary(session: Session, actor: Actor, area_id: uuid.UUID, p: Period) -> CoverageSummary:
+    authorize(actor, Action.ANALYTICS_VIEW, area_id, "area")
     params = _params(session, area_id, p)
     row = session.execute(
         text(
@@ -131,9 +131,9 @@ def _percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 2) if whole else 0.0
 
 
-def cells(session: Session, actor: Actor, area: str | uuid.UUID, p: Period) -> list[dict]:
+def cells(session: Session, actor: Actor, area_id: uuid.UUID, p: Period) -> list[dict]:
     """Every visited cell of the period with its effort (a cell may lie partly outside)."""
-    area_id = analysed_area(session, actor, area)
+    authorize(actor, Action.ANALYTICS_VIEW, area_id, "area")
     return [
         dict(r)
         for r in session.execute(
@@ -148,12 +148,10 @@ def cells(session: Session, actor: Actor, area: str | uuid.UUID, p: Period) -> l
     ]
 
 
-def gaps(
-    session: Session, actor: Actor, area: str | uuid.UUID, days: int, as_of: date
-) -> list[dict]:
+def gaps(session: Session, actor: Actor, area_id: uuid.UUID, days: int, as_of: date) -> list[dict]:
     """Cells of the area no patrol visited in the `days` days up to `as_of`, with their last visit
     before that (None: never)."""
-    area_id = analysed_area(session, actor, area)
+    authorize(actor, Action.ANALYTICS_VIEW, area_id, "area")
     p = Period(as_of - timedelta(days=days - 1), as_of)
     return [
         dict(r)
@@ -173,13 +171,13 @@ def gaps(
 
 
 def tile(
-    session: Session, actor: Actor, area: str | uuid.UUID, z: int, x: int, y: int, p: Period
+    session: Session, actor: Actor, area_id: uuid.UUID, z: int, x: int, y: int, p: Period
 ) -> bytes:
     """A Mapbox Vector Tile (layer `coverage`) of the area's cells in this tile: visits, patrols,
     hours and km in the period; `gap` cells had no visit."""
     if not 0 <= z <= 22 or not (0 <= x < 2**z and 0 <= y < 2**z):
         raise Invalid(f"no tile {z}/{x}/{y}", errors={"z": ["0 to 22, x and y below 2^z"]})
-    area_id = analysed_area(session, actor, area)
+    authorize(actor, Action.ANALYTICS_VIEW, area_id, "area")
     params = _params(session, area_id, p) | {"z": z, "x": x, "y": y}
     return session.execute(
         text(
@@ -206,9 +204,9 @@ def tile(
     ).scalar_one()
 
 
-def set_cell_size(session: Session, actor: Actor, area: str | uuid.UUID, cell_m: int) -> int:
+def set_cell_size(session: Session, actor: Actor, area_id: uuid.UUID, cell_m: int) -> int:
     """Change the grid and recompute the area's coverage on it (managers; a set-based rebuild)."""
-    area_id = analysed_area(session, actor, area, Action.MAP_EDIT)
+    authorize(actor, Action.MAP_EDIT, area_id, "area")
     if not MIN_CELL_M <= cell_m <= MAX_CELL_M:
         raise Invalid(
             f"cells are {MIN_CELL_M} to {MAX_CELL_M} m", errors={"cell_m": ["out of range"]}
@@ -228,7 +226,7 @@ def set_cell_size(session: Session, actor: Actor, area: str | uuid.UUID, cell_m:
     return cell_m
 
 
-def rebuild(session: Session, actor: Actor, area: str | uuid.UUID) -> None:
+def rebuild(session: Session, actor: Actor, area_id: uuid.UUID) -> None:
     """Recompute every derived table of the area from its fixes (after zones were edited)."""
-    area_id = analysed_area(session, actor, area, Action.MAP_EDIT)
+    authorize(actor, Action.MAP_EDIT, area_id, "area")
     tracks.refresh_area(session, area_id)

@@ -9,8 +9,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from server.analytics.common import analysed_area
-from server.core.policy import Action, Actor
+from server.core.policy import Action, Actor, authorize
 
 HEALTH = """
     SELECT d.id AS device_id, d.name, u.username, u.display_name, d.platform,
@@ -44,8 +43,8 @@ HEALTH = """
 
 
 def health(
-    session: Session, actor: Actor, area: str | uuid.UUID, stale_hours: int, now: datetime
+    session: Session, actor: Actor, area_id: uuid.UUID, stale_hours: int, now: datetime
 ) -> list[dict]:
-    area_id = analysed_area(session, actor, area, Action.DEVICE_VIEW)
+    authorize(actor, Action.DEVICE_VIEW, area_id, "area")
     rows = session.execute(text(HEALTH), {"area": area_id, "hours": stale_hours, "now": now})
     return [dict(r) for r in rows.mappings()]

@@ -8,8 +8,8 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from server.analytics.common import Period, analysed_area
-from server.core.policy import Actor
+from server.analytics.common import Period
+from server.core.policy import Action, Actor, authorize
 
 # What effort can be grouped by: (key, label, extra joins). Fixed strings, chosen by name.
 GROUPINGS = {
@@ -35,10 +35,10 @@ GROUPINGS = {
 BY = (*GROUPINGS, "zone")
 
 
-def effort(session: Session, actor: Actor, area: str | uuid.UUID, p: Period, by: str) -> list[dict]:
+def effort(session: Session, actor: Actor, area_id: uuid.UUID, p: Period, by: str) -> list[dict]:
     """One row per group: patrols, km, hours (clean track time) and moving hours. A patrol with
     four rangers counts in full for each of them (that is each ranger's effort)."""
-    area_id = analysed_area(session, actor, area)
+    authorize(actor, Action.ANALYTICS_VIEW, area_id, "area")
     params = {"area": area_id, "start": p.start, "end": p.end}
     if by == "zone":  # time inside each zone, from steps that start inside it
         sql = """

@@ -3,12 +3,14 @@ and per hour of patrol), hotspots and monthly trends. Rejected reports are not f
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from server.analytics.common import Period, analysed_area, cell_size
+from server.analytics.common import Period, cell_size
 from server.analytics.tracks import GRID_SRID
-from server.core.policy import Actor
+from server.core.policy import Action, Actor, authorize
 
 # Reports of the area in the period, each placed in its grid cell and local day.
 FINDINGS = f"""
@@ -53,9 +55,11 @@ def _rows(session: Session, sql: str, params: dict) -> list[dict]:
     return [dict(r) for r in session.execute(text(sql), params).mappings()]
 
 
-def cpue(session: Session, actor: Actor, area, p: Period, category: str | None) -> list[dict]:
+def cpue(
+    session: Session, actor: Actor, area_id: uuid.UUID, p: Period, category: str | None
+) -> list[dict]:
     """Per category: findings, the period's patrol km and hours, findings per km and per hour."""
-    area_id = analysed_area(session, actor, area)
+    authorize(actor, Action.ANALYTICS_VIEW, area_id, "area")
     return _rows(
         session,
         f"""WITH {FINDINGS}, {EFFORT}
@@ -67,9 +71,11 @@ def cpue(session: Session, actor: Actor, area, p: Period, category: str | None) 
     )
 
 
-def cells(session: Session, actor: Actor, area, p: Period, category: str | None) -> list[dict]:
+def cells(
+    session: Session, actor: Actor, area_id: uuid.UUID, p: Period, category: str | None
+) -> list[dict]:
     """Per cell and category: findings, the cell's effort and its CPUE (None: no effort there)."""
-    area_id = analysed_area(session, actor, area)
+    authorize(actor, Action.ANALYTICS_VIEW, area_id, "area")
     return _rows(
         session,
         f"""WITH {FINDINGS}, {CELL_EFFORT}
@@ -83,10 +89,10 @@ def cells(session: Session, actor: Actor, area, p: Period, category: str | None)
 
 
 def hotspots(
-    session: Session, actor: Actor, area, p: Period, category: str | None, limit: int
+    session: Session, actor: Actor, area_id: uuid.UUID, p: Period, category: str | None, limit: int
 ) -> list[dict]:
     """The cells with the most findings (then the highest findings per hour)."""
-    area_id = analysed_area(session, actor, area)
+    authorize(actor, Action.ANALYTICS_VIEW, area_id, "area")
     return _rows(
         session,
         f"""WITH {FINDINGS}, {CELL_EFFORT}
@@ -101,9 +107,11 @@ def hotspots(
     )
 
 
-def trends(session: Session, actor: Actor, area, p: Period, category: str | None) -> list[dict]:
+def trends(
+    session: Session, actor: Actor, area_id: uuid.UUID, p: Period, category: str | None
+) -> list[dict]:
     """Per month and category: findings, that month's patrol km and hours, and CPUE."""
-    area_id = analysed_area(session, actor, area)
+    authorize(actor, Action.ANALYTICS_VIEW, area_id, "area")
     return _rows(
         session,
         f"""WITH {FINDINGS},

@@ -11,7 +11,7 @@ run over the fixes from R, the good fix before B, so that B's verdict sees its r
 
 Anything else — fixes arriving out of order, overlapping chunks, a patrol's first chunk, or a
 run of more than TAIL flagged fixes at the end — re-derives the patrol (tracks.refresh_patrols),
-which costs the patrol's fixes. Both give the same rows; tests/analytics/test_incremental.py
+which costs the patrol's fixes. Both give the same rows; tests/server/analytics/test_incremental.py
 checks it against a full recomputation after random arrival orders.
 """
 

@@ -9,13 +9,13 @@ from datetime import date
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from server.analytics.common import analysed_area, cell_size
+from server.analytics.common import cell_size
 from server.analytics.models import PatrolPlan
 from server.analytics.tracks import GRID_SRID
 from server.areas.models import Zone
 from server.core import audit
-from server.core.errors import Invalid, NotFound
-from server.core.policy import Action, Actor, authorize
+from server.core.errors import Invalid
+from server.core.policy import Action, Actor, authorize, load_in_area
 
 SCORE = f"""
     WITH targets AS (SELECT unnest(CAST(:zones AS uuid[])) AS zone_id),
@@ -84,7 +84,7 @@ def _score(session: Session, plan: PatrolPlan) -> dict:
 def create_plan(
     session: Session,
     actor: Actor,
-    area: str | uuid.UUID,
+    area_id: uuid.UUID,
     *,
     name: str,
     starts_on: date,
@@ -93,7 +93,7 @@ def create_plan(
     target_hours: float | None = None,
     target_km: float | None = None,
 ) -> dict:
-    area_id = analysed_area(session, actor, area, Action.MAP_EDIT)
+    authorize(actor, Action.MAP_EDIT, area_id, "area")
     if ends_on < starts_on:
         raise Invalid("the plan ends before it starts", errors={"ends_on": ["before starts_on"]})
     if target_hours is None and target_km is None:
@@ -130,8 +130,8 @@ def create_plan(
     return _score(session, plan)
 
 
-def list_plans(session: Session, actor: Actor, area: str | uuid.UUID) -> list[dict]:
-    area_id = analysed_area(session, actor, area)
+def list_plans(session: Session, actor: Actor, area_id: uuid.UUID) -> list[dict]:
+    authorize(actor, Action.ANALYTICS_VIEW, area_id, "area")
     plans = session.scalars(
         select(PatrolPlan)
         .where(PatrolPlan.area_id == area_id)
@@ -141,9 +141,6 @@ def list_plans(session: Session, actor: Actor, area: str | uuid.UUID) -> list[di
 
 
 def delete_plan(session: Session, actor: Actor, plan_id: uuid.UUID) -> None:
-    plan = session.get(PatrolPlan, plan_id)
-    if plan is None:
-        raise NotFound("no such plan")
-    authorize(actor, Action.MAP_EDIT, plan.area_id, "plan")
+    plan = load_in_area(session, actor, Action.MAP_EDIT, PatrolPlan, plan_id, "plan")
     session.delete(plan)
     audit.record(session, actor, "plan.delete", "patrol_plan", plan_id, area_id=plan.area_id)

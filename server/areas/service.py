@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from server.areas.models import Area
 from server.core import audit
 from server.core.errors import AlreadyExists, Forbidden, Invalid, NotFound
+from server.core.extensions import AREA_DETAILS
 from server.core.policy import Action, Actor, authorize
 
 
@@ -29,7 +30,8 @@ class AreaView:
     bbox: list[float]
     boundary: BaseGeometry
     created_at: datetime
-    map_package: dict | None = None  # the manifest of the area's current offline map package
+    # Added by maps through server.core.extensions: the manifest of the current offline package.
+    map_package: dict | None = None
 
 
 def _view(area: Area, actor: Actor) -> AreaView:
@@ -73,10 +75,10 @@ def list_areas(session: Session, actor: Actor) -> list[AreaView]:
 
 
 def get_area(session: Session, actor: Actor, key: str | uuid.UUID) -> AreaView:
-    from server.maps.packages import current_manifest  # maps builds on areas, not the reverse
-
+    """The area with the details capabilities above registered (server.core.extensions)."""
     area = session.get(Area, area_id_of(session, actor, key))
-    return replace(_view(area, actor), map_package=current_manifest(session, area.id, area.slug))
+    details = {name: detail(session, area.id, area.slug) for name, detail in AREA_DETAILS.items()}
+    return replace(_view(area, actor), **details)
 
 
 def create_area(

@@ -42,6 +42,11 @@ def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
 
 
+def heads() -> list[str]:
+    """Every head of the revision graph: one, or two branches were merged without re-chaining."""
+    return list(ScriptDirectory.from_config(alembic_config("postgresql://unused")).get_heads())
+
+
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("postgresql://unused")).get_current_head()
 
@@ -53,3 +58,10 @@ def current_revision(connection: Connection) -> str | None:
 def is_at_head(engine: Engine) -> bool:
     with engine.connect() as connection:
         return current_revision(connection) == head_revision()
+
+
+if __name__ == "__main__":  # `make lint`: the migrations must form one line
+    found = heads()
+    if len(found) != 1:
+        raise SystemExit(f"migrations: expected one Alembic head, found {len(found)}: {found}")
+    print(f"migrations: one head, {found[0]}")

@@ -11,7 +11,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from server.core.errors import Forbidden, NotFound
 
@@ -115,3 +118,31 @@ def authorize(actor: Actor, action: Action, area_id: uuid.UUID, what: str = "obj
     if actor.role_in(area_id) is None:
         raise NotFound(f"no such {what}")
     raise Forbidden(f"your role in this area does not allow {action.value}")
+
+
+Row = TypeVar("Row")
+
+
+def load_in_area(
+    session: Session,
+    actor: Actor,
+    action: Action,
+    model: type[Row],
+    row_id: Any,
+    what: str,
+    *,
+    lock: bool | Literal["share", "update"] = False,
+    missing: str | None = None,
+) -> Row:
+    """The row of `model` (a table with `id` and `area_id`) if `actor` may do `action` in its
+    area. 404 `no such {what}` (or `missing`) when there is no such row, and — as `authorize`
+    says — when the actor has no role in its area, so another park's row looks like no row; 403
+    when the role lacks the action. `lock`: FOR UPDATE (True, "update") or FOR SHARE ("share")."""
+    query = select(model).where(model.id == row_id)  # type: ignore[attr-defined]
+    if lock:
+        query = query.with_for_update(read=lock == "share")
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound(missing or f"no such {what}")
+    authorize(actor, action, row.area_id, what)  # type: ignore[attr-defined]
+    return row

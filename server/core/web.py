@@ -1,19 +1,24 @@
-"""Request plumbing shared by the blueprints: the request's database session and its actor."""
+"""Request plumbing shared by the blueprints: the request's database session and its actor.
+
+Who a token names is not core's business: the app factory registers one authenticator per token
+prefix (accounts' user tokens, devices' device tokens); core holds only the registry."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
-from flask import current_app, g, request, session
+from flask import Flask, current_app, g, request, session
 from sqlalchemy.orm import Session
 
-from server.accounts.service import authenticate_user_token
-from server.core import tokens
 from server.core.errors import Unauthenticated
 from server.core.policy import Actor
-from server.devices.service import authenticate_device_token
 
 T = TypeVar("T")
+# The token's actor. It may also record the request (a device's last_seen_at) in the session:
+# that is committed in a small unit of work of its own, before the view's.
+Authenticator = Callable[[Session, str], Actor]
+AUTHENTICATORS = "rangersync.authenticators"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A cookie-authenticated request that changes state must carry this header: a form on another
 # site cannot set it, so this closes cross-site request forgery for the dashboard.
@@ -46,6 +51,11 @@ def bearer_token() -> str | None:
     return None
 
 
+def register_authenticator(app: Flask, prefix: str, authenticate: Authenticator) -> None:
+    """Tokens starting with `prefix` are authenticated by `authenticate`."""
+    app.extensions.setdefault(AUTHENTICATORS, {})[prefix] = authenticate
+
+
 def current_actor() -> Actor:
     """The caller, from a bearer token (API, devices) or the dashboard's session cookie."""
     if "actor" in g:
@@ -58,11 +68,14 @@ def current_actor() -> Actor:
             raise Unauthenticated(f"a signed-in browser must send the {CSRF_HEADER} header")
     if not token:
         raise Unauthenticated("sign in, or send an access token as 'Authorization: Bearer …'")
-    if token.startswith(tokens.DEVICE_TOKEN_PREFIX):
-        actor, touched = authenticate_device_token(db(), token)
-        if touched:
-            db().commit()  # last_seen_at, in its own small unit of work before the view's
-    else:
-        actor = authenticate_user_token(db(), token)
+    authenticators: dict[str, Authenticator] = current_app.extensions.get(AUTHENTICATORS, {})
+    authenticate = next(
+        (fn for prefix, fn in authenticators.items() if token.startswith(prefix)), None
+    )
+    if authenticate is None:
+        raise Unauthenticated("unknown access token")
+    actor = authenticate(db(), token)
+    if db().dirty:
+        db().commit()  # what the authenticator recorded, in its own small unit of work
     g.actor = actor
     return actor

@@ -7,7 +7,7 @@ import uuid
 from flask import current_app, request
 
 from schemas.devices import DeviceOut, EnrolmentCodeCreate, EnrolmentCodeOut, EnrolOut, EnrolRequest
-from server.areas.service import area_id_of
+from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import commit, current_actor, db
 from server.devices import service
@@ -18,14 +18,15 @@ blp = Blueprint("devices", __name__, url_prefix=API_PREFIX, description="Handhel
 @blp.post("/areas/<area>/enrolment-codes")
 @blp.arguments(EnrolmentCodeCreate)
 @blp.response(201, EnrolmentCodeOut)
-def create_enrolment_code(body, area):
+@in_area
+def create_enrolment_code(body, area_id):
     """A one-time code (and its QR code) that enrols one handheld for one ranger."""
     config = current_app.extensions["rangersync"].config
     return commit(
         service.create_enrolment_code(
             db(),
             current_actor(),
-            area_id_of(db(), current_actor(), area),
+            area_id,
             body["username"],
             ttl_hours=config.enrolment_code_ttl_hours,
             server_url=config.public_url or request.host_url.rstrip("/"),
@@ -43,9 +44,10 @@ def enrol(body):
 
 @blp.get("/areas/<area>/devices")
 @blp.response(200, DeviceOut(many=True))
-def list_devices(area):
+@in_area
+def list_devices(area_id):
     """Devices enrolled in the area, revoked ones included."""
-    return service.list_devices(db(), current_actor(), area_id_of(db(), current_actor(), area))
+    return service.list_devices(db(), current_actor(), area_id)
 
 
 @blp.get("/devices/<uuid:device_id>")

@@ -16,8 +16,8 @@ from server.accounts.service import actor_for, user_by_name
 from server.areas.models import Area
 from server.core import audit, tokens
 from server.core.db import utcnow
-from server.core.errors import DomainError, Invalid, NotFound, TokenRevoked, Unauthenticated
-from server.core.policy import Action, Actor, authorize
+from server.core.errors import DomainError, Invalid, TokenRevoked, Unauthenticated
+from server.core.policy import Action, Actor, authorize, load_in_area
 from server.devices.models import Device, EnrolmentCode
 
 # Seen within this long counts as "now": saves a write on every request from a busy device.
@@ -183,11 +183,7 @@ def enrol(
 
 
 def _device_in_view(session: Session, actor: Actor, device_id: uuid.UUID, action: Action) -> Device:
-    device = session.get(Device, device_id)
-    if device is None:
-        raise NotFound("no such device")
-    authorize(actor, action, device.area_id, "device")
-    return device
+    return load_in_area(session, actor, action, Device, device_id, "device")
 
 
 def revoke(session: Session, actor: Actor, device_id: uuid.UUID) -> DeviceView:
@@ -245,6 +241,12 @@ def authenticate_device_token(session: Session, token: str) -> tuple[Actor, bool
     if touched:
         device.last_seen_at = now
     return device_actor(session, device, user), touched
+
+
+def authenticate_device(session: Session, token: str) -> Actor:
+    """The device's actor (the app's authenticator for device tokens); a moved last_seen_at is
+    left in the session for the caller to commit."""
+    return authenticate_device_token(session, token)[0]
 
 
 def device_actor(session: Session, device: Device, user: User) -> Actor:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from server.core.db import utcnow
 from server.core.errors import Conflict, DomainError, Gone, Invalid, NotFound
-from server.core.policy import Action, Actor, authorize
+from server.core.policy import Action, Actor, load_in_area
 from server.evidence import images
 from server.evidence.models import Upload
 from server.evidence.storage import FileStore
@@ -117,10 +117,15 @@ def create(
     max_bytes: int,
     ttl: timedelta,
 ) -> UploadState:
-    attachment = session.get(Attachment, attachment_id)
-    if attachment is None:
-        raise NotFound("no such attachment: declare it in a push first")
-    authorize(actor, Action.REPORT_CREATE, attachment.area_id, "attachment")
+    attachment = load_in_area(
+        session,
+        actor,
+        Action.REPORT_CREATE,
+        Attachment,
+        attachment_id,
+        "attachment",
+        missing="no such attachment: declare it in a push first",
+    )
     if length > max_bytes:
         raise TooLarge(f"{length} bytes; this server takes at most {max_bytes}")
     if length != attachment.size_bytes:
@@ -147,13 +152,9 @@ def create(
 def _upload(
     session: Session, actor: Actor, upload_id: uuid.UUID, lock: str | None = None
 ) -> Upload:
-    query = select(Upload).where(Upload.id == upload_id)
-    if lock:
-        query = query.with_for_update(read=lock == "share")
-    upload = session.scalar(query)
-    if upload is None:
-        raise NotFound("no such upload")
-    authorize(actor, Action.REPORT_CREATE, upload.area_id, "upload")
+    upload = load_in_area(
+        session, actor, Action.REPORT_CREATE, Upload, upload_id, "upload", lock=lock or False
+    )
     if upload.completed_at is None and upload.expires_at <= utcnow():
         raise Gone("this upload expired; create a new one")
     return upload
@@ -308,10 +309,9 @@ def evidence_file(
     session: Session, actor: Actor, store: FileStore, attachment_id: uuid.UUID, *, thumbnail: bool
 ) -> tuple[Path, str, str]:
     """(path, media type, ETag) of a stored evidence file or of its thumbnail."""
-    attachment = session.get(Attachment, attachment_id)
-    if attachment is None:
-        raise NotFound("no such attachment")
-    authorize(actor, Action.EVIDENCE_VIEW, attachment.area_id, "attachment")
+    attachment = load_in_area(
+        session, actor, Action.EVIDENCE_VIEW, Attachment, attachment_id, "attachment"
+    )
     if attachment.state != "stored":
         raise NotFound(
             f"the file has not arrived yet (it is {attachment.state})",

@@ -25,6 +25,8 @@ from schemas.maps import (
     ZoneCreate,
     ZoneEdit,
 )
+from server.areas.service import area_id_of
+from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import commit, current_actor, db
 from server.maps import imports, layers, packages, tiles, zones
@@ -49,8 +51,10 @@ def _conditional(body: bytes, etag: str, media_type: str) -> Response:
 def tile(layer: str, z: int, x: int, y: int):
     """A Mapbox Vector Tile of one layer over the caller's areas (`?area=` for one)."""
     args = TileQuery().load(request.args)
+    area = args["area"]
+    area_id = area_id_of(db(), current_actor(), area) if area is not None else None
     found = tiles.get_tile(
-        db(), current_actor(), layer, z, x, y, area=args["area"], cache=tile_cache()
+        db(), current_actor(), layer, z, x, y, area_id=area_id, cache=tile_cache()
     )
     db().rollback()  # read-only: end the transaction before the bytes go out
     response = _conditional(found.body, found.etag, tiles.MEDIA_TYPE)
@@ -60,84 +64,95 @@ def tile(layer: str, z: int, x: int, y: int):
 
 @blp.get("/areas/<area>/layers")
 @blp.response(200, LayerOut(many=True))
-def list_layers(area):
+@in_area
+def list_layers(area_id):
     """The area's layers: built-in (boundary, zones) and its map-feature layers."""
-    return layers.list_layers(db(), current_actor(), area)
+    return layers.list_layers(db(), current_actor(), area_id)
 
 
 @blp.get("/areas/<area>/layers/<layer>")
 @blp.response(200, content_type=GEOJSON)
-def layer_geojson(area, layer):
+@in_area
+def layer_geojson(area_id, layer):
     """A layer as a GeoJSON FeatureCollection, with ETag (304 when unchanged)."""
-    document = layers.layer_geojson(db(), current_actor(), area, layer)
+    document = layers.layer_geojson(db(), current_actor(), area_id, layer)
     return _conditional(document.body, document.etag, GEOJSON)
 
 
 @blp.post("/areas/<area>/layers/<layer>/features")
 @blp.arguments(FeatureCreate)
 @blp.response(201, FeatureRef)
-def create_feature(body, area, layer):
+@in_area
+def create_feature(body, area, area_id, layer):
     """Add a feature to a layer (managers); a new layer name makes a new layer."""
-    feature_id = commit(layers.create_feature(db(), current_actor(), area, layer, **body))
+    feature_id = commit(layers.create_feature(db(), current_actor(), area_id, layer, **body))
     return {"id": feature_id, "href": f"{API_PREFIX}/areas/{area}/features/{feature_id}"}
 
 
 @blp.get("/areas/<area>/features/<uuid:feature_id>")
 @blp.response(200, content_type=GEOJSON)
-def get_feature(area, feature_id: uuid.UUID):
+@in_area
+def get_feature(area_id, feature_id: uuid.UUID):
     """One feature as GeoJSON, with ETag (304 when unchanged)."""
-    document = layers.feature_geojson(db(), current_actor(), area, feature_id)
+    document = layers.feature_geojson(db(), current_actor(), area_id, feature_id)
     return _conditional(document.body, document.etag, GEOJSON)
 
 
 @blp.patch("/areas/<area>/features/<uuid:feature_id>")
 @blp.arguments(FeatureEdit)
 @blp.response(200, FeatureRef)
-def edit_feature(body, area, feature_id: uuid.UUID):
+@in_area
+def edit_feature(body, area, area_id, feature_id: uuid.UUID):
     """Edit a feature on the version you saw (409 if it changed since)."""
-    commit(layers.update_feature(db(), current_actor(), area, feature_id, **body))
+    commit(layers.update_feature(db(), current_actor(), area_id, feature_id, **body))
     return {"id": feature_id, "href": f"{API_PREFIX}/areas/{area}/features/{feature_id}"}
 
 
 @blp.delete("/areas/<area>/features/<uuid:feature_id>")
 @blp.arguments(FeatureDelete, location="query")
 @blp.response(204)
-def delete_feature(args, area, feature_id: uuid.UUID):
+@in_area
+def delete_feature(args, area_id, feature_id: uuid.UUID):
     """Delete a feature on the version you saw; devices get a tombstone."""
-    commit(layers.delete_feature(db(), current_actor(), area, feature_id, **args))
+    commit(layers.delete_feature(db(), current_actor(), area_id, feature_id, **args))
 
 
 @blp.post("/areas/<area>/imports")
 @blp.arguments(ImportQuery, location="query")
 @blp.arguments(ImportFile, location="files")
 @blp.response(200, ImportReportOut)
-def import_file(args, files, area):
+@in_area
+def import_file(args, files, area_id):
     """Import GeoJSON, a zipped Shapefile, a GeoPackage or KML into the area's layers (managers).
 
     `preview=true` reports what would change and changes nothing; rejected features come with
     the reason and, for invalid geometry, where; `repair=true` makes invalid geometries valid
-    and lists each repair (also in the audit log)."""
+    and lists each repair (also in the audit log). Features without RangerSync ids are matched
+    by the field named in `key` (remembered for the layer's next import of the same source),
+    else by the remembered key, else by content; `identity` tells, per layer, which."""
     upload = files["file"]
     report = imports.import_file(
-        db(), current_actor(), area, upload.filename or "upload", upload.read(), **args
+        db(), current_actor(), area_id, upload.filename or "upload", upload.read(), **args
     )
     return report if args["preview"] else commit(report)
 
 
 @blp.get("/areas/<area>/mappack")
 @blp.response(200, ManifestOut)
-def mappack_manifest(area):
+@in_area
+def mappack_manifest(area_id):
     """The manifest of the area's current offline map package (version, bounds, zooms, files
     with size and SHA-256, and whether the layers have changed since it was built)."""
-    return packages.manifest(db(), current_actor(), area)
+    return packages.manifest(db(), current_actor(), area_id)
 
 
 @tiles_blp.get(f"{API_PREFIX}/areas/<area>/mappack/<int:version>/<name>")
-def mappack_file(area: str, version: int, name: str):
+@in_area
+def mappack_file(area_id, version: int, name: str):
     """One file of a package, with HTTP Range (206) so a dropped download resumes; If-Range
     with the file's SHA-256 as ETag keeps a resumed download from mixing two versions."""
     maps_dir = current_app.extensions["rangersync"].config.maps_dir
-    path, sha256 = packages.package_file(db(), current_actor(), area, version, name, maps_dir)
+    path, sha256 = packages.package_file(db(), current_actor(), area_id, version, name, maps_dir)
     db().rollback()
     media = "application/json" if name.endswith(".json") else "application/vnd.sqlite3"
     response = send_file(path, mimetype=media, etag=sha256, conditional=True, max_age=0)
@@ -148,24 +163,27 @@ def mappack_file(area: str, version: int, name: str):
 @blp.post("/areas/<area>/zones")
 @blp.arguments(ZoneCreate)
 @blp.response(201, FeatureRef)
-def create_zone(body, area):
+@in_area
+def create_zone(body, area, area_id):
     """Add a zone (managers)."""
-    zone_id = commit(zones.create_zone(db(), current_actor(), area, **body))
+    zone_id = commit(zones.create_zone(db(), current_actor(), area_id, **body))
     return {"id": zone_id, "href": f"{API_PREFIX}/areas/{area}/layers/zones"}
 
 
 @blp.patch("/areas/<area>/zones/<uuid:zone_id>")
 @blp.arguments(ZoneEdit)
 @blp.response(200, FeatureRef)
-def edit_zone(body, area, zone_id: uuid.UUID):
+@in_area
+def edit_zone(body, area, area_id, zone_id: uuid.UUID):
     """Edit a zone on the version you saw (409 if it changed since)."""
-    commit(zones.update_zone(db(), current_actor(), area, zone_id, **body))
+    commit(zones.update_zone(db(), current_actor(), area_id, zone_id, **body))
     return {"id": zone_id, "href": f"{API_PREFIX}/areas/{area}/layers/zones"}
 
 
 @blp.delete("/areas/<area>/zones/<uuid:zone_id>")
 @blp.arguments(FeatureDelete, location="query")
 @blp.response(204)
-def delete_zone(args, area, zone_id: uuid.UUID):
+@in_area
+def delete_zone(args, area_id, zone_id: uuid.UUID):
     """Delete a zone on the version you saw; devices get a tombstone."""
-    commit(zones.delete_zone(db(), current_actor(), area, zone_id, **args))
+    commit(zones.delete_zone(db(), current_actor(), area_id, zone_id, **args))

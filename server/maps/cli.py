@@ -7,7 +7,12 @@ from pathlib import Path
 
 import click
 
+from server.areas.service import area_id_of
+from server.core.cli import CliContext
 from server.core.policy import SYSTEM
+from server.maps.imports import import_file
+from server.maps.layers import layer_geojson, list_layers
+from server.maps.packages import attach_basemap, build, stale_areas
 
 
 @click.group()
@@ -17,7 +22,8 @@ def layers() -> None:
 
 def print_report(report, say=click.echo) -> None:
     for name, counts in report.layers.items():
-        say(f"  layer {name}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+        how = f" ({report.identity[name]})" if name in report.identity else ""
+        say(f"  layer {name}: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + how)
     say(
         f"accepted {report.accepted} ({report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged), deleted {report.deleted}, "
@@ -40,22 +46,30 @@ def print_report(report, say=click.echo) -> None:
 @click.option("--preview", is_flag=True, help="report what would change; change nothing")
 @click.option("--repair", is_flag=True, help="make invalid geometries valid (each is logged)")
 @click.option("--replace", is_flag=True, help="delete layer features the file no longer holds")
-def layers_import(file: Path, area_slug, layer, preview, repair, replace) -> None:
+@click.option(
+    "--key",
+    default=None,
+    metavar="FIELD",
+    help="the field that identifies features of a file without RangerSync ids (remembered for"
+    " the next import of the same source; without it: the remembered key, else content)",
+)
+@click.pass_obj
+def layers_import(
+    cli: CliContext, file: Path, area_slug, layer, preview, repair, replace, key
+) -> None:
     """Import GeoJSON, a zipped Shapefile, a GeoPackage or KML/KMZ into an area's layers."""
-    from server.cli import unit_of_work
-    from server.maps.imports import import_file
-
-    with unit_of_work() as session:
+    with cli.unit_of_work() as session:
         report = import_file(
             session,
             SYSTEM,
-            area_slug,
+            area_id_of(session, SYSTEM, area_slug),
             file.name,
             file.read_bytes(),
             layer=layer,
             preview=preview,
             repair=repair,
             replace=replace,
+            key=key,
         )
         if preview:
             session.rollback()
@@ -67,26 +81,22 @@ def layers_import(file: Path, area_slug, layer, preview, repair, replace) -> Non
 @click.option("--area", "area_slug", required=True)
 @click.option("--layer", required=True)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def layers_export(area_slug: str, layer: str, file: Path) -> None:
+@click.pass_obj
+def layers_export(cli: CliContext, area_slug: str, layer: str, file: Path) -> None:
     """Write a layer as GeoJSON (with its features' ids, so a re-import updates in place)."""
-    from server.cli import unit_of_work
-    from server.maps.layers import layer_geojson
-
-    with unit_of_work() as session:
-        document = layer_geojson(session, SYSTEM, area_slug, layer)
+    with cli.unit_of_work() as session:
+        document = layer_geojson(session, SYSTEM, area_id_of(session, SYSTEM, area_slug), layer)
     file.write_bytes(document.body)
     click.echo(f"rangersync: {layer} of {area_slug} written to {file}")
 
 
 @layers.command("list")
 @click.option("--area", "area_slug", required=True)
-def layers_list(area_slug: str) -> None:
+@click.pass_obj
+def layers_list(cli: CliContext, area_slug: str) -> None:
     """List an area's layers with their feature counts."""
-    from server.cli import unit_of_work
-    from server.maps.layers import list_layers
-
-    with unit_of_work() as session:
-        for info in list_layers(session, SYSTEM, area_slug):
+    with cli.unit_of_work() as session:
+        for info in list_layers(session, SYSTEM, area_id_of(session, SYSTEM, area_slug)):
             click.echo(
                 f"{info.name:<24} {info.kind:<9} {info.count:>7}  {', '.join(info.geometry_types)}"
             )
@@ -112,17 +122,15 @@ def _say_package(package, slug: str) -> None:
 @click.option("--min-zoom", type=click.IntRange(0, 18), help="default: as last time, or 8")
 @click.option("--max-zoom", type=click.IntRange(0, 18), help="default: as last time, or 15")
 @click.option("--if-stale", is_flag=True, help="only if the layers changed since the last build")
-def mappack_build(area_slug: str, min_zoom, max_zoom, if_stale: bool) -> None:
+@click.pass_obj
+def mappack_build(cli: CliContext, area_slug: str, min_zoom, max_zoom, if_stale: bool) -> None:
     """Build the next version of an area's offline map package."""
-    from server.cli import _config, unit_of_work
-    from server.maps.packages import build
-
-    config = _config()
-    with unit_of_work(config) as session:
+    config = cli.config
+    with cli.unit_of_work() as session:
         package = build(
             session,
             SYSTEM,
-            area_slug,
+            area_id_of(session, SYSTEM, area_slug),
             config.maps_dir,
             zooms=(min_zoom, max_zoom),
             only_if_stale=if_stale,
@@ -136,14 +144,14 @@ def mappack_build(area_slug: str, min_zoom, max_zoom, if_stale: bool) -> None:
 @mappack.command("basemap")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--area", "area_slug", required=True)
-def mappack_basemap(file: Path, area_slug: str) -> None:
+@click.pass_obj
+def mappack_basemap(cli: CliContext, file: Path, area_slug: str) -> None:
     """Attach a park's raster base map (MBTiles of png, jpg or webp) to its packages."""
-    from server.cli import _config, unit_of_work
-    from server.maps.packages import attach_basemap
-
-    config = _config()
-    with unit_of_work(config) as session:
-        basemap = attach_basemap(session, SYSTEM, area_slug, file, config.maps_dir)
+    config = cli.config
+    with cli.unit_of_work() as session:
+        basemap = attach_basemap(
+            session, SYSTEM, area_id_of(session, SYSTEM, area_slug), file, config.maps_dir
+        )
     click.echo(
         f"rangersync: base map {basemap.sha256[:12]}… ({basemap.format}) attached to "
         f"{area_slug}; run `rangersync mappack build --area {area_slug}`"
@@ -151,17 +159,24 @@ def mappack_basemap(file: Path, area_slug: str) -> None:
 
 
 @mappack.command("rebuild-stale")
-def mappack_rebuild_stale() -> None:
+@click.pass_obj
+def mappack_rebuild_stale(cli: CliContext) -> None:
     """Rebuild every package whose layers changed since it was built (run it from cron)."""
-    from server.cli import _config, unit_of_work
-    from server.maps.packages import build, stale_areas
-
-    config = _config()
-    with unit_of_work(config) as session:
+    config = cli.config
+    with cli.unit_of_work() as session:
         slugs = stale_areas(session)
     for slug in slugs:
-        with unit_of_work(config) as session:
-            current = build(session, SYSTEM, slug, config.maps_dir, only_if_stale=True)
+        with cli.unit_of_work() as session:
+            current = build(
+                session,
+                SYSTEM,
+                area_id_of(session, SYSTEM, slug),
+                config.maps_dir,
+                only_if_stale=True,
+            )
         if current is not None:
             _say_package(current, slug)
     click.echo(f"rangersync: {len(slugs)} stale packages rebuilt")
+
+
+commands = [layers, mappack]

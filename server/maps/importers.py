@@ -98,6 +98,7 @@ class SourceRead:
     rejected: list[Rejection] = field(default_factory=list)
     repaired: list[Repair] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    fields: dict[str, list[str]] = field(default_factory=dict)  # source layer → its field names
 
 
 def sniff(data: bytes, filename: str) -> str:
@@ -201,6 +202,7 @@ def _read_layer(path: Path, source_layer: str, target: str, repair: bool, out: S
         raise Invalid(f"{info['driver']} files are not accepted", errors={"file": ["format"]})
     meta, _fids, geometries, columns = pyogrio.raw.read(path, layer=source_layer)
     names = [str(n) for n in meta["fields"]]
+    out.fields[source_layer] = names
     kinds = meta.get("ogr_types") or [""] * len(names)
     noise = KML_NOISE if info["driver"] in ("KML", "LIBKML") else set()
     transformer, crs_problem = _transformer(meta.get("crs"))

@@ -1,10 +1,14 @@
 """Importing a map file into an area's layers: a preview of what will change, then the change,
 set-based, versioned and audited like any other edit.
 
-Features are matched by id (a file exported from RangerSync carries its features' ids): a match
-with other content is an update, a match with the same content unchanged, anything else new.
-With `replace`, features of the target layers that the file no longer holds are deleted.
-The database decides what lies outside the area; the file reader decides everything else.
+Features are matched by id when the file carries RangerSync's own (an export re-imported);
+features without one by a key field the caller names, else the key remembered from the layer's
+last import of the same source, else by content (server.maps.identity). A match with other
+content is an update, a match with the same content unchanged, anything else new. A feature
+whose identity cannot be told is refused with its reason, never guessed. With `replace`,
+features of the target layers that the file no longer holds are deleted, except those a refused
+feature may be. The database decides what lies outside the area; the file reader decides
+everything else.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from server.areas.models import ZONE_KINDS
-from server.areas.service import area_id_of
 from server.core import audit
 from server.core.policy import Action, Actor, authorize
-from server.maps.importers import Candidate, Rejection, Repair, read_source
+from server.maps import identity, import_keys
+from server.maps.identity import Stored
+from server.maps.import_keys import Identity
+from server.maps.importers import Candidate, Rejection, Repair, SourceRead, read_source
 from server.maps.layers import check_layer_name
 
 log = logging.getLogger(__name__)
@@ -35,6 +41,7 @@ ZONES = "zones"  # the one built-in layer a file may fill
 class ImportReport:
     preview: bool
     layers: dict[str, dict[str, int]] = field(default_factory=dict)
+    identity: dict[str, Identity] = field(default_factory=dict)
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -51,7 +58,7 @@ class ImportReport:
 def import_file(
     session: Session,
     actor: Actor,
-    area: str,
+    area_id: uuid.UUID,
     filename: str,
     data: bytes,
     *,
@@ -59,12 +66,13 @@ def import_file(
     preview: bool = False,
     repair: bool = False,
     replace: bool = False,
+    key: str | None = None,
 ) -> ImportReport:
-    area_id = area_id_of(session, actor, area)
     authorize(actor, Action.MAP_EDIT, area_id, "area")
     if layer is not None and layer != ZONES:
         check_layer_name(layer)
     source = read_source(data, filename, layer=layer, repair=repair)
+    key_fields = import_keys.key_fields(source, key) if key else {}
     report = ImportReport(
         preview, rejected=source.rejected, repaired=source.repaired, notes=source.notes
     )
@@ -74,9 +82,11 @@ def import_file(
     candidates = _zones_ready(candidates, report)
     candidates = _keep_inside(session, area_id, candidates, report)
     candidates = _keep_unique_ids(session, area_id, candidates, report)
-    plan = _plan(session, area_id, candidates, report.notes)
     targets = sorted({c.target_layer for c in candidates} | ({layer} if layer else set()))
-    gone = _missing(session, area_id, targets, candidates) if replace else []
+    if not preview:
+        _one_import_at_a_time(session, area_id, targets)
+    plan, protected, remember = _plan(session, area_id, candidates, report, key_fields, source)
+    gone = _missing(session, area_id, targets, plan, protected) if replace else []
     report.created, report.updated = len(plan["created"]), len(plan["updated"])
     report.unchanged, report.deleted = len(plan["unchanged"]), len(gone)
     per_layer: dict[str, Counter] = {}
@@ -89,6 +99,7 @@ def import_file(
         return report
     _insert(session, area_id, plan["created"])
     _update(session, plan["updated"])
+    import_keys.remember(session, area_id, remember, filename)
     for table in ("map_features", "zones") if gone else ():
         session.execute(
             text(
@@ -101,8 +112,10 @@ def import_file(
         "file": filename,
         "created": report.created,
         "updated": report.updated,
+        "unchanged": report.unchanged,
         "deleted": report.deleted,
         "rejected": len(report.rejected),
+        "identity": {name: str(how) for name, how in report.identity.items()},
     }
     audit.record(session, actor, "map.import", "area", area_id, area_id=area_id, **details)
     if report.repaired:
@@ -117,8 +130,19 @@ def import_file(
             file=filename,
             repairs=repairs,
         )
-        log.info("map import %s into %s repaired %d geometries", filename, area, len(repairs))
+        log.info("map import %s into %s repaired %d geometries", filename, area_id, len(repairs))
     return report
+
+
+def _one_import_at_a_time(session, area_id, layers: list[str]) -> None:
+    """Imports into a layer take turns (locks taken in name order, so two imports of several
+    layers cannot deadlock): a second import of the same file (a double click) waits for the
+    first to commit, then finds its features instead of creating them again."""
+    for name in layers:
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"map-import:{area_id}:{name}"},
+        )
 
 
 def _reject(report: ImportReport, c: Candidate, reason: str, detail: str) -> None:
@@ -236,7 +260,51 @@ def _keep_unique_ids(session, area_id, candidates: list[Candidate], report) -> l
     return kept
 
 
-def _plan(session, area_id, candidates: list[Candidate], notes: list[str]) -> dict:
+def _plan(
+    session,
+    area_id,
+    candidates: list[Candidate],
+    report: ImportReport,
+    key_fields: dict[str, str],
+    source: SourceRead,
+) -> tuple[dict[str, list[Candidate]], set[uuid.UUID], list[tuple[str, str, str]]]:
+    """(created/updated/unchanged, the stored features `replace` must keep although no file
+    feature matched them, the (layer, source, key) to remember once the import is applied)."""
+    plan: dict[str, list[Candidate]] = {"created": [], "updated": [], "unchanged": []}
+    idless = _plan_by_id(session, area_id, candidates, plan, report.notes)
+    protected: set[uuid.UUID] = set()
+    remember: list[tuple[str, str, str]] = []
+    by_layer: dict[str, list[Candidate]] = {c.target_layer: [] for c in candidates}
+    for c in idless:
+        by_layer[c.target_layer].append(c)
+    remembered = import_keys.remembered(session, area_id, sorted(by_layer))
+    matched_by_id = [c.feature_id for rows in plan.values() for c in rows]
+    stored = _stored(session, area_id, sorted(by_layer), matched_by_id)
+    for target, rows in by_layer.items():
+        if not rows:
+            report.identity[target] = Identity("id")
+            continue
+        how = import_keys.choose(target, rows, key_fields, remembered, source, report.notes)
+        report.identity[target] = how
+        if how.method == "key" and how.key is not None:
+            matching = identity.match_by_key(rows, stored.get(target, []), how.key)
+        else:
+            matching = identity.match_by_content(rows, stored.get(target, []))
+        for c, s in matching.pairs:
+            c.feature_id = s.id
+            plan["unchanged" if identity.same_content(c, s) else "updated"].append(c)
+        plan["created"].extend(matching.new)
+        for r in matching.refused:
+            _reject(report, r.candidate, r.reason, r.detail)
+        protected |= matching.protected
+        key = how.key if how.method == "key" else None
+        if key is not None and not any(r.reason == "duplicate-key" for r in matching.refused):
+            remember.extend((target, s, key) for s in sorted({c.source_layer for c in rows}))
+    return plan, protected, remember
+
+
+def _plan_by_id(session, area_id, candidates, plan, notes: list[str]) -> list[Candidate]:
+    """Plan the features that carry a RangerSync id of this layer; return the others."""
     ids = [c.feature_id for c in candidates if c.feature_id]
     existing = (
         {
@@ -255,34 +323,60 @@ def _plan(session, area_id, candidates: list[Candidate], notes: list[str]) -> di
         if ids
         else {}
     )
-    plan: dict[str, list[Candidate]] = {"created": [], "updated": [], "unchanged": []}
+    idless: list[Candidate] = []
     copied = 0
     for c in candidates:
-        row = existing.get(c.feature_id)
+        row = existing.get(c.feature_id) if c.feature_id else None
         if row is not None and row.layer != c.target_layer:
-            # a copy into another layer (an export of `road` imported as `tracks`): new ids,
-            # so the originals stay where they are
+            # a copy into another layer (an export of `road` imported as `tracks`): the
+            # originals stay where they are, and the copies are matched within the target
             c.feature_id, row, copied = None, None, copied + 1
-        if row is None:
+        if c.feature_id is None:
+            idless.append(c)
+        elif row is None:
             plan["created"].append(c)
-        elif (
-            not row.deleted
-            and row.layer == c.target_layer
-            and row.kind == c.kind
-            and row.name == c.name
-            and row.properties == c.properties
-            and shapely.equals_exact(shapely.from_wkb(bytes(row.wkb)), c.geometry, 0)
-        ):
+        elif not row.deleted and identity.same_content(c, _as_stored(row)):
             plan["unchanged"].append(c)
         else:
             plan["updated"].append(c)
     if copied:
-        notes.append(f"{copied} features have ids of another layer: imported as new features")
-    return plan
+        notes.append(
+            f"{copied} features have ids of another layer: matched in the target layer as"
+            " features without ids"
+        )
+    return idless
 
 
-def _missing(session, area_id, layers: list[str], candidates: list[Candidate]) -> list[uuid.UUID]:
-    keep = [c.feature_id for c in candidates if c.feature_id]
+def _as_stored(row) -> Stored:
+    return Stored(
+        row.id, row.layer, row.kind, row.name, row.properties, shapely.from_wkb(bytes(row.wkb))
+    )
+
+
+def _stored(session, area_id, layers: list[str], exclude: list) -> dict[str, list[Stored]]:
+    """The live features of the target layers, but those already matched by id."""
+    if not layers:
+        return {}
+    rows = session.execute(
+        text(
+            "SELECT id, layer, NULL AS kind, name, properties, ST_AsBinary(geom) AS wkb"
+            " FROM map_features WHERE area_id = :a AND layer = ANY(:layers)"
+            " AND deleted_at IS NULL AND NOT (id = ANY(:exclude)) UNION ALL"
+            " SELECT id, 'zones', kind, name, properties, ST_AsBinary(geom) FROM zones"
+            " WHERE area_id = :a AND 'zones' = ANY(:layers) AND deleted_at IS NULL"
+            " AND NOT (id = ANY(:exclude)) ORDER BY 1"
+        ),
+        {"a": area_id, "layers": layers, "exclude": exclude},
+    ).all()
+    stored: dict[str, list[Stored]] = {}
+    for row in rows:
+        stored.setdefault(row.layer, []).append(_as_stored(row))
+    return stored
+
+
+def _missing(session, area_id, layers: list[str], plan: dict, protected: set) -> list[uuid.UUID]:
+    keep = [c.feature_id for rows in plan.values() for c in rows if c.feature_id]
+    keep += list(protected)
     return list(
         session.scalars(
             text(

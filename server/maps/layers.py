@@ -20,7 +20,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from server.areas.models import LAYER_PATTERN, MapFeature
-from server.areas.service import area_id_of
 from server.core import audit
 from server.core.errors import Conflict, Invalid, NotFound
 from server.core.policy import Action, Actor, authorize
@@ -58,8 +57,7 @@ def check_layer_name(layer: str) -> None:
         )
 
 
-def list_layers(session: Session, actor: Actor, area: str) -> list[LayerInfo]:
-    area_id = area_id_of(session, actor, area)
+def list_layers(session: Session, actor: Actor, area_id: uuid.UUID) -> list[LayerInfo]:
     authorize(actor, Action.MAP_VIEW, area_id, "area")
     rows = session.execute(
         text(
@@ -111,9 +109,8 @@ def _document(value: Any) -> Document:
     return Document(body, hashlib.sha256(body).hexdigest()[:32])
 
 
-def layer_geojson(session: Session, actor: Actor, area: str, layer: str) -> Document:
+def layer_geojson(session: Session, actor: Actor, area_id: uuid.UUID, layer: str) -> Document:
     """A layer as a GeoJSON FeatureCollection (RFC 7946), in a stable order."""
-    area_id = area_id_of(session, actor, area)
     authorize(actor, Action.MAP_VIEW, area_id, "area")
     kind = layer if layer in ("zones", "boundary") else "features"
     if kind == "features" and layer in BUILT_IN_LAYERS:
@@ -131,8 +128,9 @@ def _feature(session: Session, area_id: uuid.UUID, feature_id: uuid.UUID) -> Map
     return feature
 
 
-def feature_geojson(session: Session, actor: Actor, area: str, feature_id: uuid.UUID) -> Document:
-    area_id = area_id_of(session, actor, area)
+def feature_geojson(
+    session: Session, actor: Actor, area_id: uuid.UUID, feature_id: uuid.UUID
+) -> Document:
     authorize(actor, Action.MAP_VIEW, area_id, "area")
     _feature(session, area_id, feature_id)
     return _document(
@@ -170,14 +168,13 @@ def _check_inside(session: Session, area_id: uuid.UUID, geometry: BaseGeometry) 
 def create_feature(
     session: Session,
     actor: Actor,
-    area: str,
+    area_id: uuid.UUID,
     layer: str,
     *,
     geometry: BaseGeometry,
     name: str | None = None,
     properties: dict | None = None,
 ) -> uuid.UUID:
-    area_id = area_id_of(session, actor, area)
     authorize(actor, Action.MAP_EDIT, area_id, "area")
     check_layer_name(layer)
     _check_inside(session, area_id, geometry)
@@ -213,7 +210,7 @@ def _on_version(feature: MapFeature, version: int) -> None:
 def update_feature(
     session: Session,
     actor: Actor,
-    area: str,
+    area_id: uuid.UUID,
     feature_id: uuid.UUID,
     *,
     version: int,
@@ -222,7 +219,6 @@ def update_feature(
     properties: dict | None = None,
     layer: str | None = None,
 ) -> uuid.UUID:
-    area_id = area_id_of(session, actor, area)
     authorize(actor, Action.MAP_EDIT, area_id, "area")
     feature = _feature(session, area_id, feature_id)
     session.refresh(feature, with_for_update=True)
@@ -253,9 +249,8 @@ def update_feature(
 
 
 def delete_feature(
-    session: Session, actor: Actor, area: str, feature_id: uuid.UUID, *, version: int
+    session: Session, actor: Actor, area_id: uuid.UUID, feature_id: uuid.UUID, *, version: int
 ) -> None:
-    area_id = area_id_of(session, actor, area)
     authorize(actor, Action.MAP_EDIT, area_id, "area")
     feature = _feature(session, area_id, feature_id)
     session.refresh(feature, with_for_update=True)

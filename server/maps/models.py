@@ -1,4 +1,5 @@
-"""Tables of offline map packages (one row per built version) and parks' raster base maps."""
+"""Tables of offline map packages (one row per built version), parks' raster base maps, and the
+key fields imports remember per layer and source."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ class MapPackage(ChangeTracked, Base):
     max_zoom: Mapped[int] = mapped_column(SmallInteger)
     bounds: Mapped[list[float]] = mapped_column(ARRAY(Float))
     tile_count: Mapped[int] = mapped_column(Integer)
-    tiles_sha256: Mapped[str] = mapped_column(String(64))  # sync.mappack.tiles_digest
+    tiles_sha256: Mapped[str] = mapped_column(String(64))  # sync.device.mappack.tiles_digest
     # [{"name", "role", "size", "sha256", "from_version"?}]: the files as the manifest lists them
     files: Mapped[list] = mapped_column(JSONB)
 
@@ -73,3 +74,20 @@ class MapBasemap(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     format: Mapped[str] = mapped_column(Text)
     attached_at: Mapped[datetime] = created_at_column()
+
+
+class MapImportSource(Base):
+    """The key field that a layer's last import of one source (a layer of a file: a Shapefile's
+    name, a GeoPackage table, a KML folder) matched features by, so that the next import of the
+    same source matches them the same way without being told again."""
+
+    __tablename__ = "map_import_sources"
+
+    area_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True
+    )
+    layer: Mapped[str] = mapped_column(Text, primary_key=True)
+    source: Mapped[str] = mapped_column(Text, primary_key=True)
+    key_field: Mapped[str] = mapped_column(Text)
+    filename: Mapped[str] = mapped_column(Text)  # the file it was last imported from
+    imported_at: Mapped[datetime] = created_at_column()

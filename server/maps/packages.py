@@ -22,7 +22,6 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from server.areas.models import Area
-from server.areas.service import area_id_of
 from server.core import audit
 from server.core.errors import Gone, Invalid, NotFound
 from server.core.policy import Action, Actor, authorize
@@ -30,7 +29,7 @@ from server.maps import mbtiles
 from server.maps.changes import changed_since
 from server.maps.models import MapBasemap, MapPackage
 from server.maps.tiles import layer_spec, package_tile_sql, tile_params
-from sync.mappack import tiles_digest
+from sync.protocol.digests import tiles_digest
 
 DEFAULT_ZOOMS = (8, 15)
 KEEP_VERSIONS = 3
@@ -131,14 +130,13 @@ def _write_tiles(session, area_id, layers, bounds, zooms, path: Path, metadata) 
 def build(
     session: Session,
     actor: Actor,
-    area: str,
+    area_id: uuid.UUID,
     maps_dir: Path,
     *,
     zooms: tuple[int | None, int | None] = (None, None),
     only_if_stale: bool = False,
 ) -> MapPackage | None:
     """Build the next version of the area's package; None if `only_if_stale` and it is current."""
-    area_id = area_id_of(session, actor, area)
     authorize(actor, Action.MAP_EDIT, area_id, "area")
     session.execute(
         text("SELECT pg_advisory_xact_lock(hashtext('mappack:' || :a))"), {"a": str(area_id)}
@@ -294,8 +292,7 @@ def current_manifest(session: Session, area_id: uuid.UUID, slug: str) -> dict | 
     return manifest_of(session, package, slug) if package is not None else None
 
 
-def manifest(session: Session, actor: Actor, area: str) -> dict:
-    area_id = area_id_of(session, actor, area)
+def manifest(session: Session, actor: Actor, area_id: uuid.UUID) -> dict:
     authorize(actor, Action.MAP_VIEW, area_id, "area")
     found = current_manifest(session, area_id, session.get(Area, area_id).slug)
     if found is None:
@@ -304,10 +301,9 @@ def manifest(session: Session, actor: Actor, area: str) -> dict:
 
 
 def package_file(
-    session: Session, actor: Actor, area: str, version: int, name: str, maps_dir: Path
+    session: Session, actor: Actor, area_id: uuid.UUID, version: int, name: str, maps_dir: Path
 ) -> tuple[Path, str]:
     """The path and SHA-256 of one file of a package version the caller may download."""
-    area_id = area_id_of(session, actor, area)
     authorize(actor, Action.MAP_VIEW, area_id, "area")
     package = session.scalar(
         select(MapPackage).where(MapPackage.area_id == area_id, MapPackage.version == version)
@@ -321,9 +317,10 @@ def package_file(
     return path, entry["sha256"]
 
 
-def attach_basemap(session: Session, actor: Actor, area: str, source: Path, maps_dir: Path):
+def attach_basemap(
+    session: Session, actor: Actor, area_id: uuid.UUID, source: Path, maps_dir: Path
+):
     """Attach a park's raster base map (MBTiles); packages built from now on carry it."""
-    area_id = area_id_of(session, actor, area)
     authorize(actor, Action.MAP_EDIT, area_id, "area")
     try:
         fmt = mbtiles.basemap_format(source)

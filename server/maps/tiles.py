@@ -206,14 +206,14 @@ def get_tile(
     x: int,
     y: int,
     *,
-    area: str | None = None,
+    area_id: uuid.UUID | None = None,
     cache: TileCache | None = None,
 ) -> Tile:
-    """One tile of `layer` over the caller's areas (or the one named), from the cache if nothing
+    """One tile of `layer` over the caller's areas (or the one given), from the cache if nothing
     under it changed since it was rendered."""
     spec = layer_spec(layer)
     check_tile_address(z, x, y)
-    areas = areas_in_scope(session, actor, spec.action, area)
+    areas = areas_in_scope(session, actor, spec.action, area_id)
     key = (layer, z, x, y, tuple(areas))
     cached = cache.get(key) if cache is not None else None
     if cached is not None and not changed_since(session, cached.snapshot, areas, [spec.source]):

@@ -14,7 +14,6 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from server.areas.models import ZONE_KINDS, Zone
-from server.areas.service import area_id_of
 from server.core import audit
 from server.core.errors import Conflict, Invalid, NotFound
 from server.core.policy import Action, Actor, authorize
@@ -33,8 +32,7 @@ def _check_kind(kind: str) -> str:
     return kind
 
 
-def _zone(session: Session, actor: Actor, area: str, zone_id: uuid.UUID) -> Zone:
-    area_id = area_id_of(session, actor, area)
+def _zone(session: Session, actor: Actor, area_id: uuid.UUID, zone_id: uuid.UUID) -> Zone:
     authorize(actor, Action.MAP_EDIT, area_id, "area")
     zone = session.get(Zone, zone_id, with_for_update=True)
     if zone is None or zone.area_id != area_id or zone.deleted_at is not None:
@@ -53,14 +51,13 @@ def _on_version(zone: Zone, version: int) -> None:
 def create_zone(
     session: Session,
     actor: Actor,
-    area: str,
+    area_id: uuid.UUID,
     *,
     name: str,
     kind: str,
     geometry: Polygon | MultiPolygon,
     properties: dict | None = None,
 ) -> uuid.UUID:
-    area_id = area_id_of(session, actor, area)
     authorize(actor, Action.MAP_EDIT, area_id, "area")
     zone = Zone(
         area_id=area_id,
@@ -78,7 +75,7 @@ def create_zone(
 def update_zone(
     session: Session,
     actor: Actor,
-    area: str,
+    area_id: uuid.UUID,
     zone_id: uuid.UUID,
     *,
     version: int,
@@ -87,7 +84,7 @@ def update_zone(
     geometry: Polygon | MultiPolygon | None = None,
     properties: dict | None = None,
 ) -> uuid.UUID:
-    zone = _zone(session, actor, area, zone_id)
+    zone = _zone(session, actor, area_id, zone_id)
     _on_version(zone, version)
     if name is not None:
         zone.name = name
@@ -107,9 +104,9 @@ def update_zone(
 
 
 def delete_zone(
-    session: Session, actor: Actor, area: str, zone_id: uuid.UUID, *, version: int
+    session: Session, actor: Actor, area_id: uuid.UUID, zone_id: uuid.UUID, *, version: int
 ) -> None:
-    zone = _zone(session, actor, area, zone_id)
+    zone = _zone(session, actor, area_id, zone_id)
     _on_version(zone, version)
     zone.version += 1
     zone.deleted_at = func.now()

@@ -1,1 +1,1 @@
-"""The durable notification outbox, its procrastinate worker and the delivery adapters."""
+"""The durable notification outbox and its delivery (claim, send, record): email, SMS, webhooks."""

@@ -8,6 +8,7 @@ heartbeats), retried, and re-claims the row once the lease has run out.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -17,18 +18,15 @@ from sqlalchemy.orm import sessionmaker
 
 from server.config import Config
 from server.notify import adapters
+from server.notify.outbox import DELIVER_TASK, QUEUE
 
 log = logging.getLogger(__name__)
 
 _CLAIM = """
-UPDATE notifications n SET state = 'sending', attempts = attempts + 1,
+UPDATE notifications SET state = 'sending', attempts = attempts + 1,
        lease_until = now() + make_interval(secs => :lease)
-FROM safety_alerts a
-WHERE n.id = :id AND a.id = n.alert_id
-  AND (n.state = 'pending' OR (n.state = 'sending' AND n.lease_until < now()))
-RETURNING n.id, n.channel, n.target, n.subject, n.body, n.attempts, n.purpose,
-          a.id AS alert_id, a.area_id, a.kind, a.severity, a.message,
-          ST_AsGeoJSON(a.geom)::json AS geometry, a.radius_m, a.created_at
+WHERE id = :id AND (state = 'pending' OR (state = 'sending' AND lease_until < now()))
+RETURNING id, channel, target, subject, body, attempts
 """
 
 _FINISH = """
@@ -53,8 +51,6 @@ WHERE (n.state = 'pending' OR (n.state = 'sending' AND n.lease_until < now()))
 
 
 def requeue_orphans(factory: sessionmaker) -> int:
-    from server.notify.outbox import DELIVER_TASK, QUEUE
-
     with factory() as session:
         count = session.execute(text(_REQUEUE), {"queue": QUEUE, "task": DELIVER_TASK}).rowcount
         session.commit()
@@ -69,6 +65,17 @@ class Outcome:
 
 class RetryLater(Exception):
     """Raised to procrastinate so that it retries the job with its back-off."""
+
+
+def _webhook_payload(row) -> dict:
+    """A webhook's body is the JSON document its sender composed; the id is added here."""
+    try:
+        document = json.loads(row["body"])
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise adapters.DeliveryError("the notification holds no JSON document", permanent=True)
+    return {"notification_id": str(row["id"]), **document}
 
 
 def deliver(factory: sessionmaker, config: Config, notification_id: uuid.UUID) -> Outcome:
@@ -86,25 +93,7 @@ def deliver(factory: sessionmaker, config: Config, notification_id: uuid.UUID) -
         elif row["channel"] == "sms":
             adapters.send_sms(config, row["target"], row["body"], key)
         else:
-            payload = {
-                "notification_id": key,
-                "purpose": row["purpose"],
-                "subject": row["subject"],
-                "alert": {
-                    k: row[k]
-                    for k in (
-                        "alert_id",
-                        "area_id",
-                        "kind",
-                        "severity",
-                        "message",
-                        "geometry",
-                        "radius_m",
-                        "created_at",
-                    )
-                },
-            }
-            adapters.send_webhook(config, row["target"], _jsonable(payload), key)
+            adapters.send_webhook(config, row["target"], _webhook_payload(row), key)
         outcome = Outcome("sent")
     except adapters.DeliveryError as error:
         given_up = error.permanent or row["attempts"] >= config.notify_max_attempts
@@ -122,13 +111,3 @@ def deliver(factory: sessionmaker, config: Config, notification_id: uuid.UUID) -
         )
         session.commit()
     return outcome
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value

@@ -7,7 +7,11 @@ and lost when the process dies in between.
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -16,17 +20,16 @@ QUEUE = "notifications"
 DELIVER_TASK = "deliver_notification"
 
 _ENQUEUE = """
-WITH s AS (
-    SELECT notify_emails, notify_sms, notify_webhooks FROM safety_settings WHERE area_id = :area
-), targets AS (
-    SELECT 'email' AS channel, unnest(notify_emails) AS target FROM s
-    UNION ALL SELECT 'sms', unnest(notify_sms) FROM s
-    UNION ALL SELECT 'webhook', unnest(notify_webhooks) FROM s
+WITH targets AS (
+    SELECT 'email' AS channel, unnest(CAST(:emails AS text[])) AS target
+    UNION ALL SELECT 'sms', unnest(CAST(:sms AS text[]))
+    UNION ALL SELECT 'webhook', unnest(CAST(:webhooks AS text[]))
 ), new AS (
     INSERT INTO notifications (id, area_id, alert_id, purpose, channel, target, subject, body,
                                state, attempts)
-    SELECT gen_random_uuid(), :area, :alert, :purpose, t.channel, t.target, :subject,
-           CASE WHEN t.channel = 'sms' THEN :short ELSE :body END, 'pending', 0
+    SELECT gen_random_uuid(), :area, :subject_id, :purpose, t.channel, t.target, :subject,
+           CASE t.channel WHEN 'sms' THEN :short WHEN 'webhook' THEN :document ELSE :body END,
+           'pending', 0
     FROM targets t
     ON CONFLICT DO NOTHING
     RETURNING id
@@ -37,6 +40,26 @@ RETURNING (args ->> 'notification_id')::uuid
 """
 
 
+@dataclass(frozen=True)
+class Targets:
+    """Whom to reach: email addresses, phone numbers (SMS gateway), webhook URLs."""
+
+    emails: Sequence[str] = ()
+    sms: Sequence[str] = ()
+    webhooks: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Message:
+    """What to send, in each channel's form. A webhook receives `document` as JSON, with the
+    notification's id added as `notification_id`."""
+
+    subject: str
+    body: str
+    short: str  # one SMS
+    document: dict[str, Any] = field(default_factory=dict)
+
+
 def _one_sms(text: str) -> str:
     """An SMS notification is one message: a longer text is cut, visibly ("...")."""
     return text if len(text) <= 160 else text[:157] + "..."
@@ -45,25 +68,39 @@ def _one_sms(text: str) -> str:
 def enqueue(
     session: Session,
     area_id: uuid.UUID,
-    alert_id: uuid.UUID,
+    subject_id: uuid.UUID,
     purpose: str,
-    subject: str,
-    body: str,
-    short: str,
+    message: Message,
+    targets: Targets,
 ) -> list[uuid.UUID]:
-    """One notification per target configured for the area (once per alert and purpose)."""
+    """One notification per target (once per subject, purpose and target, however often asked).
+
+    `subject_id` is what the message is about (kept in the `alert_id` column, named for the
+    first thing that sent notifications)."""
     return list(
         session.execute(
             text(_ENQUEUE),
             {
                 "area": area_id,
-                "alert": alert_id,
+                "subject_id": subject_id,
                 "purpose": purpose,
-                "subject": subject,
-                "body": body,
-                "short": _one_sms(short),
+                "subject": message.subject,
+                "body": message.body,
+                "short": _one_sms(message.short),
+                "document": json.dumps(message.document, default=_jsonable),
+                "emails": list(targets.emails),
+                "sms": list(targets.sms),
+                "webhooks": list(targets.webhooks),
                 "queue": QUEUE,
                 "task": DELIVER_TASK,
             },
         ).scalars()
     )
+
+
+def _jsonable(value: Any) -> str:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")

@@ -1,4 +1,5 @@
-"""What managers see of the outbox: the notifications of an alert and their delivery state."""
+"""What the outbox holds about one subject (an alert, say): its notifications and their
+delivery state. Callers authorize: the subject is theirs, not the outbox's."""
 
 from __future__ import annotations
 
@@ -7,20 +8,13 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.alerts.models import SafetyAlert
-from server.core.errors import NotFound
-from server.core.policy import Action, Actor, authorize
 from server.notify.models import Notification
 
 
-def list_for_alert(session: Session, actor: Actor, alert_id: uuid.UUID) -> list[Notification]:
-    alert = session.get(SafetyAlert, alert_id)
-    if alert is None:
-        raise NotFound("no such alert")
-    authorize(actor, Action.ALERT_ISSUE, alert.area_id, "alert")
+def list_for(session: Session, subject_id: uuid.UUID) -> list[Notification]:
     query = (
         select(Notification)
-        .where(Notification.alert_id == alert_id)
+        .where(Notification.alert_id == subject_id)
         .order_by(Notification.created_at, Notification.channel, Notification.target)
     )
     return list(session.scalars(query))

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from server.core import audit
 from server.core.db import utcnow
-from server.core.errors import Conflict, Invalid, NotFound
-from server.core.policy import Action, Actor, authorize
+from server.core.errors import Conflict, Invalid
+from server.core.policy import Action, Actor, load_in_area
+from server.core.versions import RecordVersion
 from server.reports.models import STATUS_TRANSITIONS, Attachment, Report, ReportCategory
-from server.sync.models import RecordVersion
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,7 @@ def _view(session: Session, report: Report) -> ReportView:
 def _report(
     session: Session, actor: Actor, report_id: uuid.UUID, action: Action, lock: bool = False
 ):
-    query = select(Report).where(Report.id == report_id)
-    report = session.scalar(query.with_for_update() if lock else query)
-    if report is None:
-        raise NotFound("no such report")
-    authorize(actor, action, report.area_id, "report")
-    return report
+    return load_in_area(session, actor, action, Report, report_id, "report", lock=lock)
 
 
 def get_report(session: Session, actor: Actor, report_id: uuid.UUID) -> ReportView:

@@ -1,24 +1,110 @@
-"""HTTP endpoints of the SOS: the device's (JSON, device token) and the text gateway's webhook."""
+"""HTTP endpoints of ranger safety: alerts (managers issue, list, inspect, cancel; devices
+acknowledge), the area's safety settings, and the SOS (the device's, JSON with a device token, and
+the text gateway's webhook)."""
 
 from __future__ import annotations
 
 import hmac
+import uuid
 
 from flask import current_app
 
-from schemas.alerts import SosIn, SosOut, SosTextIn
+from schemas.alerts import (
+    AckIn,
+    AckOut,
+    AlertDetailOut,
+    AlertIn,
+    AlertListQuery,
+    AlertOut,
+    NotificationOut,
+    SettingsIn,
+    SettingsOut,
+    SosIn,
+    SosOut,
+    SosTextIn,
+)
+from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
 from server.core.errors import Unauthenticated
 from server.core.web import bearer_token, commit, current_actor, db
-from server.safety import sos
+from server.safety import alerts, settings, sos
 
-blp = Blueprint("sos", __name__, url_prefix=API_PREFIX, description="SOS from rangers")
+alerts_blp = Blueprint(
+    "alerts", __name__, url_prefix=API_PREFIX, description="Ranger safety alerts"
+)
 
 
-@blp.post("/sos")
-@blp.arguments(SosIn)
-@blp.response(201, SosOut)
-@blp.alt_response(200, schema=SosOut, description="this SOS had already arrived")
+@alerts_blp.post("/areas/<area>/alerts")
+@alerts_blp.arguments(AlertIn)
+@alerts_blp.response(201, AlertOut)
+@in_area
+def issue(body, area_id):
+    """Issue an alert to the whole area, to teams, to zones or to whoever is inside its geometry."""
+    return commit(alerts.issue_alert(db(), current_actor(), area_id, **body))
+
+
+@alerts_blp.get("/areas/<area>/alerts")
+@alerts_blp.arguments(AlertListQuery, location="query")
+@alerts_blp.response(200, AlertOut(many=True))
+@in_area
+def list_alerts(args, area_id):
+    """The area's alerts, newest first, with how many devices acknowledged each (managers)."""
+    return alerts.list_alerts(db(), current_actor(), area_id, args["active"])
+
+
+@alerts_blp.get("/alerts/<uuid:alert_id>")
+@alerts_blp.response(200, AlertDetailOut)
+def get_alert(alert_id: uuid.UUID):
+    """One alert, with the devices that have and have not acknowledged it (managers)."""
+    return alerts.get_alert(db(), current_actor(), alert_id)
+
+
+@alerts_blp.post("/alerts/<uuid:alert_id>/cancel")
+@alerts_blp.response(200, AlertOut)
+def cancel(alert_id: uuid.UUID):
+    """Withdraw an alert; devices drop it on their next pull."""
+    return commit(alerts.cancel(db(), current_actor(), alert_id))
+
+
+@alerts_blp.post("/alerts/<uuid:alert_id>/ack")
+@alerts_blp.arguments(AckIn)
+@alerts_blp.response(200, AckOut)
+def acknowledge(body, alert_id: uuid.UUID):
+    """A device acknowledges an alert that concerns it; repeating it changes nothing."""
+    return commit(alerts.acknowledge(db(), current_actor(), alert_id, body["acknowledged_at"]))
+
+
+@alerts_blp.get("/alerts/<uuid:alert_id>/notifications")
+@alerts_blp.response(200, NotificationOut(many=True))
+def alert_notifications(alert_id: uuid.UUID):
+    """The email, SMS and webhook notifications of an alert and how their delivery went."""
+    return alerts.list_notifications(db(), current_actor(), alert_id)
+
+
+@alerts_blp.get("/areas/<area>/safety-settings")
+@alerts_blp.response(200, SettingsOut)
+@in_area
+def get_settings(area_id):
+    """The area's rule thresholds and notification targets."""
+    return commit(settings.get_settings(db(), current_actor(), area_id))
+
+
+@alerts_blp.patch("/areas/<area>/safety-settings")
+@alerts_blp.arguments(SettingsIn)
+@alerts_blp.response(200, SettingsOut)
+@in_area
+def change_settings(body, area_id):
+    """Change some of the area's thresholds or notification targets."""
+    return commit(settings.change_settings(db(), current_actor(), area_id, **body))
+
+
+sos_blp = Blueprint("sos", __name__, url_prefix=API_PREFIX, description="SOS from rangers")
+
+
+@sos_blp.post("/sos")
+@sos_blp.arguments(SosIn)
+@sos_blp.response(201, SosOut)
+@sos_blp.alt_response(200, schema=SosOut, description="this SOS had already arrived")
 def raise_sos(body):
     """A ranger's SOS: a critical alert to the managers and to the patrols nearby. Retrying the
     same SOS (same counter) is safe: 200 with `duplicate`."""
@@ -26,9 +112,9 @@ def raise_sos(body):
     return result, 200 if result.duplicate else 201
 
 
-@blp.post("/sos/text")
-@blp.arguments(SosTextIn)
-@blp.response(201, SosOut)
+@sos_blp.post("/sos/text")
+@sos_blp.arguments(SosTextIn)
+@sos_blp.response(201, SosOut)
 def raise_sos_from_text(body):
     """The webhook an SMS gateway or satellite-messenger service posts a received message to.
 

@@ -11,13 +11,12 @@ import time
 from flask import Blueprint, Response, current_app, request, stream_with_context
 from sqlalchemy import text
 
-from server.alerts import audience
-from server.areas.service import area_id_of
+from server.areas.web import in_area
 from server.core.api import API_PREFIX
 from server.core.errors import Invalid
 from server.core.policy import Action, authorize
 from server.core.web import current_actor, db
-from server.safety import events
+from server.safety import audience, events
 
 blp = Blueprint("live", __name__, url_prefix=API_PREFIX)
 POLL_S = 0.5
@@ -42,11 +41,11 @@ def _start_after(area_id) -> int:
 
 
 @blp.get("/areas/<area>/live")
-def live(area):
+@in_area
+def live(area_id):
     """text/event-stream of the area's safety events: managers get all of them, a device only
     the alerts that concern it."""
     actor = current_actor()
-    area_id = area_id_of(db(), actor, area)
     authorize(
         actor, Action.ALERT_VIEW if actor.kind == "device" else Action.ALERT_ISSUE, area_id, "area"
     )

@@ -1,4 +1,5 @@
-"""Tables of ranger safety: last known positions, per-area thresholds, SOS calls, live events."""
+"""Tables of ranger safety: alerts (who they matched, who acknowledged), last known positions,
+per-area thresholds, SOS calls, live events."""
 
 from __future__ import annotations
 
@@ -6,11 +7,103 @@ import uuid
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Float, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.core.db import Base, created_at_column, geometry_ok, one_of
+from server.core.db import Base, ChangeTracked, created_at_column, geometry_ok, new_id, one_of
+
+SEVERITIES = ("info", "warning", "critical")
+SOURCES = ("manager", "sos", "rule")
+# What raised it: a manager, a ranger's SOS, or one of the automatic rules.
+KINDS = ("manual", "sos", "overdue_patrol", "no_movement", "danger_zone", "hostile_incident")
+
+
+class SafetyAlert(ChangeTracked, Base):
+    __tablename__ = "safety_alerts"
+    __table_args__ = (
+        geometry_ok("geom"),
+        one_of("severity", SEVERITIES),
+        one_of("kind", KINDS),
+        CheckConstraint("valid_until IS NULL OR valid_until > valid_from", name="valid_window"),
+        CheckConstraint("radius_m IS NULL OR (radius_m > 0 AND geom IS NOT NULL)", name="radius"),
+        Index("ix_safety_alerts_area_id_valid_from", "area_id", "valid_from"),
+        # An automatic rule fires once per event: the event's key is unique in its area.
+        Index(
+            "ix_safety_alerts_area_id_dedupe_key",
+            "area_id",
+            "dedupe_key",
+            unique=True,
+            postgresql_where=text("dedupe_key IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    area_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=True))  # None: whole area
+    radius_m: Mapped[float | None] = mapped_column(Float)  # set: within this distance of geom
+    severity: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who should receive it: {"teams": [...], "zones": [...], "geofence": true}; none of these
+    # means the whole area. Otherwise the team members, the devices last seen in the zones, and
+    # the devices last seen inside the alert's geometry (always, when it has one).
+    audience: Mapped[dict] = mapped_column(JSONB, default=dict)
+    source: Mapped[str] = mapped_column(String(16), default="manager")  # manager, sos, rule
+    kind: Mapped[str] = mapped_column(String(32), default="manual", server_default="manual")
+    dedupe_key: Mapped[str | None] = mapped_column(Text)
+    subject_id: Mapped[uuid.UUID | None] = mapped_column()  # the patrol, report or SOS behind it
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped when devices join the audience (a ranger walks into the geofence): the row's new
+    # change_xid makes every device's next pull look at the alert again.
+    audience_version: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
+
+
+class AlertMatch(Base):
+    """A device that entered an alert's audience by position (zone or geofence). Sticky: a
+    ranger who walks out of the danger area keeps the warning."""
+
+    __tablename__ = "alert_matches"
+
+    alert_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("safety_alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    device_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    area_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    matched_at: Mapped[datetime] = created_at_column()
+
+
+class AlertAck(Base):
+    """A device's acknowledgement that the alert reached its ranger."""
+
+    __tablename__ = "alert_acks"
+
+    alert_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("safety_alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    device_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    )
+    area_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    acknowledged_at_device: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime] = created_at_column()
+
 
 SOS_CHANNELS = ("http", "sms")
 

@@ -19,10 +19,15 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from server.alerts import audience
-from server.alerts.service import AlertView, describe, event_payload, raise_alert
-from server.notify import outbox
-from server.safety import events
+from server.safety import audience, events
+from server.safety.alerts import (
+    AlertView,
+    alert_view,
+    event_payload,
+    find_alert,
+    notify_managers,
+    raise_alert,
+)
 
 log = logging.getLogger(__name__)
 
@@ -271,12 +276,9 @@ def _hostile(session: Session, area, device, fired: Fired) -> None:
 
 def escalate(session: Session, area_id: uuid.UUID | None, fired: Fired) -> None:
     """Critical alerts not acknowledged by every device they concern, past the area's time."""
-    from server.alerts.service import _alert, _view
-
     for alert_id in session.execute(text(ESCALATE), {"area": area_id}).scalars().all():
-        view = _view(session, _alert(session, alert_id))
-        subject, body, short = describe(view, escalated=True)
-        outbox.enqueue(session, view.area_id, view.id, "escalated", subject, body, short)
+        view = alert_view(session, find_alert(session, alert_id))
+        notify_managers(session, view, "escalated")
         events.record(session, view.area_id, "escalated", view.id, event_payload(view))
         fired.escalated.append(alert_id)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from server.core import audit
 from server.core.db import utcnow
 from server.core.policy import Action, Actor, authorize
+from server.notify import outbox
 from server.safety.models import SafetySettings
 
 FIELDS = (
@@ -52,3 +53,13 @@ def change_settings(
         session, actor, "safety.settings", "area", area_id, area_id=area_id, changed=sorted(changes)
     )
     return settings
+
+
+def notify_targets(session: Session, area_id: uuid.UUID) -> outbox.Targets:
+    """Who managers are reached at in the area (nobody before its settings exist)."""
+    row = session.execute(
+        select(
+            SafetySettings.notify_emails, SafetySettings.notify_sms, SafetySettings.notify_webhooks
+        ).where(SafetySettings.area_id == area_id)
+    ).one_or_none()
+    return outbox.Targets(*row) if row is not None else outbox.Targets()

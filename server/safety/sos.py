@@ -15,13 +15,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
-from server.alerts.service import raise_alert
 from server.core import audit
 from server.core.errors import Conflict, Forbidden, Invalid, Unauthenticated
 from server.core.policy import Action, Actor, authorize
 from server.devices.models import Device
+from server.safety.alerts import raise_alert
 from server.safety.models import SosCall
-from sync import sos as sos_text
+from sync.protocol import sos as sos_text
 
 
 class SosReplayed(Conflict):

@@ -19,7 +19,7 @@ from schemas.sync import (
     ReadmitOut,
     StateQuery,
 )
-from server.areas.service import area_id_of
+from server.areas.web import in_area
 from server.core import failpoints
 from server.core.api import API_PREFIX, Blueprint
 from server.core.errors import DomainError
@@ -143,9 +143,9 @@ def pull(args):
 @review_blp.get("/areas/<area>/quarantine")
 @review_blp.arguments(StateQuery, location="query")
 @review_blp.response(200, QuarantineOut(many=True))
-def list_quarantine(args, area):
+@in_area
+def list_quarantine(args, area_id):
     """Records that could not be stored as sent, with the reason."""
-    area_id = area_id_of(db(), current_actor(), area)
     return review.list_quarantine(db(), current_actor(), area_id, args["state"])
 
 
@@ -169,9 +169,9 @@ def dismiss(body, entry_id: uuid.UUID):
 @review_blp.get("/areas/<area>/conflicts")
 @review_blp.arguments(StateQuery, location="query")
 @review_blp.response(200, ConflictOut(many=True))
-def list_conflicts(args, area):
+@in_area
+def list_conflicts(args, area_id):
     """Versions of records that disagreed with the stored one, kept for a decision."""
-    area_id = area_id_of(db(), current_actor(), area)
     return review.list_conflicts(db(), current_actor(), area_id, args["state"])
 
 

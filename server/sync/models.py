@@ -1,5 +1,5 @@
-"""Tables of the sync engine: sessions, the receipt ledger, quarantine, conflicts, versions,
-device status reports and tombstones."""
+"""Tables of the sync engine: sessions, the receipt ledger, quarantine, conflicts, device status
+reports and tombstones."""
 
 from __future__ import annotations
 
@@ -117,25 +117,6 @@ class SyncConflict(Base):
     state: Mapped[str] = mapped_column(String(16), default="open")
     resolved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class RecordVersion(Base):
-    """Every version of a mutable record (report, patrol, leg), as it was after each change."""
-
-    __tablename__ = "record_versions"
-    __table_args__ = (
-        PrimaryKeyConstraint("kind", "record_id", "version", name="pk_record_versions"),
-    )
-
-    kind: Mapped[str] = mapped_column(String(16))
-    record_id: Mapped[uuid.UUID] = mapped_column()
-    version: Mapped[int] = mapped_column(BigInteger)
-    area_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
-    data: Mapped[dict] = mapped_column(JSONB)
-    edit_id: Mapped[uuid.UUID | None] = mapped_column()
-    device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"))
-    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    changed_at: Mapped[datetime] = created_at_column()
 
 
 class DeviceStatus(Base):

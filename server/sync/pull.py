@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from server.alerts import audience as alert_audience
 from server.core.errors import Forbidden
 from server.core.policy import Action, Actor, authorize
 from server.devices.models import Device
+from server.safety import audience as alert_audience
 from server.sync.cursor import Cursor, expired
 from sync.protocol import PROTOCOL_VERSION, PULL_PAGE_SIZE
 
@@ -46,7 +46,7 @@ KINDS: dict[str, str] = {
             'layer', layer, 'name', name, 'version', version, 'properties', properties,
             'geometry', ST_AsGeoJSON(geom)::json) AS data
         FROM map_features WHERE area_id = :area""",
-    # Alerts that concern this device (server.alerts.audience): the whole area's, its teams',
+    # Alerts that concern this device (server.safety.audience): the whole area's, its teams',
     # and those it was matched to by position; a device matched later sees the alert's
     # change_xid move (audience_version), so an incremental pull brings it then.
     "alert": f"""

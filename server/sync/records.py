@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 
 from schemas import attributes as attribute_rules
 from server.accounts.models import Membership, Team, User
+from server.core.versions import RecordVersion
 from server.devices.models import Device
 from server.patrols.models import Patrol, PatrolLeg, PatrolMember
 from server.reports.models import Attachment, Report, ReportCategory
 from server.sync.common import PushContext, Rejection, Verdict, claim, keep_conflict
-from server.sync.models import DeviceStatus, RecordVersion
+from server.sync.models import DeviceStatus
 from sync.protocol import CONFLICT, DUPLICATE, STORED
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.core.db import utcnow
-from server.core.errors import Conflict, NotFound
-from server.core.policy import Action, Actor, authorize
+from server.core.errors import Conflict
+from server.core.policy import Action, Actor, authorize, load_in_area
 from server.devices.models import Device
 from server.devices.service import device_actor
 from server.sync import push as push_service
@@ -47,10 +47,15 @@ def list_quarantine(
 
 
 def _open_entry(session: Session, actor: Actor, entry_id: uuid.UUID) -> QuarantinedRecord:
-    entry = session.get(QuarantinedRecord, entry_id, with_for_update=True)
-    if entry is None:
-        raise NotFound("no such quarantined record")
-    authorize(actor, Action.SYNC_REVIEW, entry.area_id, "quarantined record")
+    entry = load_in_area(
+        session,
+        actor,
+        Action.SYNC_REVIEW,
+        QuarantinedRecord,
+        entry_id,
+        "quarantined record",
+        lock=True,
+    )
     if entry.state != "open":
         raise Conflict(f"this record is already {entry.state}")
     return entry
@@ -115,10 +120,9 @@ def list_conflicts(
 
 def resolve_conflict(session: Session, actor: Actor, conflict_id: uuid.UUID) -> SyncConflict:
     """The manager has reconciled it (by editing the record if needed): close the flag."""
-    conflict = session.get(SyncConflict, conflict_id, with_for_update=True)
-    if conflict is None:
-        raise NotFound("no such conflict")
-    authorize(actor, Action.SYNC_REVIEW, conflict.area_id, "conflict")
+    conflict = load_in_area(
+        session, actor, Action.SYNC_REVIEW, SyncConflict, conflict_id, "conflict", lock=True
+    )
     if conflict.state != "open":
         raise Conflict("this conflict is already resolved")
     conflict.state, conflict.resolved_by, conflict.resolved_at = "resolved", actor.user_id, utcnow()

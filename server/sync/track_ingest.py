@@ -21,7 +21,7 @@ from server.patrols.service import append_figures, derive_figures
 from server.sync.common import PushContext, Rejection, Verdict, keep_conflict
 from server.sync.records import created
 from sync.protocol import CONFLICT, MAX_POINTS_PER_CHUNK, STORED
-from sync.tracks import MICRODEGREES, decode
+from sync.protocol.tracks import MICRODEGREES, decode
 
 MAX_ACCURACY_M = 100_000
 MAX_SEQ = 2**53

@@ -16,15 +16,17 @@ from datetime import UTC, date, datetime
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from schemas.alerts import SEVERITIES
-from server.alerts import service as alerts
 from server.analytics import browse, coverage, devices, plans
-from server.analytics.common import analysed_area, period
+from server.analytics.common import period
 from server.areas import service as areas
 from server.core.errors import Invalid, NotFound, Unauthenticated
-from server.core.policy import Action
+from server.core.policy import Action, authorize
 from server.core.web import current_actor, db
+from server.maps import layers as map_layers
+from server.reports import listing as report_listing
 from server.reports import service as reports
 from server.reports.models import STATUS_TRANSITIONS
+from server.safety import alerts
 from server.safety import events as safety_events
 from server.safety import settings as safety_settings
 from server.sync import review
@@ -71,13 +73,18 @@ def map_page(s, actor, area):
     return {"period": _period()}
 
 
+@page("layers", "Layers")
+def layers_page(s, actor, area):
+    return {"layers": map_layers.list_layers(s, actor, area.id)}
+
+
 @page("reports", "Reports")
 def reports_page(s, actor, area):
     status = request.args.get("status") or None
     category = request.args.get("category") or None
     if status is not None and status not in STATUS_TRANSITIONS:
         raise Invalid(f"unknown status {status!r}", errors={"status": ["unknown"]})
-    rows = browse.reports(
+    rows = report_listing.list_reports(
         s,
         actor,
         area.id,
@@ -167,7 +174,7 @@ def _render(template: str, area_key: str, current: str, **context):
         return redirect(url_for("pages.login_form", next=request.path))
     s = db()
     area = areas.get_area(s, actor, area_key)
-    analysed_area(s, actor, area.id, Action.REPORT_TRIAGE)  # the dashboard is for managers
+    authorize(actor, Action.REPORT_TRIAGE, area.id, "area")  # the dashboard is for managers
     extra = context.pop("render")(s, actor, area) if "render" in context else {}
     return render_template(
         template, area=area, pages=PAGES.values(), current=current, **context, **extra
@@ -196,7 +203,7 @@ def report_page(area: str, report_id: uuid.UUID):
         return {
             "report": report,
             "next_statuses": sorted(STATUS_TRANSITIONS[report.status]),
-            "attachments": browse.attachments(s, actor, report_id),
+            "attachments": report_listing.list_attachments(s, actor, report_id),
         }
 
     return _render("area/report.html", area, "reports", render=render)
@@ -206,7 +213,7 @@ def report_page(area: str, report_id: uuid.UUID):
 def patrol_page(area: str, patrol_id: uuid.UUID):
     def render(s, actor, a):
         found = browse.patrol(s, actor, patrol_id)
-        if found["area_id"] != a.id:
+        if found.area_id != a.id:
             raise NotFound("no such patrol in this area")
         return {"patrol": found}
 

@@ -1,1 +1,0 @@
-"""Ranger safety: geofenced alerts, SOS and automatic safety rules."""

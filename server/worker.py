@@ -1,0 +1,115 @@
+"""`rangersync worker`: the composition of background work. A procrastinate worker that delivers
+the outbox's notifications (server.notify), runs the safety rules on a schedule (server.safety),
+purges abandoned evidence uploads hourly (server.evidence), and puts back jobs of workers that
+died. Which tasks exist is decided here, not by the capabilities they call.
+
+Several workers may run at once: procrastinate hands each job to one worker (SELECT … FOR UPDATE
+SKIP LOCKED), periodic tasks are deferred once per tick however many workers run, and the
+notification's own claim (server.notify.delivery) guards the send itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import procrastinate
+from sqlalchemy.engine import Engine
+
+from server.config import Config
+from server.core.db import make_session_factory
+from server.evidence.service import purge_expired
+from server.evidence.storage import FileStore
+from server.notify import delivery
+from server.notify.outbox import DELIVER_TASK, QUEUE
+from server.safety import rules
+
+log = logging.getLogger(__name__)
+HEARTBEAT_S = 2.0
+STALLED_AFTER_S = 10.0  # no heartbeat for this long: the worker is dead, its jobs go back
+
+
+def connector_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def build(config: Config, engine: Engine, url: str) -> procrastinate.App:
+    """The procrastinate app with our tasks, bound to this process's engine."""
+    factory = make_session_factory(engine)
+    connector = procrastinate.PsycopgConnector(
+        conninfo=connector_url(url),
+        kwargs={"options": "-c search_path=procrastinate,public -c timezone=UTC"},
+        min_size=1,
+        max_size=4,
+    )
+    app = procrastinate.App(connector=connector)
+    retry = procrastinate.RetryStrategy(
+        max_attempts=config.notify_max_attempts,
+        exponential_wait=2,
+        retry_exceptions={delivery.RetryLater},
+    )
+
+    @app.task(name=DELIVER_TASK, queue=QUEUE, retry=retry, pass_context=False)
+    def deliver_notification(notification_id: str) -> str:
+        outcome = delivery.deliver(factory, config, uuid.UUID(notification_id))
+        if outcome.state == "pending":
+            raise delivery.RetryLater(outcome.error)
+        return outcome.state
+
+    @app.periodic(cron="* * * * * */20")
+    @app.task(name="evaluate_safety_rules", queue="safety", pass_context=False)
+    def evaluate_safety_rules(timestamp: int) -> int:
+        with factory() as session:
+            fired = rules.evaluate(session)
+            session.commit()
+        if fired.alerts or fired.escalated:
+            log.info(
+                "rules raised %d alerts, escalated %d", len(fired.alerts), len(fired.escalated)
+            )
+        return len(fired.alerts)
+
+    @app.periodic(cron="* * * * * */5")
+    @app.task(name="recover_stalled_jobs", queue="safety", pass_context=False)
+    async def recover_stalled_jobs(timestamp: int) -> int:
+        stalled = list(
+            await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_S)
+        )
+        for job in stalled:
+            log.warning(
+                "job %s (%s) of a dead worker goes back to the queue", job.id, job.task_name
+            )
+            await app.job_manager.retry_job(job)
+        await app.job_manager.prune_stalled_workers(STALLED_AFTER_S * 3)
+        return len(stalled)
+
+    @app.periodic(cron="* * * * * */30")
+    @app.task(name="requeue_orphaned_notifications", queue="safety", pass_context=False)
+    def requeue_orphaned_notifications(timestamp: int) -> int:
+        return delivery.requeue_orphans(factory)
+
+    @app.periodic(cron="17 * * * *")
+    @app.task(name="purge_expired_uploads", queue="safety", pass_context=False)
+    def purge_expired_uploads(timestamp: int) -> int:
+        """Abandoned evidence uploads past UPLOAD_TTL_HOURS: partial bytes deleted, the
+        attachment expects an upload again (as `rangersync evidence purge-expired`)."""
+        with factory() as session:
+            purged = purge_expired(session, FileStore(config.evidence_dir))
+            session.commit()
+        return purged
+
+    # registered on `app`; the names are not needed here
+    del deliver_notification, evaluate_safety_rules, recover_stalled_jobs
+    del requeue_orphaned_notifications, purge_expired_uploads
+    return app
+
+
+def run(config: Config, engine: Engine, url: str, concurrency: int = 4) -> None:
+    app = build(config, engine, url)
+    with app.open():
+        app.run_worker(
+            queues=[QUEUE, "safety"],
+            concurrency=concurrency,
+            update_heartbeat_interval=HEARTBEAT_S,
+            stalled_worker_timeout=STALLED_AFTER_S,
+            delete_jobs="successful",
+        )
