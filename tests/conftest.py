@@ -172,7 +172,8 @@ def committed_client(test_config: Config, fresh_engine: Engine):
 @pytest.fixture(scope="session")
 def demo_template(pg_cluster: Cluster, template_database: str) -> str:
     """The demo park, migrated and seeded once, for every live server to start from a copy of:
-    what `rangersync serve` would otherwise do for each server on its first start."""
+    what `rangersync serve` would otherwise do for each server on its first start. Its accounts
+    get this process's cheap hash; a server rehashes each at full cost at its first sign-in."""
     pg_cluster.drop_database(DEMO_DATABASE)
     pg_cluster.create_database_from(DEMO_DATABASE, template_database)
     engine = make_engine(pg_cluster.url(DEMO_DATABASE))
@@ -196,8 +197,9 @@ def live_servers(
 @pytest.fixture(scope="session")
 def live_server(live_servers: live.Servers) -> live.LiveServer:
     """The one server of this test process, shared by every test that needs the network but not a
-    park of its own: such a test enrols its own devices, records its own reports, and asserts on
-    what it made, never on the park being as seeded."""
+    park of its own: such a test enrols its own devices and records its own reports, and asserts
+    on what it made or on what no other test takes away (the seeded accounts, layers, patrols),
+    never on the park holding nothing but the seed. Those that do start their own server."""
     return live_servers.start("shared")
 
 

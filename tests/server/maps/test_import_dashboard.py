@@ -5,28 +5,21 @@ and refused features listed with their reasons."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from server.demo import geodata
 from server.demo.seed import DEMO_PASSWORD
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
 
 @pytest.fixture
-def page(live_server):
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
-        context = browser.new_context(base_url=live_server.url)
-        page = context.new_page()
-        page.requests_seen = []
-        page.on("request", lambda request: page.requests_seen.append(request.url))
-        yield page
-        browser.close()
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.requests_seen = []
+    page.on("request", lambda request: page.requests_seen.append(request.url))
+    yield page
+    context.close()
 
 
 def gates(*numbers: int) -> bytes:
