@@ -60,7 +60,7 @@ def test_manager_files_a_seizure_and_downloads_the_years_report(
     page.fill("input[name=origin_countries]", "tz")
     page.fill("input[name=destination_countries]", "VN; CN")
     page.fill(".item input[name=taxon]", "Manis tricuspis")
-    page.wait_for_function("document.querySelectorAll('#taxa-list option').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('#taxa-list option').length > 0")
     page.select_option(".item select[name=term]", "SCA")
     # Scales are weighed: the form offers no "number of specimens" for them.
     assert page.locator(".item select[name=unit] option[value=NUM]").is_disabled()
