@@ -13,6 +13,7 @@ import click
 from sync.device.client import DeviceClient, NotSignedIn, SyncRefused
 from sync.device.gpx import GPXError, import_gpx
 from sync.device.mappack import MapPackError
+from sync.device.safety_sim import run_drill
 from sync.device.simulate import run_fleet
 
 # The demo park's published password (server/demo/seed.py seeds it, tests/server/demo/test_demo.py
@@ -115,8 +116,6 @@ def simulate(
             "not every record was acknowledged or photo uploaded; see the verdicts above"
         )
     if sos:
-        from sync.device.safety_sim import run_drill
-
         with plain_errors("simulate --sos"):
             drill = run_drill(
                 server_url, area=area, manager=manager, password=password, say=click.echo
