@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.config import Config
 from server.core import pgcluster
-from server.core.cli import prepare_database
+from server.core.cli import CliContext, prepare_database
 from server.core.db import make_engine
 from server.ops import backup as backups
 from server.ops.verify import verify_restore
@@ -48,12 +48,13 @@ def backup() -> None:
 
 
 @backup.command("init")
-def backup_init() -> None:
+@click.pass_obj
+def backup_init(cli: CliContext) -> None:
     """Archive WAL into BACKUP_DIR and create the pgBackRest stanza (once; safe to repeat).
 
     The embedded cluster is restarted if archiving was off; another server must be restarted
     by its owner, then this run again."""
-    config = Config.from_env()
+    config = cli.config
     database, repo = _database(config), _repository(config)
     repo.write_config(database)
     if backups.configure_archiving(database, repo):
@@ -82,9 +83,10 @@ def backup_init() -> None:
     show_default=True,
     help="incr and diff become full when there is no full backup yet",
 )
-def backup_run(kind: str) -> None:
+@click.pass_obj
+def backup_run(cli: CliContext, kind: str) -> None:
     """Back up the database, then copy new evidence and map files (for cron or a timer)."""
-    config = Config.from_env()
+    config = cli.config
     database = _database(config)
     try:
         result = backups.run_backup(
@@ -106,9 +108,10 @@ def backup_run(kind: str) -> None:
 
 
 @backup.command("files")
-def backup_files() -> None:
+@click.pass_obj
+def backup_files(cli: CliContext) -> None:
     """Copy new evidence and map files only: cheap, run it every few minutes."""
-    config = Config.from_env()
+    config = cli.config
     copied = backups.backup_files(
         _repository(config), config.evidence_dir, config.maps_dir, config.var_dir
     )
@@ -128,9 +131,10 @@ def _say_files(copied: dict) -> None:
 
 
 @backup.command("info")
-def backup_info() -> None:
+@click.pass_obj
+def backup_info(cli: CliContext) -> None:
     """The backups in the repository, and when the last backup and file copy finished."""
-    config = Config.from_env()
+    config = cli.config
     for item in backups.backup_info(_repository(config), _database(config)):
         click.echo(
             f"{item['label']}  {item['type']:<4}  "
@@ -161,13 +165,14 @@ def backup_info() -> None:
     help="the backup repository (default: BACKUP_DIR)",
 )
 @click.option("--port", type=int, default=None, help="port to check the restored copy on")
+@click.pass_obj
 def backup_restore(
-    target_time: datetime | None, into: Path, source: Path | None, port: int | None
+    cli: CliContext, target_time: datetime | None, into: Path, source: Path | None, port: int | None
 ) -> None:
     """Restore the database to TARGET_TIME and all files into INTO, start it, check it, stop it.
 
     Then serve it with RANGERSYNC_VAR_DIR=INTO (and RANGERSYNC_PG_PORT)."""
-    config = Config.from_env()
+    config = cli.config
     into = into.resolve()
     try:
         backups.restore(
