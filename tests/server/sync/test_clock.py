@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -133,8 +134,6 @@ def test_a_slow_push_from_a_right_clock_keeps_its_times_to_the_second(strict_ser
     """The transfer (DELAY_S, three times the tolerance) is not clock skew: with the device's
     sending time in the header the report keeps its time; measured the old way (envelope time
     against the time the body was read) the same push looks DELAY_S off and is shifted."""
-    import subprocess
-
     code = subprocess.run(
         [live.BIN / "rangersync", "device", "enrol", "--area", "demo", "--user", "baraka"],
         env=strict_server.env,
