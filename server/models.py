@@ -9,6 +9,16 @@ from server.analytics.models import (
     ZoneVisit,
 )
 from server.areas.models import Area, MapFeature, Zone
+from server.cases.models import (
+    Case,
+    CaseLink,
+    CustodyEntry,
+    EvidenceItem,
+    Handover,
+    LabResult,
+    Receipt,
+    Suspect,
+)
 from server.core.audit import AuditEntry
 from server.core.db import Base
 from server.core.versions import RecordVersion
@@ -54,6 +64,14 @@ __all__ = [
     "AreaCitesParty",
     "Attachment",
     "AuditEntry",
+    "Case",
+    "CaseLink",
+    "CustodyEntry",
+    "EvidenceItem",
+    "Handover",
+    "LabResult",
+    "Receipt",
+    "Suspect",
     "CoverageSetting",
     "CoverageVisit",
     "Device",
