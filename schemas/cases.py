@@ -39,6 +39,7 @@ class SampleCreate(Schema):
     description = _text(2000, required=True)
     seal_number = _text(100, load_default=None)
     place = _text(load_default=None)
+    at = Time(load_default=None)
 
 
 class OutsideTransfer(HandoverDetails):

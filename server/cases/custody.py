@@ -176,6 +176,7 @@ def take_sample(
     description: str,
     seal_number: str | None = None,
     place: str | None = None,
+    at: datetime | None = None,
 ) -> EvidenceItem:
     """A sample (DNA, wood, isotopes…) taken from an item: an item of its own, with its own
     custody from the one who took it."""
@@ -190,6 +191,7 @@ def take_sample(
         report_id=parent.report_id,
         seal_number=seal_number,
         place=place,
+        at=at,
         parent=parent,
         analysis=analysis,
     )

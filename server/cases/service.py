@@ -110,7 +110,7 @@ def _link(
                     case.id,
                     area_id=case.area_id,
                     kind=kind,
-                    object_id=str(object_id),
+                    linked=str(object_id),
                 )
     session.flush()
 
