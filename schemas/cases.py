@@ -112,7 +112,7 @@ class ReceiptOut(Out):
     signature = fields.String(metadata={"description": "Ed25519, base64"})
 
 
-class KeyOut(Out):
+class SigningKeyOut(Out):
     key_id = fields.String()
     algorithm = fields.String()
     public_key = fields.String(metadata={"description": "raw 32-byte Ed25519 key, base64"})

@@ -22,7 +22,7 @@ from schemas.cases import (
     ItemCreate,
     ItemOut,
     ItemQuery,
-    KeyOut,
+    SigningKeyOut,
     LabResultIn,
     LabResultOut,
     OutsideTransfer,
@@ -64,7 +64,7 @@ def _tools() -> CaseTools:
 
 
 @blp.get("/evidence/keys")
-@blp.response(200, KeyOut(many=True))
+@blp.response(200, SigningKeyOut(many=True))
 def keys():
     """The server's public keys, current and retired: every receipt and package they signed
     still verifies."""
