@@ -22,12 +22,12 @@ from schemas.cases import (
     ItemCreate,
     ItemOut,
     ItemQuery,
-    SigningKeyOut,
     LabResultIn,
     LabResultOut,
     OutsideTransfer,
     ReceiptOut,
     SampleCreate,
+    SigningKeyOut,
     SuspectIn,
     SuspectOut,
 )

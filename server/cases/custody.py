@@ -257,7 +257,7 @@ def propose_handover(
     holder = view.entries[-1]["body"]["to"] if view.entries else None
     if not holder or "user" not in holder:
         raise Conflict("the item is not held by an account: record its return from outside instead")
-    giver = session.scalar(select(User).where(User.username == holder["user"]))
+    giver = session.scalars(select(User).where(User.username == holder["user"])).one()
     if giver.id == receiver.id:
         raise Conflict("you already hold this item")
     handover = Handover(
@@ -282,12 +282,8 @@ def acknowledge_handover(session: Session, actor: Actor, handover_id: uuid.UUID)
         raise Forbidden("only the one handing the item over acknowledges the handover")
     if handover.state != "pending":
         raise Conflict(f"this handover is {handover.state}")
-    item = session.scalar(
-        select(EvidenceItem).where(
-            EvidenceItem.area_id == handover.area_id, EvidenceItem.id == handover.item_id
-        )
-    )
-    receiver = session.get(User, handover.to_user_id)
+    item = session.get_one(EvidenceItem, (handover.area_id, handover.item_id))
+    receiver = session.get_one(User, handover.to_user_id)
     details = dict(handover.details)
     at = datetime.fromisoformat(details.pop("at")) if details.get("at") else utcnow()
     handover.state = "acknowledged"
@@ -487,7 +483,7 @@ def next_number(session: Session, area_id: uuid.UUID, model: Any, letter: str) -
         .select_from(model)
         .where(model.area_id == area_id, model.number.startswith(prefix))
     )
-    return f"{prefix}{count + 1:04d}"
+    return f"{prefix}{(count or 0) + 1:04d}"
 
 
 def _user(session: Session, actor: Actor) -> User:

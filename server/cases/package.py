@@ -78,7 +78,7 @@ def build_package(
     """Write the case's package to `out` (a binary file)."""
     case = load_in_area(session, actor, Action.CASE_MANAGE, Case, case_id, "case")
     authorize(actor, Action.SUSPECT_VIEW, case.area_id, "case")  # the court needs the names
-    area = session.get(Area, case.area_id)
+    area = session.get_one(Area, case.area_id)
     view = describe(session, case)
     items = case_items(session, case)
     numbers = {i.id: i.number for i in items}
@@ -108,7 +108,7 @@ def build_package(
             ],
         }
         if item.attachment_id is not None:
-            attachment = session.get(Attachment, item.attachment_id)
+            attachment = session.get_one(Attachment, item.attachment_id)
             name = f"files/{attachment.sha256}{_extension(attachment.media_type)}"
             files[name] = store.blob(attachment.sha256)
             doc["file"] = {

@@ -60,8 +60,8 @@ def issue(session: Session, keyring: Keyring, attachment: Attachment) -> Receipt
             f"no receipt: the file has not arrived yet (it is {attachment.state})",
             extra={"state": attachment.state},
         )
-    report = session.get(Report, attachment.report_id)
-    area_slug = session.scalar(select(Area.slug).where(Area.id == attachment.area_id))
+    report = session.get_one(Report, attachment.report_id)
+    area_slug = session.execute(select(Area.slug).where(Area.id == attachment.area_id)).scalar_one()
     point = to_shape(report.geom).representative_point()
     key = keyring.current()
     payload = payload_text(
@@ -88,7 +88,9 @@ def issue(session: Session, keyring: Keyring, attachment: Attachment) -> Receipt
         )
         .on_conflict_do_nothing()
     )
-    return _stored(session, attachment)
+    stored = _stored(session, attachment)
+    assert stored is not None  # inserted now, or by a concurrent request
+    return stored
 
 
 def _stored(session: Session, attachment: Attachment) -> Receipt | None:

@@ -25,8 +25,16 @@ from server.reports.models import Report
 from server.seizures.models import Seizure
 
 SUSPECT_FIELDS = ("name", "id_number", "nationality", "date_of_birth", "notes")
-CHANGEABLE = ("title", "status", "court", "court_reference", "charges", "hearings", "sentence")
-CHANGEABLE += ("outcome",)
+CHANGEABLE = (
+    "title",
+    "status",
+    "court",
+    "court_reference",
+    "charges",
+    "hearings",
+    "sentence",
+    "outcome",
+)
 
 
 class Sealer:
@@ -93,10 +101,14 @@ def _link(
     seizure_ids: list[uuid.UUID],
     report_ids: list[uuid.UUID],
 ) -> None:
-    for kind, model, ids in (("seizure", Seizure, seizure_ids), ("report", Report, report_ids)):
+    targets: list[tuple[str, type[Seizure] | type[Report], list[uuid.UUID]]] = [
+        ("seizure", Seizure, seizure_ids),
+        ("report", Report, report_ids),
+    ]
+    for kind, model, ids in targets:
         for object_id in ids:
-            row = session.get(model, object_id)
-            if row is None or row.area_id != case.area_id:
+            row_area = session.scalar(select(model.area_id).where(model.id == object_id))
+            if row_area != case.area_id:
                 raise Invalid(f"no such {kind} in this park: {object_id}")
             if session.get(CaseLink, (case.area_id, case.id, kind, object_id)) is None:
                 session.add(

@@ -240,7 +240,7 @@ def _audit(package: _Package) -> str:
 
 
 def _signature(package: _Package) -> str:
-    key = package.keys.get(package.signature.get("key_id"))
+    key = package.keys.get(str(package.signature.get("key_id")))
     if key is None:
         raise Failed(f"signed by key {package.signature.get('key_id')}, not in the package")
     try:

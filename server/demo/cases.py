@@ -58,6 +58,8 @@ def ensure_demo_case(session: Session, store: FileStore, keyring: Keyring, seale
     report = session.scalar(
         select(Report).where(Report.area_id == area.id).order_by(Report.observed_at).limit(1)
     )
+    if report is None:
+        return False
     photo = _scene_photo(seizure.reference or SEIZURE_PLACE)
     attachment = _stored_photo(session, store, area.id, report, photo, seized)
     issue(session, keyring, attachment)

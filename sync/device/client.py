@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sync.device.http import Answer, Checks, NoAnswer, digits, exchange
 from sync.device.receipts import ReceiptRefused, verify_receipt
@@ -477,7 +477,9 @@ class DeviceClient:
         ).fetchall()
         if not waiting:
             return
-        keys = self._request("GET", "/api/v1/evidence/keys", None, report, token=token)
+        keys = cast(
+            list[dict], self._request("GET", "/api/v1/evidence/keys", None, report, token=token)
+        )
         for attachment_id, content in waiting:
             path = f"/api/v1/attachments/{attachment_id}/receipt"
             try:
