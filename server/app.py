@@ -45,6 +45,7 @@ from server.species import api as species_api
 from server.sync import api as sync_api
 from server.web import (
     area_pages,
+    case_pages,  # noqa: F401 (registers its pages on area_pages.blp)
     pages,
     seizure_pages,  # noqa: F401 (registers its pages on area_pages.blp)
 )

@@ -96,6 +96,7 @@ def create_item(data, area: str):
 @blp.arguments(ItemQuery, location="query")
 @blp.response(200, ItemBrief(many=True))
 def list_items(query, area: str):
+    """The park's evidence items, by number; filter by seizure."""
     return custody.list_items(db(), current_actor(), area, **query)
 
 
@@ -155,6 +156,7 @@ def correct(data, item_id: uuid.UUID):
 @blp.arguments(SampleCreate)
 @blp.response(201, ItemOut)
 def take_sample(data, item_id: uuid.UUID):
+    """Take a sample (DNA, wood, isotopes…) from an item: a numbered item of its own."""
     sample = custody.take_sample(db(), current_actor(), item_id, **data)
     return commit(custody.describe(db(), sample))
 
@@ -163,6 +165,7 @@ def take_sample(data, item_id: uuid.UUID):
 @blp.arguments(LabResultIn)
 @blp.response(201, LabResultOut)
 def record_result(data, item_id: uuid.UUID):
+    """A lab's result on a sample, with what it matched (an item or a seizure)."""
     return commit(lab.record_result(db(), current_actor(), item_id, **data))
 
 
@@ -180,6 +183,7 @@ def forensic_links(seizure_id: uuid.UUID):
 @blp.arguments(CaseCreate)
 @blp.response(201, CaseOut)
 def open_case(data, area: str):
+    """Open a case grouping seizures and reports (investigators and admins)."""
     case = service.open_case(db(), current_actor(), area, **data)
     return commit(service.describe(db(), case))
 
@@ -194,6 +198,7 @@ def list_cases(area: str):
 @blp.get("/cases/<uuid:case_id>")
 @blp.response(200, CaseOut)
 def get_case(case_id: uuid.UUID):
+    """One case with counts and outcome (no suspect's data)."""
     return service.get_case(db(), current_actor(), case_id)
 
 
@@ -216,6 +221,7 @@ def suspects(case_id: uuid.UUID):
 @blp.arguments(SuspectIn)
 @blp.response(201, SuspectOut)
 def add_suspect(data, case_id: uuid.UUID):
+    """Add a suspect (sealed at rest; investigators and the park's admins only)."""
     return commit(service.add_suspect(db(), current_actor(), _tools().sealer, case_id, data))
 
 

@@ -201,11 +201,12 @@ def update_case(
     unknown = set(changes) - set(CHANGEABLE)
     if unknown:
         raise Invalid(f"not a field of a case: {', '.join(sorted(unknown))}")
+    closing = changes.get("status", case.status) == "closed"
+    if closing and not changes.get("outcome", case.outcome):
+        raise Invalid("a case is closed with its outcome", errors={"outcome": ["missing"]})
     for name, value in changes.items():
         setattr(case, name, value)
-    if case.status == "closed":
-        if not case.outcome:
-            raise Invalid("a case is closed with its outcome", errors={"outcome": ["missing"]})
+    if closing:
         case.closed_at = utcnow()
     if changes:
         audit.record(
