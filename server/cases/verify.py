@@ -133,7 +133,8 @@ def _keys(package: _Package, pinned: str | None) -> str:
 
 def _files(package: _Package) -> str:
     listed = {f["path"]: f for f in package.manifest["files"]}
-    present = set(package.archive.namelist()) - {MANIFEST, SIGNATURE}
+    # folders a ZIP tool re-packing the files may add are not files
+    present = {n for n in package.archive.namelist() if not n.endswith("/")} - {MANIFEST, SIGNATURE}
     for extra in sorted(present - set(listed)):
         raise Failed(f"{extra} is in the package but not in the manifest")
     total = 0

@@ -88,7 +88,7 @@ def label_page(area: str, item_id: uuid.UUID):
         seals = [e["body"].get("seal_number") for e in view.entries]
         return {
             "view": view,
-            "qr": segno.make(link, error="q").svg_inline(scale=4),
+            "qr": segno.make(link, error="q").svg_inline(scale=3),
             "seal": next((seal for seal in reversed(seals) if seal), None),
             "taken": local(view.entries[0]["body"]["at"], a.timezone) if view.entries else "—",
         }
