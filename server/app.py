@@ -15,6 +15,7 @@ from server.accounts.service import authenticate_user_token
 from server.analytics import api as analytics_api
 from server.analytics import api_browse as browse_api
 from server.areas import api as areas_api
+from server.cases import api as cases_api
 from server.config import PROJECT_ROOT, Config
 from server.core import i18n, logs, pgcluster, problems, security, tokens
 from server.core.api import Api
@@ -44,6 +45,7 @@ from server.species import api as species_api
 from server.sync import api as sync_api
 from server.web import (
     area_pages,
+    case_pages,  # noqa: F401 (registers its pages on area_pages.blp)
     pages,
     seizure_pages,  # noqa: F401 (registers its pages on area_pages.blp)
 )
@@ -134,6 +136,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         species_api.blp,
         seizures_api.blp,
         partners_api.blp,
+        cases_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)
@@ -142,6 +145,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     app.register_blueprint(ogc_api.blp)
     app.extensions["rangersync.tiles"] = TileCache(config.tile_cache_bytes)
     app.extensions["rangersync.partner_limits"] = KeyRateLimiter()
+    cases_api.install(app, config)
     app.register_blueprint(health.blp)
     app.register_blueprint(pages.blp)
     app.register_blueprint(area_pages.blp)

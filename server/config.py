@@ -5,6 +5,7 @@ Every variable has a safe default so that `make run` works with nothing set; the
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from dataclasses import dataclass
@@ -66,6 +67,11 @@ class Config:
     database_replica_url: str | None = None  # a hot standby for read-only work
     replica_max_lag_s: int = 30  # older than this, reads go to the primary
     database_pool_mode: str = "session"  # "transaction": DATABASE_URL is PgBouncer's pool
+    # Evidence for court (issue 16): the Ed25519 keys that sign receipts and packages (the newest
+    # signs; older ones stay published), and the Fernet keys of suspects' data (the first
+    # encrypts; every one listed decrypts, so a key is rotated by putting a new one first).
+    evidence_keys_dir: Path = Path("var/evidence-keys")
+    suspect_data_keys: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -104,16 +110,34 @@ class Config:
             database_replica_url=env.get("DATABASE_REPLICA_URL") or None,
             replica_max_lag_s=_int(env, "REPLICA_MAX_LAG_S", 30),
             database_pool_mode=_choice(env, "DATABASE_POOL_MODE", ("session", "transaction")),
+            evidence_keys_dir=Path(
+                env.get("EVIDENCE_KEYS_DIR") or var_dir / "evidence-keys"
+            ).resolve(),
+            suspect_data_keys=tuple(
+                k.strip()
+                for k in (env.get("SUSPECT_DATA_KEYS") or _stored_fernet_key(var_dir)).split(",")
+                if k.strip()
+            ),
         )
 
 
-def _stored_secret(var_dir: Path) -> str:
+def _stored_fernet_key(var_dir: Path) -> str:
+    """The installation's key for suspects' data, made once under var/ (a Fernet key: 32
+    random bytes, URL-safe base64). Set SUSPECT_DATA_KEYS to keep it elsewhere."""
+    return _stored_secret(var_dir, "suspect_data_key", lambda: _fernet_key(secrets.token_bytes(32)))
+
+
+def _fernet_key(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _stored_secret(var_dir: Path, name: str = "secret_key", make=None) -> str:
     """A per-installation secret kept under var/, made on first use: sessions survive restarts."""
-    path = var_dir / "secret_key"
+    path = var_dir / name
     if path.exists():
         return path.read_text().strip()
     var_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
+    secret = make() if make else secrets.token_urlsafe(48)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first

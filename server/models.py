@@ -9,6 +9,16 @@ from server.analytics.models import (
     ZoneVisit,
 )
 from server.areas.models import Area, MapFeature, Zone
+from server.cases.models import (
+    Case,
+    CaseLink,
+    CustodyEntry,
+    EvidenceItem,
+    Handover,
+    LabResult,
+    Receipt,
+    Suspect,
+)
 from server.core.audit import AuditEntry
 from server.core.db import Base
 from server.core.versions import RecordVersion
@@ -54,13 +64,19 @@ __all__ = [
     "AreaCitesParty",
     "Attachment",
     "AuditEntry",
+    "Case",
+    "CaseLink",
     "CoverageSetting",
     "CoverageVisit",
+    "CustodyEntry",
     "Device",
     "DevicePosition",
     "DeviceStatus",
     "EnrolmentCode",
+    "EvidenceItem",
     "GeoprivacyRule",
+    "Handover",
+    "LabResult",
     "MapBasemap",
     "MapFeature",
     "MapImportSource",
@@ -76,6 +92,7 @@ __all__ = [
     "PatrolMember",
     "PatrolPlan",
     "QuarantinedRecord",
+    "Receipt",
     "RecordVersion",
     "Report",
     "ReportCategory",
@@ -87,6 +104,7 @@ __all__ = [
     "SeizureItem",
     "SeizureVersion",
     "SosCall",
+    "Suspect",
     "SyncConflict",
     "SyncReceipt",
     "SyncSession",
