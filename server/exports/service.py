@@ -23,6 +23,7 @@ from server.exports import formats
 from server.exports.formats import AreaData, Layer
 from server.ogc import service as ogc
 from server.ogc.service import Access, ItemsRequest
+from server.species import service as species
 
 PAGE = 5_000
 
@@ -63,7 +64,34 @@ def collect(session: Session, access: Access, area_slug: str) -> AreaData:
             after = page.last_key
         layers.append(Layer(c.source.kind, c.source.title, features))
     first = found[0]
-    return AreaData(first.area_slug, first.area_name, first.bbox, layers)
+    observations = next((layer for layer in layers if layer.name == "observations"), None)
+    names = {f["properties"]["species"] for f in observations.features} if observations else set()
+    return AreaData(
+        first.area_slug, first.area_name, first.bbox, layers, taxa=taxon_terms(session, names)
+    )
+
+
+def taxon_terms(session: Session, names: set[str | None]) -> dict[str, dict[str, str]]:
+    """Darwin Core taxon terms of each species name the taxon list resolves to one taxon."""
+    resolved = species.resolve_names(session, [n for n in names if n])
+    return {
+        name: {
+            term: value
+            for term, value in (
+                ("scientificName", t.scientific_name),
+                ("scientificNameAuthorship", t.author),
+                ("taxonRank", t.rank.lower()),
+                ("kingdom", t.kingdom),
+                ("phylum", t.phylum),
+                ("class", t.class_name),
+                ("order", t.order_name),
+                ("family", t.family),
+                ("genus", t.genus),
+            )
+            if value
+        }
+        for name, t in resolved.items()
+    }
 
 
 def field_layers(session: Session, actor: Actor, area_id: uuid.UUID) -> list[Layer]:
@@ -98,5 +126,6 @@ def export(
             data.name,
             data.bbox,
             data.layers + field_layers(session, access.actor, area_id),
+            data.taxa,
         )
     return writers[fmt](data, output)
