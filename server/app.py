@@ -22,6 +22,7 @@ from server.core.arrival import StampArrival
 from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
 from server.core.extensions import add_area_detail
+from server.core.ratelimit import PostgresStorage
 from server.core.web import close_session, register_authenticator
 from server.devices import api as devices_api
 from server.devices.service import authenticate_device
@@ -141,7 +142,10 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     app.register_blueprint(safety_live.blp)
     app.register_blueprint(ogc_api.blp)
     app.extensions["rangersync.tiles"] = TileCache(config.tile_cache_bytes)
-    app.extensions["rangersync.partner_limits"] = KeyRateLimiter()
+    # Rate limits in the database every process shares (server/core/ratelimit.py).
+    limits = PostgresStorage(engine)
+    app.extensions["rangersync.limits"] = limits
+    app.extensions["rangersync.partner_limits"] = KeyRateLimiter(limits)
     app.register_blueprint(health.blp)
     app.register_blueprint(pages.blp)
     app.register_blueprint(area_pages.blp)

@@ -11,9 +11,11 @@ from server.analytics.models import (
 from server.areas.models import Area, MapFeature, Zone
 from server.core.audit import AuditEntry
 from server.core.db import Base
+from server.core.ratelimit import RateLimitCounter, RateLimitHit
 from server.core.versions import RecordVersion
 from server.devices.models import Device, EnrolmentCode
 from server.evidence.models import Upload
+from server.exports.models import ExportJob
 from server.maps.models import MapBasemap, MapImportSource, MapPackage
 from server.notify.models import Notification
 from server.partners.models import (
@@ -60,6 +62,7 @@ __all__ = [
     "DevicePosition",
     "DeviceStatus",
     "EnrolmentCode",
+    "ExportJob",
     "GeoprivacyRule",
     "MapBasemap",
     "MapFeature",
@@ -76,6 +79,8 @@ __all__ = [
     "PatrolMember",
     "PatrolPlan",
     "QuarantinedRecord",
+    "RateLimitCounter",
+    "RateLimitHit",
     "RecordVersion",
     "Report",
     "ReportCategory",

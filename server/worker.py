@@ -1,7 +1,8 @@
 """`rangersync worker`: the composition of background work. A procrastinate worker that delivers
 the outbox's notifications (server.notify), runs the safety rules on a schedule (server.safety),
-purges abandoned evidence uploads hourly (server.evidence), and puts back jobs of workers that
-died. Which tasks exist is decided here, not by the capabilities they call.
+purges abandoned evidence uploads hourly (server.evidence) and spent rate-limit windows, and
+puts back jobs of workers that died. Which tasks exist is decided here, not by the capabilities
+they call.
 
 Several workers may run at once: procrastinate hands each job to one worker (SELECT … FOR UPDATE
 SKIP LOCKED), periodic tasks are deferred once per tick however many workers run, and the
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Engine
 from server.config import Config
 from server.core.db import make_session_factory
 from server.core.metrics import job_run
+from server.core.ratelimit import PostgresStorage
 from server.evidence.service import purge_expired
 from server.evidence.storage import FileStore
 from server.notify import delivery
@@ -99,9 +101,15 @@ def build(config: Config, engine: Engine, url: str) -> procrastinate.App:
             session.commit()
         return purged
 
+    @app.periodic(cron="*/10 * * * *")
+    @app.task(name="purge_rate_limits", queue="safety", pass_context=False)
+    def purge_rate_limits(timestamp: int) -> int:
+        """Rate-limit entries past their window, of keys and sources not heard from since."""
+        return PostgresStorage(engine).purge_expired()
+
     # registered on `app`; the names are not needed here
     del deliver_notification, evaluate_safety_rules, recover_stalled_jobs
-    del requeue_orphaned_notifications, purge_expired_uploads
+    del requeue_orphaned_notifications, purge_expired_uploads, purge_rate_limits
     return app
 
 
