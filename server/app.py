@@ -29,6 +29,7 @@ from server.devices.service import authenticate_device
 from server.evidence import api as uploads_api
 from server.evidence import files as evidence_files
 from server.evidence.storage import FileStore
+from server.exports import api as exports_api
 from server.maps import api as maps_api
 from server.maps.packages import current_manifest
 from server.maps.tiles import TileCache
@@ -135,12 +136,14 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         species_api.blp,
         seizures_api.blp,
         partners_api.blp,
+        exports_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)
     app.register_blueprint(maps_api.tiles_blp)
     app.register_blueprint(safety_live.blp)
     app.register_blueprint(ogc_api.blp)
+    app.register_blueprint(exports_api.partner_blp)
     app.extensions["rangersync.tiles"] = TileCache(config.tile_cache_bytes)
     # Rate limits in the database every process shares (server/core/ratelimit.py).
     limits = PostgresStorage(engine)

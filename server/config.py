@@ -66,6 +66,11 @@ class Config:
     database_replica_url: str | None = None  # a hot standby for read-only work
     replica_max_lag_s: int = 30  # older than this, reads go to the primary
     database_pool_mode: str = "session"  # "transaction": DATABASE_URL is PgBouncer's pool
+    # Exports (issue 17): up to this many features an export is made in the request and sent
+    # back; more, and it is a job for the worker, its file kept under export_dir for a while.
+    export_dir: Path = Path("var/exports")
+    export_stream_max_features: int = 20_000
+    export_ttl_hours: int = 48
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -104,6 +109,9 @@ class Config:
             database_replica_url=env.get("DATABASE_REPLICA_URL") or None,
             replica_max_lag_s=_int(env, "REPLICA_MAX_LAG_S", 30),
             database_pool_mode=_choice(env, "DATABASE_POOL_MODE", ("session", "transaction")),
+            export_dir=Path(env.get("EXPORT_DIR") or var_dir / "exports").resolve(),
+            export_stream_max_features=_int(env, "EXPORT_STREAM_MAX_FEATURES", 20_000),
+            export_ttl_hours=_int(env, "EXPORT_TTL_HOURS", 48),
         )
 
 

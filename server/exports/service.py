@@ -47,18 +47,44 @@ PATROLS = """
     FROM patrols p WHERE p.area_id = :area AND p.line IS NOT NULL ORDER BY p.started_at, p.id"""
 
 
-def collect(session: Session, access: Access, area_slug: str) -> AreaData:
-    """Every collection of the area the caller may read, all features (keyset pages)."""
+Progress = Callable[[int], None]  # called with the features read so far
+
+
+def _collections(session: Session, access: Access, area_slug: str) -> list[ogc.Collection]:
     found = [c for c in ogc.collections(session, access) if c.area_slug == area_slug]
     if not found:
         ogc.collection(session, access, f"{area_slug}.boundary")  # 404 for the right reason
         raise Invalid(f"nothing of {area_slug!r} may be exported with these rights")
-    layers = []
+    return found
+
+
+def count(session: Session, access: Access, area_slug: str, *, everything: bool = False) -> int:
+    """The features an export of the area would hold (checks the caller's rights first)."""
+    total = sum(ogc.count(session, access, c.id) for c in _collections(session, access, area_slug))
+    if everything:
+        area_id = session.scalar(text("SELECT id FROM areas WHERE slug = :s"), {"s": area_slug})
+        authorize(access.actor, Action.REPORT_TRIAGE, area_id, "area")
+        total += sum(
+            session.scalar(text(f"SELECT count(*) FROM ({sql}) x"), {"area": area_id}) or 0
+            for sql in (REPORTS, PATROLS)
+        )
+    return total
+
+
+def collect(
+    session: Session, access: Access, area_slug: str, progress: Progress | None = None
+) -> AreaData:
+    """Every collection of the area the caller may read, all features (keyset pages)."""
+    found = _collections(session, access, area_slug)
+    layers, read = [], 0
     for c in found:
         features, after = [], None
         while True:
             page = ogc.items(session, access, c.id, ItemsRequest(limit=PAGE, after=after))
             features += [json.loads(f) for f in page.features]
+            read += len(page.features)
+            if progress:
+                progress(read)
             if not page.has_next:
                 break
             after = page.last_key
@@ -113,19 +139,18 @@ def export(
     output: Path,
     *,
     everything: bool = False,
+    progress: Progress | None = None,
 ) -> dict:
-    """Write the area's export in `fmt` to `output`; answers what was written per layer."""
+    """Write the area's export in `fmt` to `output`; answers what was written per layer.
+    `progress` hears the features read so far, page by page (the writing comes after)."""
     writers: dict[str, Callable[[AreaData, Path], dict]] = formats.WRITERS
     if fmt not in writers:
         raise Invalid(f"unknown format {fmt!r}", errors={"format": [", ".join(writers)]})
-    data = collect(session, access, area_slug)
+    data = collect(session, access, area_slug, progress)
     if everything and fmt != "dwca":
         area_id = session.scalar(text("SELECT id FROM areas WHERE slug = :s"), {"s": area_slug})
-        data = AreaData(
-            data.slug,
-            data.name,
-            data.bbox,
-            data.layers + field_layers(session, access.actor, area_id),
-            data.taxa,
-        )
+        extra = field_layers(session, access.actor, area_id)
+        if progress:
+            progress(sum(len(layer.features) for layer in data.layers + extra))
+        data = AreaData(data.slug, data.name, data.bbox, data.layers + extra, data.taxa)
     return writers[fmt](data, output)

@@ -312,6 +312,13 @@ def stream_items(
     return StreamedPage(chain(first, rest), has_prev=q.after is not None, limit=q.limit)
 
 
+def count(session: Session, access: Access, collection_id: str) -> int:
+    """How many features the collection holds for this caller (what an export of it writes)."""
+    c = collection(session, access, collection_id)
+    params = {"area": c.area_id, "t_start": None, "t_end": None} | c.source.params
+    return session.scalar(text(f"SELECT count(*) FROM ({c.source.sql}) s"), params) or 0
+
+
 def item(session: Session, access: Access, collection_id: str, fid: str, crs: Crs) -> str:
     c = collection(session, access, collection_id)
     row = session.execute(
