@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, abort, send_from_directory
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import health
 from server.accounts import api as accounts_api
@@ -19,11 +20,12 @@ from server.config import PROJECT_ROOT, Config
 from server.core import logs, pgcluster, problems, security, tokens
 from server.core.api import Api
 from server.core.arrival import StampArrival
+from server.core.attempts import Attempts
 from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
 from server.core.extensions import add_area_detail
 from server.core.ratelimit import PostgresStorage
-from server.core.web import close_session, register_authenticator
+from server.core.web import ATTEMPTS, close_session, register_authenticator
 from server.devices import api as devices_api
 from server.devices.service import authenticate_device
 from server.evidence import api as uploads_api
@@ -149,6 +151,19 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     limits = PostgresStorage(engine)
     app.extensions["rangersync.limits"] = limits
     app.extensions["rangersync.partner_limits"] = KeyRateLimiter(limits)
+    app.extensions[ATTEMPTS] = {
+        "sign-in": Attempts(
+            limits,
+            "sign-in",
+            {"account": config.sign_in_limit_account, "source": config.sign_in_limit_source},
+        ),
+        "enrolment": Attempts(limits, "enrolment", {"source": config.enrol_limit_source}),
+        "sos-text": Attempts(
+            limits,
+            "SOS text",
+            {"sender": config.sos_text_limit_sender, "source": config.sos_text_limit_source},
+        ),
+    }
     app.register_blueprint(health.blp)
     app.register_blueprint(pages.blp)
     app.register_blueprint(area_pages.blp)
@@ -165,6 +180,9 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
             abort(404)
         return send_from_directory(Path(NODE_MODULES, package), filename, max_age=86400)
 
+    if config.trusted_proxies:  # the client's address as the proxies saw it (throttles, logs)
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     app.wsgi_app = RequestDecoding(app.wsgi_app, config.max_request_bytes, MAX_COMPRESSION_RATIO)
     if config.push_concurrency:  # bulk sync yields to the SOS (server/safety/priority.py)
         app.wsgi_app = PushGate(app.wsgi_app, config.push_concurrency, config.push_queue)

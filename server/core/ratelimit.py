@@ -187,9 +187,16 @@ class Throttle:
                 raise self._refusal(item, identity, what)
 
     def check(self, *identity: str, what: str = "attempts") -> None:
-        for item in self.items:
-            if not self.limiter.test(item, self.namespace, *identity):
-                raise self._refusal(item, identity, what)
+        """Refuse when any limit is spent, saying the longest wait (windows grow: a minute's,
+        then ten minutes', then an hour's)."""
+        spent = [
+            item for item in self.items if not self.limiter.test(item, self.namespace, *identity)
+        ]
+        if spent:
+            raise max(
+                (self._refusal(item, identity, what) for item in spent),
+                key=lambda refusal: refusal.extra["retry_after_s"],
+            )
 
     def clear(self, *identity: str) -> None:
         for item in self.items:

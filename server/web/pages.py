@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
 from server.accounts import service as accounts
+from server.accounts.api import sign_in_attempt
 from server.areas import service as areas
 from server.core.errors import Unauthenticated
+from server.core.ratelimit import TooManyRequests
 from server.core.web import commit, current_actor, db
 
 blp = Blueprint("pages", __name__)
@@ -33,17 +35,28 @@ def login_form():
 @blp.post("/login")
 def login():
     ttl = current_app.extensions["rangersync"].config.token_ttl_hours
+    username = request.form.get("username", "")
     try:
-        issued = commit(
-            accounts.sign_in(
-                db(), request.form.get("username", ""), request.form.get("password", ""), ttl
-            )
-        )
+        with sign_in_attempt(username):
+            issued = commit(accounts.sign_in(db(), username, request.form.get("password", ""), ttl))
     except Unauthenticated as error:
         return render_template("login.html", error=error.detail), 401
+    except TooManyRequests as error:
+        wait = error.extra["retry_after_s"]
+        message = (
+            f"Too many failed sign-ins from here. Wait {_duration(wait)} and try again "
+            "(your password is not checked until then)."
+        )
+        return render_template("login.html", error=message), 429, {"Retry-After": str(wait)}
     session.clear()
     session["token"] = issued.access_token
     return redirect(url_for("pages.dashboard"))
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{round(seconds / 60)} minutes"
 
 
 @blp.post("/logout")
