@@ -1,5 +1,6 @@
-"""A partner key's rate limit is one budget however many processes serve it: two live servers
-(two gunicorn workers each) over the same database count every request against the same window."""
+"""Rate limits are one budget however many processes serve them: two live servers (two gunicorn
+workers each) over the same database count a partner key's requests, and failed sign-ins,
+against the same windows."""
 
 from __future__ import annotations
 
@@ -54,3 +55,16 @@ def test_four_worker_processes_share_one_partner_key_budget(two_servers):
             assert int(headers["Retry-After"]) > 0
     assert statuses.count(200) == 12, statuses  # not 12 per process: 48 with four of them
     assert statuses[:12] == [200] * 12 and set(statuses[12:]) == {429}
+
+
+def test_failed_sign_ins_count_across_every_process(two_servers):
+    first, second = two_servers
+    statuses = []
+    for i in range(12):
+        server = (first, second)[i % 2]
+        body = {"username": "manager", "password": f"guess-{i}"}
+        statuses.append(server.http.json("POST", "/api/v1/auth/token", body)[0])
+    assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}, statuses
+    for server in (first, second):
+        right = {"username": "manager", "password": "mweusi-demo-2026"}
+        assert server.http.json("POST", "/api/v1/auth/token", right)[0] == 429
