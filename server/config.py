@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from limits import parse_many
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -22,6 +24,17 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SystemExit(f"rangersync: {name} must be an integer, got {raw!r}") from None
+
+
+def _limits(env: dict[str, str], name: str, default: str) -> str:
+    raw = env.get(name) or default
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise SystemExit(
+            f"rangersync: {name} must be limits such as '5/minute;20/hour', got {raw!r}"
+        ) from None
+    return raw
 
 
 def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...]) -> str:
@@ -72,6 +85,19 @@ class Config:
     # encrypts; every one listed decrypts, so a key is rotated by putting a new one first).
     evidence_keys_dir: Path = Path("var/evidence-keys")
     suspect_data_keys: tuple[str, ...] = ()
+    # Exports (issue 17): up to this many features an export is made in the request and sent
+    # back; more, and it is a job for the worker, its file kept under export_dir for a while.
+    export_dir: Path = Path("var/exports")
+    export_stream_max_features: int = 20_000
+    export_ttl_hours: int = 48
+    # Throttled guessing (issue 13): failed attempts allowed, in the `limits` notation; windows
+    # that grow, so that a lockout ends on its own (server/core/attempts.py).
+    sign_in_limit_account: str = "5/minute;10/10 minutes;20/hour"  # per account and source
+    sign_in_limit_source: str = "30/minute;100/hour"  # per source, whatever the account
+    enrol_limit_source: str = "10/minute;30/hour"  # bad enrolment codes per source
+    sos_text_limit_sender: str = "10/5 minutes"  # refused SOS texts per sender number
+    sos_text_limit_source: str = "60/minute"  # refused SOS texts per gateway address
+    trusted_proxies: int = 0  # reverse proxies in front (X-Forwarded-For): the source address
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -118,6 +144,17 @@ class Config:
                 for k in (env.get("SUSPECT_DATA_KEYS") or _stored_fernet_key(var_dir)).split(",")
                 if k.strip()
             ),
+            export_dir=Path(env.get("EXPORT_DIR") or var_dir / "exports").resolve(),
+            export_stream_max_features=_int(env, "EXPORT_STREAM_MAX_FEATURES", 20_000),
+            export_ttl_hours=_int(env, "EXPORT_TTL_HOURS", 48),
+            sign_in_limit_account=_limits(
+                env, "SIGN_IN_LIMIT_ACCOUNT", "5/minute;10/10 minutes;20/hour"
+            ),
+            sign_in_limit_source=_limits(env, "SIGN_IN_LIMIT_SOURCE", "30/minute;100/hour"),
+            enrol_limit_source=_limits(env, "ENROL_LIMIT_SOURCE", "10/minute;30/hour"),
+            sos_text_limit_sender=_limits(env, "SOS_TEXT_LIMIT_SENDER", "10/5 minutes"),
+            sos_text_limit_source=_limits(env, "SOS_TEXT_LIMIT_SOURCE", "60/minute"),
+            trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
         )
 
 

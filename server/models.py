@@ -21,9 +21,11 @@ from server.cases.models import (
 )
 from server.core.audit import AuditEntry
 from server.core.db import Base
+from server.core.ratelimit import RateLimitCounter, RateLimitHit
 from server.core.versions import RecordVersion
 from server.devices.models import Device, EnrolmentCode
 from server.evidence.models import Upload
+from server.exports.models import ExportJob
 from server.maps.models import MapBasemap, MapImportSource, MapPackage
 from server.notify.models import Notification
 from server.partners.models import (
@@ -74,6 +76,7 @@ __all__ = [
     "DeviceStatus",
     "EnrolmentCode",
     "EvidenceItem",
+    "ExportJob",
     "GeoprivacyRule",
     "Handover",
     "LabResult",
@@ -93,6 +96,8 @@ __all__ = [
     "PatrolPlan",
     "QuarantinedRecord",
     "Receipt",
+    "RateLimitCounter",
+    "RateLimitHit",
     "RecordVersion",
     "Report",
     "ReportCategory",

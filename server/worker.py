@@ -1,7 +1,8 @@
 """`rangersync worker`: the composition of background work. A procrastinate worker that delivers
 the outbox's notifications (server.notify), runs the safety rules on a schedule (server.safety),
-purges abandoned evidence uploads hourly (server.evidence), and puts back jobs of workers that
-died. Which tasks exist is decided here, not by the capabilities they call.
+makes large exports (server.exports), purges abandoned evidence uploads hourly (server.evidence),
+expired exports and spent rate-limit windows, and puts back jobs of workers that died. Which tasks
+exist is decided here, not by the capabilities they call.
 
 Several workers may run at once: procrastinate hands each job to one worker (SELECT … FOR UPDATE
 SKIP LOCKED), periodic tasks are deferred once per tick however many workers run, and the
@@ -19,8 +20,10 @@ from sqlalchemy.engine import Engine
 from server.config import Config
 from server.core.db import make_session_factory
 from server.core.metrics import job_run
+from server.core.ratelimit import PostgresStorage
 from server.evidence.service import purge_expired
 from server.evidence.storage import FileStore
+from server.exports import jobs as exports
 from server.notify import delivery
 from server.notify.outbox import DELIVER_TASK, QUEUE
 from server.safety import rules
@@ -99,9 +102,34 @@ def build(config: Config, engine: Engine, url: str) -> procrastinate.App:
             session.commit()
         return purged
 
+    @app.task(name=exports.TASK, queue=exports.QUEUE, pass_context=False)
+    def export_area(area_id: str, job_id: str) -> str:
+        """A large export (server.exports.jobs), with its progress in its row."""
+        with job_run(exports.TASK):
+            return exports.run(
+                factory,
+                config.export_dir,
+                config.export_ttl_hours,
+                uuid.UUID(area_id),
+                uuid.UUID(job_id),
+            )
+
+    @app.periodic(cron="41 * * * *")
+    @app.task(name="purge_expired_exports", queue="safety", pass_context=False)
+    def purge_expired_exports(timestamp: int) -> int:
+        """Export files past EXPORT_TTL_HOURS deleted; their jobs say `expired`."""
+        return exports.purge_expired(factory, config.export_dir)
+
+    @app.periodic(cron="*/10 * * * *")
+    @app.task(name="purge_rate_limits", queue="safety", pass_context=False)
+    def purge_rate_limits(timestamp: int) -> int:
+        """Rate-limit entries past their window, of keys and sources not heard from since."""
+        return PostgresStorage(engine).purge_expired()
+
     # registered on `app`; the names are not needed here
     del deliver_notification, evaluate_safety_rules, recover_stalled_jobs
-    del requeue_orphaned_notifications, purge_expired_uploads
+    del requeue_orphaned_notifications, purge_expired_uploads, purge_rate_limits
+    del export_area, purge_expired_exports
     return app
 
 
@@ -109,7 +137,7 @@ def run(config: Config, engine: Engine, url: str, concurrency: int = 4) -> None:
     app = build(config, engine, url)
     with app.open():
         app.run_worker(
-            queues=[QUEUE, "safety"],
+            queues=[QUEUE, "safety", exports.QUEUE],
             concurrency=concurrency,
             update_heartbeat_interval=HEARTBEAT_S,
             stalled_worker_timeout=STALLED_AFTER_S,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
 from server.accounts import service as accounts
+from server.accounts.api import sign_in_attempt
 from server.areas import service as areas
 from server.core.errors import Unauthenticated
 from server.core.i18n import SESSION_KEY
 from server.core.i18n import gettext as _
+from server.core.ratelimit import TooManyRequests
 from server.core.web import commit, current_actor, db
 from server.web.terms import term
 
@@ -37,20 +39,32 @@ def login_form():
 @blp.post("/login")
 def login():
     ttl = current_app.extensions["rangersync"].config.token_ttl_hours
+    username = request.form.get("username", "")
     try:
-        issued = commit(
-            accounts.sign_in(
-                db(), request.form.get("username", ""), request.form.get("password", ""), ttl
-            )
-        )
+        with sign_in_attempt(username):
+            issued = commit(accounts.sign_in(db(), username, request.form.get("password", ""), ttl))
     except Unauthenticated:
         return render_template("login.html", error=_("Wrong username or password.")), 401
+    except TooManyRequests as error:
+        wait = error.extra["retry_after_s"]
+        message = _(
+            "Too many failed sign-ins from here. Wait %(wait)s and try again "
+            "(your password is not checked until then).",
+            wait=_duration(wait),
+        )
+        return render_template("login.html", error=message), 429, {"Retry-After": str(wait)}
     language = session.get(SESSION_KEY)
     session.clear()  # a new session for the signed-in user, keeping only the language chosen
     if language:
         session[SESSION_KEY] = language
     session["token"] = issued.access_token
     return redirect(url_for("pages.dashboard"))
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return _("%(n)s seconds", n=seconds)
+    return _("%(n)s minutes", n=round(seconds / 60))
 
 
 @blp.post("/logout")
