@@ -43,6 +43,7 @@ from server.seizures import api as seizures_api
 from server.species import api as species_api
 from server.sync import api as sync_api
 from server.web import (
+    admin_pages,  # noqa: F401 (registers its pages on area_pages.blp)
     area_pages,
     pages,
     seizure_pages,  # noqa: F401 (registers its pages on area_pages.blp)
