@@ -48,6 +48,7 @@ from server.web import (
     pages,
     seizure_pages,  # noqa: F401 (registers its pages on area_pages.blp)
 )
+from server.web import errors as web_errors
 from sync.protocol import MAX_COMPRESSION_RATIO, PROTOCOL_VERSION
 
 # Front-end libraries installed from the npm registry at set-up (package.json) and served by us.
@@ -151,6 +152,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     replica.install(app, config, app.extensions["rangersync"].session_factory)
     security.register(app)
     i18n.install(app)  # the dashboard's languages and local formats (server/translations/)
+    web_errors.install(app)  # problems met by a page's browser as pages (before the headers)
     app.teardown_appcontext(close_session)
 
     @app.get("/static/vendor/<library>/<path:filename>")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
 from server.accounts import service as accounts
@@ -16,11 +18,30 @@ blp = Blueprint("pages", __name__)
 blp.add_app_template_global(term)
 
 
+def here() -> str:
+    """This page's address as a `next` to come back to after signing in."""
+    return request.full_path if request.query_string else request.path
+
+
+def safe_next(target: str | None) -> str | None:
+    """`next` if it is a path of this site, else None: signing in never sends anyone to another
+    site (an open redirect), whatever a link put there. Not "//host" (scheme-relative), not
+    "/\\host" (which browsers read as "//host"), nothing with a scheme or a host."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
 @blp.get("/")
 def index():
     """The dashboard; the sign-in page when not signed in."""
     if not session.get("token"):
-        return render_template("login.html", error=None)
+        return render_template("login.html", error=None, next=safe_next(request.args.get("next")))
     return dashboard()
 
 
@@ -31,12 +52,13 @@ def about():
 
 @blp.get("/login")
 def login_form():
-    return render_template("login.html", error=None)
+    return render_template("login.html", error=None, next=safe_next(request.args.get("next")))
 
 
 @blp.post("/login")
 def login():
     ttl = current_app.extensions["rangersync"].config.token_ttl_hours
+    target = safe_next(request.form.get("next"))
     try:
         issued = commit(
             accounts.sign_in(
@@ -44,13 +66,14 @@ def login():
             )
         )
     except Unauthenticated:
-        return render_template("login.html", error=_("Wrong username or password.")), 401
+        wrong = _("Wrong username or password.")
+        return render_template("login.html", error=wrong, next=target), 401
     language = session.get(SESSION_KEY)
     session.clear()  # a new session for the signed-in user, keeping only the language chosen
     if language:
         session[SESSION_KEY] = language
     session["token"] = issued.access_token
-    return redirect(url_for("pages.dashboard"))
+    return redirect(target or url_for("pages.dashboard"))
 
 
 @blp.post("/logout")
@@ -64,12 +87,12 @@ def logout():
 @blp.get("/dashboard")
 def dashboard():
     if not session.get("token"):
-        return redirect(url_for("pages.login_form"))
+        return redirect(url_for("pages.login_form", next=here()))
     try:
         actor = current_actor()
     except Unauthenticated:
         session.clear()
-        return redirect(url_for("pages.login_form"))
+        return redirect(url_for("pages.login_form", next=here()))
     return render_template(
         "dashboard.html",
         me=accounts.profile(db(), actor),
