@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
@@ -16,6 +18,12 @@ from server.web.terms import term
 
 blp = Blueprint("pages", __name__)
 blp.add_app_template_global(term)
+
+
+@blp.app_template_global()
+def this_month(zone: str) -> str:
+    """The current month in the park ("2026-11"), for month pickers."""
+    return datetime.now(UTC).astimezone(ZoneInfo(zone)).strftime("%Y-%m")
 
 
 def here() -> str:
