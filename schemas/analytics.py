@@ -30,6 +30,15 @@ class PeriodQuery(Format):
             raise ValidationError("the period ends before it starts", "end")
 
 
+class MonthQuery(Schema):
+    month = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="not a month (YYYY-MM)"),
+        metadata={"description": "the month, YYYY-MM, in the area's local days"},
+    )
+    lang = fields.String(metadata={"description": "the document's language (en, fr, sw…)"})
+
+
 class TileQuery(Schema):
     start = fields.Date()
     end = fields.Date()

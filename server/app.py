@@ -48,11 +48,13 @@ from server.seizures import api as seizures_api
 from server.species import api as species_api
 from server.sync import api as sync_api
 from server.web import (
+    admin_pages,  # noqa: F401 (registers its pages on area_pages.blp)
     area_pages,
     case_pages,  # noqa: F401 (registers its pages on area_pages.blp)
     pages,
     seizure_pages,  # noqa: F401 (registers its pages on area_pages.blp)
 )
+from server.web import errors as web_errors
 from sync.protocol import MAX_COMPRESSION_RATIO, PROTOCOL_VERSION
 
 # Front-end libraries installed from the npm registry at set-up (package.json) and served by us.
@@ -176,6 +178,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     replica.install(app, config, app.extensions["rangersync"].session_factory)
     security.register(app)
     i18n.install(app)  # the dashboard's languages and local formats (server/translations/)
+    web_errors.install(app)  # problems met by a page's browser as pages (before the headers)
     app.teardown_appcontext(close_session)
 
     @app.get("/static/vendor/<library>/<path:filename>")

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from flask import Response
+from flask import Response, current_app
 
 from schemas.analytics import (
     CellOut,
@@ -25,6 +25,7 @@ from schemas.analytics import (
     HealthQuery,
     HotspotOut,
     HotspotQuery,
+    MonthQuery,
     PeriodQuery,
     PlanIn,
     PlanOut,
@@ -32,10 +33,11 @@ from schemas.analytics import (
     TrendOut,
     ZoneCoverageOut,
 )
-from server.analytics import coverage, devices, effort, findings, plans
+from server.analytics import coverage, devices, effort, findings, monthly, monthly_pdf, plans
 from server.analytics.answers import table
 from server.analytics.common import period
 from server.areas.web import in_area
+from server.core import i18n
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import commit, current_actor, db, read_db
 
@@ -198,3 +200,22 @@ def device_health(args, area_id):
         read_db(), current_actor(), area_id, args["stale_hours"], datetime.now(UTC)
     )
     return table(rows, DeviceHealthOut, args["format"], "device-health")
+
+
+@blp.get("/areas/<area>/reports/monthly.pdf")
+@blp.arguments(MonthQuery, location="query")
+@blp.response(200, content_type="application/pdf")
+@in_area
+def monthly_report(args, area_id):
+    """The monthly park report as PDF: coverage map, coverage by zone, effort, CPUE, plan
+    scores, notable incidents with photos; in the caller's language (`lang`, Accept-Language)."""
+    month = monthly.parse_month(args["month"])
+    store = current_app.extensions["rangersync"].evidence
+    report = monthly.monthly_report(read_db(), current_actor(), store, area_id, month)
+    pdf = monthly_pdf.render(report, i18n.language(), i18n.gettext)
+    name = f"{report.area.slug}-{args['month']}.pdf"
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"', "Vary": "Accept-Language"},
+    )

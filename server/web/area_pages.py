@@ -32,6 +32,7 @@ from server.safety import alerts
 from server.safety import events as safety_events
 from server.safety import settings as safety_settings
 from server.sync import review
+from server.web.pages import here
 
 blp = Blueprint("area_pages", __name__)
 
@@ -173,7 +174,7 @@ def _signed_in():
 def render_page(template: str, area_key: str, current: str, **context):
     actor = _signed_in()
     if actor is None:
-        return redirect(url_for("pages.login_form", next=request.path))
+        return redirect(url_for("pages.login_form", next=here()))
     s = read_db()
     area = areas.get_area(s, actor, area_key)
     authorize(actor, Action.REPORT_TRIAGE, area.id, "area")  # the dashboard is for managers
@@ -192,7 +193,7 @@ def area_home(area: str):
 def area_page(area: str, key: str):
     selected = PAGES.get(key)
     if selected is None:
-        return render_template("area/missing.html", key=key), 404
+        raise NotFound(f"no page {key!r}")
     return render_page(f"area/{key}.html", area, key, render=selected.render)
 
 
