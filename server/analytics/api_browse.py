@@ -17,7 +17,7 @@ from schemas.analytics import (
 )
 from server.analytics import browse
 from server.analytics.answers import table
-from server.analytics.common import period
+from server.analytics.common import park_today, period
 from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import current_actor, read_db
@@ -54,7 +54,7 @@ def patrols(args, area_id):
         read_db(),
         current_actor(),
         area_id,
-        period(args.get("start"), args.get("end")),
+        period(args.get("start"), args.get("end"), today=park_today(read_db(), area_id)),
         args["tracks"],
     )
     return table(rows, PatrolRowOut, args["format"], "patrols")

@@ -31,8 +31,13 @@ from server.safety import alerts
 from server.safety import events as safety_events
 from server.safety import settings as safety_settings
 from server.sync import review
+from server.web import localtime
 
 blp = Blueprint("area_pages", __name__)
+for _name, _filter in localtime.FILTERS.items():
+    blp.add_app_template_filter(_filter, _name)
+for _name, _global in localtime.GLOBALS.items():
+    blp.add_app_template_global(_global, _name)
 
 
 @dataclass(frozen=True)
@@ -65,13 +70,14 @@ def _day(name: str) -> date | None:
         ) from None
 
 
-def _period():
-    return period(_day("start"), _day("end"))
+def _period(area):
+    """The period asked for; by default the last 30 days ending today in the park."""
+    return period(_day("start"), _day("end"), today=localtime.today_in(area.timezone))
 
 
 @page("map", "Map")
 def map_page(s, actor, area):
-    return {"period": _period()}
+    return {"period": _period(area)}
 
 
 @page("layers", "Layers")
@@ -106,13 +112,13 @@ def reports_page(s, actor, area):
 
 @page("patrols", "Patrols")
 def patrols_page(s, actor, area):
-    p = _period()
+    p = _period(area)
     return {"period": p, "patrols": browse.patrols(s, actor, area.id, p)}
 
 
 @page("analytics", "Coverage & effort")
 def analytics_page(s, actor, area):
-    p = _period()
+    p = _period(area)
     return {
         "period": p,
         "summary": coverage.summary(s, actor, area.id, p),
@@ -143,7 +149,6 @@ DETAILED_ALERTS = 20  # active alerts shown with who has and has not seen them
 
 @page("alerts", "Alerts")
 def alerts_page(s, actor, area):
-    seen_events = safety_events.latest_id(s, area.id)  # first: the live feed resumes after it
     live = alerts.list_alerts(s, actor, area.id, active=True)
     live_ids = {a.id for a in live}
     recent = alerts.list_alerts(s, actor, area.id, active=False, limit=RECENT_ALERTS)
@@ -155,7 +160,6 @@ def alerts_page(s, actor, area):
         "past": [a for a in recent if a.id not in live_ids],
         "escalate_after_min": escalate_after,
         "severities": SEVERITIES,
-        "after_event": seen_events,
     }
 
 
@@ -176,9 +180,17 @@ def render_page(template: str, area_key: str, current: str, **context):
     s = read_db()
     area = areas.get_area(s, actor, area_key)
     authorize(actor, Action.REPORT_TRIAGE, area.id, "area")  # the dashboard is for managers
+    # First: the operations banner's live feed resumes after the events the page was made with.
+    live_after = safety_events.latest_id(s, area.id)
     extra = context.pop("render")(s, actor, area) if "render" in context else {}
     return render_template(
-        template, area=area, pages=PAGES.values(), current=current, **context, **extra
+        template,
+        area=area,
+        pages=PAGES.values(),
+        current=current,
+        live_after=live_after,
+        **context,
+        **extra,
     )
 
 
