@@ -298,6 +298,10 @@ class LiveOut(Out):
     patrol_type = fields.String()
     team = fields.String(allow_none=True)
     leader = fields.String(allow_none=True)
+    ranger = fields.String(
+        allow_none=True, metadata={"description": "who carries the handheld (else the leader)"}
+    )
+    device = fields.String(allow_none=True)
     recorded_at = fields.DateTime()
     accuracy_m = fields.Float(allow_none=True)
     geometry = geo()

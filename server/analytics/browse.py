@@ -156,6 +156,7 @@ def live_positions(session: Session, actor: Actor, area_id: uuid.UUID, now: date
         session,
         """
         SELECT p.id AS patrol_id, p.patrol_type, t.name AS team, u.display_name AS leader,
+               COALESCE(du.display_name, u.display_name) AS ranger, d.name AS device,
                f.recorded_at, f.accuracy_m, ST_AsGeoJSON(f.geom, 7)::json AS geometry
         FROM patrols p
         JOIN LATERAL (SELECT recorded_at, accuracy_m, geom FROM track_points
@@ -163,6 +164,7 @@ def live_positions(session: Session, actor: Actor, area_id: uuid.UUID, now: date
                       ORDER BY recorded_at DESC, seq DESC LIMIT 1  -- latest in time, not in seq
                      ) f ON true
         LEFT JOIN teams t ON t.id = p.team_id LEFT JOIN users u ON u.id = p.leader_id
+        LEFT JOIN devices d ON d.id = p.device_id LEFT JOIN users du ON du.id = d.user_id
         WHERE p.area_id = :area AND p.ended_at IS NULL AND f.recorded_at > :since
         ORDER BY f.recorded_at DESC""",
         {"area": area_id, "since": now - LIVE_WITHIN},

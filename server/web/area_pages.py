@@ -17,7 +17,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 
 from schemas.alerts import SEVERITIES
 from server.analytics import browse, coverage, devices, plans
-from server.analytics.common import period
+from server.analytics.common import cell_size, period
 from server.areas import service as areas
 from server.core.errors import Invalid, NotFound, Unauthenticated
 from server.core.params import whole_number
@@ -77,7 +77,9 @@ def _period(area):
 
 @page("map", "Map")
 def map_page(s, actor, area):
-    return {"period": _period(area)}
+    p = _period(area)
+    start_at, end_at = localtime.day_bounds(p.start, p.end, area.timezone)
+    return {"period": p, "start_at": start_at, "end_at": end_at, "cell_m": cell_size(s, area.id)}
 
 
 @page("layers", "Layers")

@@ -3,7 +3,7 @@ use the `park_time` filter; the area in the template's context gives the zone.""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from jinja2 import pass_context
@@ -42,6 +42,15 @@ def zone_label(context) -> str:
     """`EAT (Africa/Dar_es_Salaam)`: how pages name the zone their times are in."""
     zone = zone_of(context)
     return f"{datetime.now(zone).tzname()} ({zone.key})"
+
+
+def day_bounds(first: date, last: date, zone_name: str) -> tuple[str, str]:
+    """The instants a period of park days starts and ends (the midnight after its last day), as
+    ISO 8601 with the park's offset: what the API's time filters take."""
+    zone = ZoneInfo(zone_name)
+    start = datetime.combine(first, time(), zone)
+    end = datetime.combine(last + timedelta(days=1), time(), zone)
+    return start.isoformat(), end.isoformat()
 
 
 def today_in(zone_name: str) -> date:

@@ -3,6 +3,7 @@
 // cancelled or handled. The tables are the server's own rendering, fetched again: what is shown is
 // always what the server holds, and the page never reloads under the manager's hands.
 import { send } from "./api.js";
+import { parkTime } from "./time.js";
 
 const TABLES = ["#active-alerts", "#past-alerts"];
 
@@ -117,7 +118,8 @@ export function refresh() {
 function follow(status) {
   document.addEventListener("rangersync:live", () => {
     refresh();
-    status.textContent = "Following live; updated " + new Date().toLocaleTimeString();
+    const zone = document.getElementById("ops")?.dataset.zone || "UTC";
+    status.textContent = `Following live; updated ${parkTime(new Date().toISOString(), zone)}`;
   });
 }
 

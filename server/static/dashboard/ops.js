@@ -42,7 +42,7 @@ class Alarm {
   }
 
   label() {
-    this.button.textContent = this.muted ? "🔇 Sound off" : "🔊 Sound on";
+    this.button.textContent = this.muted ? "Sound off" : "Sound on";
     this.button.setAttribute("aria-pressed", String(!this.muted));
   }
 
