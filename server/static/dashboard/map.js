@@ -228,22 +228,25 @@ function popupHtml(layer, p, slug, zone) {
   }
 }
 
-// One popup, for the topmost thing under the click.
+// One popup, for the topmost thing under the click; a click elsewhere closes it. The popup does
+// not close itself on clicks (closeOnClick): this handler alone decides, so a second click on
+// the same thing never closes the popup it has just opened.
 function popups(map, slug, zone) {
-  const popup = new maplibregl.Popup({ maxWidth: "18rem" });
+  let popup = null;
   map.on("click", (e) => {
     const layers = CLICKABLE.filter((id) => map.getLayer(id) &&
       map.getLayoutProperty(id, "visibility") !== "none");
     const [hit] = map.queryRenderedFeatures(e.point, { layers })
       .sort((a, b) => CLICKABLE.indexOf(a.layer.id) - CLICKABLE.indexOf(b.layer.id));
-    if (!hit) { popup.remove(); return; }
-    popup.setLngLat(e.lngLat).setHTML(popupHtml(hit.layer.id, hit.properties, slug, zone)).addTo(map);
+    popup?.remove();
+    popup = hit ? new maplibregl.Popup({ maxWidth: "18rem", closeOnClick: false })
+      .setLngLat(e.lngLat).setHTML(popupHtml(hit.layer.id, hit.properties, slug, zone))
+      .addTo(map) : null;
   });
   for (const id of CLICKABLE) {
     map.on("mouseenter", id, () => { map.getCanvas().style.cursor = "pointer"; });
     map.on("mouseleave", id, () => { map.getCanvas().style.cursor = ""; });
   }
-  return popup;
 }
 
 // Names next to the rangers' dots: DOM markers, so no font has to be fetched.

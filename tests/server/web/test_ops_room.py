@@ -6,14 +6,25 @@ as they are taken; resolving clears both banners. Screenshots are kept as test a
 
 from __future__ import annotations
 
+import io
+import math
 import re
+import sqlite3
+import subprocess
 import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from server.demo.seed import DEMO_PASSWORD
+from sync.device.client import DeviceClient
 from sync.device.safety_sim import run_drill
+from sync.device.simulate import enrol_device, manager_session, sync_until_through
+from sync.protocol.tracks import Fix
+from tests.live import BIN
 
 DESK = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -126,3 +137,133 @@ def test_an_sos_drill_reaches_both_officers_who_handle_it_together(
     assert "SOS" not in desk.title()
     # The alerts page moved the SOS to the ended ones, in place.
     expect(phone.locator("#past-alerts tr", has_text="Drill: ranger injured")).to_have_count(1)
+
+
+def _basemap(path: Path, bbox: list[float]) -> Path:
+    """A small raster MBTiles over the park (zooms 9 to 11, one colour per zoom)."""
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE metadata (name TEXT, value TEXT);"
+        "CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER,"
+        " tile_data BLOB);"
+    )
+    db.executemany(
+        "INSERT INTO metadata VALUES (?, ?)",
+        [("name", "Test ortho"), ("format", "png"), ("bounds", ",".join(map(str, bbox)))],
+    )
+
+    def tile_xy(lon, lat, z):
+        n = 2**z
+        y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+        return int((lon + 180) / 360 * n), int(y)
+
+    for z, colour in ((9, "#b8c99a"), (10, "#a9bd86"), (11, "#9fb57a")):
+        west, north = tile_xy(bbox[0], bbox[3], z)
+        east, south = tile_xy(bbox[2], bbox[1], z)
+        image = io.BytesIO()
+        Image.new("RGB", (256, 256), colour).save(image, "PNG")
+        db.executemany(
+            "INSERT INTO tiles VALUES (?, ?, ?, ?)",
+            [
+                (z, x, 2**z - 1 - y, image.getvalue())
+                for x in range(west, east + 1)
+                for y in range(north, south + 1)
+            ],
+        )
+    db.commit()
+    db.close()
+    return path
+
+
+POSITION_OF = """(patrol) => {
+    const f = (window.rangerPositions?.features || []).find(
+        (f) => f.properties.patrol_id === patrol);
+    return f ? f.geometry.coordinates : null;
+}"""
+
+
+def test_rangers_are_named_and_move_on_the_map_over_the_parks_base_map(
+    officers, ops_server, artifacts_dir, tmp_path
+):
+    base, http = ops_server.url, ops_server.http
+    bbox = http.json("GET", "/api/v1/areas/demo", token=_manager_token(http))[1]["bbox"]
+    ortho = _basemap(tmp_path / "o.mbtiles", bbox)
+    attached = subprocess.run(
+        [BIN / "rangersync", "mappack", "basemap", str(ortho), "--area", "demo"],
+        env=ops_server.env,
+        capture_output=True,
+        text=True,
+    )
+    assert attached.returncode == 0, attached.stderr
+    token, _ = manager_session(base, "demo", "manager", DEMO_PASSWORD)
+    enrolled = enrol_device(base, token, "demo", "juma", "Map test handheld")
+    handheld = DeviceClient(base, enrolled["token"], tmp_path / "h.db", sleep=lambda s: None)
+    sync_until_through(handheld)
+    lon, lat = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
+    now = datetime.now(UTC).replace(microsecond=0)
+    patrol = handheld.start_patrol(started_at=now - timedelta(minutes=20), objective="Map test")
+    for k in range(5):
+        at = now - timedelta(minutes=20 - k)
+        handheld.record_fix(patrol, Fix(lon + 0.0005 * k, lat, at, 5.0))
+    sync_until_through(handheld)
+
+    desk = officers("manager", DESK, "map")
+    desk.wait_for_selector("#map[data-ready=true]", timeout=60_000)
+    assert desk.locator("#map").get_attribute("data-basemap") == "yes"
+    first = desk.evaluate(POSITION_OF, patrol)
+    assert first == pytest.approx([lon + 0.002, lat], abs=1e-6)
+    label = desk.locator(f".ranger-label[data-patrol='{patrol}']")
+    expect(label).to_have_text("Ranger Juma")
+    expect(desk.locator(".zone-label").first).to_be_visible()
+    assert "cells of" in desk.locator("#map-legend").inner_text()
+    assert " m × the same" in desk.locator("#map-legend").inner_text()
+
+    for k in range(5, 10):  # the ranger walks on east; the map follows without a reload
+        at = now - timedelta(minutes=20 - k)
+        handheld.record_fix(patrol, Fix(lon + 0.003 * k, lat, at, 5.0))
+    sync_until_through(handheld)
+    desk.wait_for_function(
+        "(p) => { const f = (window.rangerPositions?.features || []).find("
+        "(f) => f.properties.patrol_id === p); return f && f.geometry.coordinates[0] > "
+        f"{lon + 0.02}; }}",
+        arg=patrol,
+        timeout=30_000,
+    )
+    moved = desk.evaluate(POSITION_OF, patrol)
+    assert moved == pytest.approx([lon + 0.027, lat], abs=1e-6)
+    assert desk.evaluate("() => window.neverReloaded === true")
+
+    desk.evaluate(f"() => window.focusDashboardMap({moved[0]}, {moved[1]}, '')")
+    point = desk.evaluate(f"() => window.dashboardMap.project([{moved[0]}, {moved[1]}])")
+    desk.wait_for_function(  # drawn where the map says the ranger is
+        "(p) => window.dashboardMap.queryRenderedFeatures([p.x, p.y],"
+        " {layers: ['positions-circle']}).length > 0",
+        arg=point,
+        timeout=15_000,
+    )
+    box = desk.locator("#map canvas").bounding_box()
+    desk.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    expect(desk.locator(".maplibregl-popup")).to_have_count(1)
+    expect(desk.locator(".maplibregl-popup")).to_contain_text("Ranger Juma")
+    desk.mouse.click(box["x"] + point["x"], box["y"] + point["y"])  # again: still one popup
+    expect(desk.locator(".maplibregl-popup")).to_have_count(1)
+    desk.mouse.move(box["x"] + 20, box["y"] + 20)
+    expect(desk.locator("#map-coordinates")).to_have_text(re.compile(r"^-?\d+\.\d{5}, \d+\.\d{5}$"))
+    assert desk.locator(".maplibregl-ctrl-scale").count() == 1
+    requested = desk.evaluate("() => performance.getEntriesByType('resource').map((e) => e.name)")
+    assert any("/api/v1/areas/demo/basemap/" in u for u in requested)
+    desk.screenshot(path=str(artifacts_dir / "ops-map-rangers-1440.png"))
+
+    phone = officers("neema", PHONE, "map")
+    phone.wait_for_selector("#map[data-ready=true]", timeout=60_000)
+    assert phone.evaluate(NO_OVERFLOW)
+    phone.screenshot(path=str(artifacts_dir / "ops-map-390.png"), full_page=True)
+    assert desk.errors == [] and phone.errors == []
+
+
+def _manager_token(http) -> str:
+    status, body = http.json(
+        "POST", "/api/v1/auth/token", {"username": "manager", "password": DEMO_PASSWORD}
+    )
+    assert status == 201, body
+    return body["access_token"]
