@@ -35,8 +35,6 @@ from server.sync import review
 from server.web import localtime
 
 blp = Blueprint("area_pages", __name__)
-for _name, _filter in localtime.FILTERS.items():
-    blp.add_app_template_filter(_filter, _name)
 for _name, _global in localtime.GLOBALS.items():
     blp.add_app_template_global(_global, _name)
 

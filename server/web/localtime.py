@@ -1,9 +1,9 @@
-"""Times as the park's people read them: in the park's own time zone, with the zone named. Pages
-use the `park_time` filter; the area in the template's context gives the zone."""
+"""The park's calendar: its today, the instants a period of its days covers, and how pages name
+its zone. (Times themselves are shown by server.core.i18n's `local_time` filter.)"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from jinja2 import pass_context
@@ -12,29 +12,6 @@ from jinja2 import pass_context
 def zone_of(context) -> ZoneInfo:
     area = context.get("area")
     return ZoneInfo(getattr(area, "timezone", None) or "UTC")
-
-
-def local(moment: datetime, zone: ZoneInfo) -> datetime:
-    """A stored time (UTC, aware; a naive one is taken as UTC, as the database keeps them) in
-    the park's zone."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone)
-
-
-@pass_context
-def park_time(context, moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """`2026-11-29 21:04 EAT`; `—` when there is no time."""
-    if moment is None:
-        return "—"
-    shown = local(moment, zone_of(context))
-    return f"{shown.strftime(fmt)} {shown.tzname()}"
-
-
-@pass_context
-def park_date(context, moment: datetime | None) -> date | None:
-    """The park-local calendar day of a time (for links to a day's period)."""
-    return None if moment is None else local(moment, zone_of(context)).date()
 
 
 @pass_context
@@ -57,5 +34,4 @@ def today_in(zone_name: str) -> date:
     return datetime.now(ZoneInfo(zone_name)).date()
 
 
-FILTERS = {"park_time": park_time, "park_date": park_date}
 GLOBALS = {"zone_label": zone_label}

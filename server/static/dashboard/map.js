@@ -7,6 +7,7 @@
 // critical alert is a warning sign with a dashed outline, an SOS its own icon; tracks take one
 // colour per patrol. One click opens one popup: the topmost thing under the pointer.
 import { areaPath, getJSON } from "./api.js";
+import { _ } from "./i18n.js";
 import { parkTime, since } from "./time.js";
 
 const STYLE = {
@@ -205,24 +206,27 @@ function popupHtml(layer, p, slug, zone) {
     case "alerts-point":
     case "alerts-fill":
       return `<a href="${area}/alerts"><strong>${text(p.severity)}</strong> ${text(p.kind)}</a>` +
-             `<br>${text(p.message)}<br>seen by ${text(p.seen)}`;
+             `<br>${text(p.message)}<br>${_("seen by %(n)s", { n: text(p.seen) })}`;
     case "positions-circle":
-      return `<strong>${text(p.ranger || p.leader || "Ranger")}</strong>` +
-             `${p.team ? ` · team ${text(p.team)}` : ""}<br>${text(p.patrol_type)} patrol` +
-             `${p.leader ? `, led by ${text(p.leader)}` : ""}<br>last fix ${since(p.recorded_at)}` +
-             ` (${parkTime(p.recorded_at, zone)})<br><a href="${area}/patrols/${p.patrol_id}">the patrol</a>`;
+      return `<strong>${text(p.ranger || p.leader || _("Ranger"))}</strong>` +
+             `${p.team ? ` · ${_("team %(name)s", { name: text(p.team) })}` : ""}<br>` +
+             _("%(type)s patrol", { type: text(p.patrol_type) }) +
+             `${p.leader ? `, ${_("led by %(name)s", { name: text(p.leader) })}` : ""}<br>` +
+             `${_("last fix")} ${since(p.recorded_at)} (${parkTime(p.recorded_at, zone)})<br>` +
+             `<a href="${area}/patrols/${p.patrol_id}">${_("the patrol")}</a>`;
     case "reports-symbol":
       return `<a href="${area}/reports/${p.id}">${text(p.label)}</a><br>${text(p.status)}, ` +
              `${parkTime(p.observed_at, zone)}`;
     case "tracks-line":
-      return `<a href="${area}/patrols/${p.id}">${text(p.patrol_type)} patrol</a><br>` +
+      return `<a href="${area}/patrols/${p.id}">${_("%(type)s patrol", { type: text(p.patrol_type) })}</a><br>` +
              `${Number(p.km).toFixed(1)} km, ${Number(p.hours).toFixed(1)} h`;
     case "seizures-fill":
-      return `${text(p.seizures)} seizure(s) in this cell`;
+      return _("%(n)s seizure(s) in this cell", { n: text(p.seizures) });
     case "coverage-fill":
-      return `${p.visits} patrol-days, ${p.patrols} patrols<br>${p.hours} h, ${p.km} km`;
+      return _("%(visits)s patrol-days, %(patrols)s patrols", { visits: p.visits, patrols: p.patrols }) +
+             `<br>${p.hours} h, ${p.km} km`;
     case "gaps-fill":
-      return "Not patrolled in this period";
+      return _("Not patrolled in this period");
     default:
       return "";
   }
@@ -268,7 +272,7 @@ class Names {
         marker = new maplibregl.Marker({ element: label, anchor: "left", offset: [10, 0] });
         this.markers.set(id, marker.setLngLat(f.geometry.coordinates).addTo(this.map));
       }
-      marker.getElement().textContent = f.properties.ranger || f.properties.leader || "ranger";
+      marker.getElement().textContent = f.properties.ranger || f.properties.leader || _("Ranger");
       marker.getElement().dataset.patrol = id;
       marker.setLngLat(f.geometry.coordinates);
     }
@@ -307,7 +311,7 @@ function goTo(map, form, focus) {
     const error = form.querySelector(".error");
     if (parts.length !== 2 || parts.some(Number.isNaN) || Math.abs(parts[0]) > 90 ||
         Math.abs(parts[1]) > 180) {
-      error.textContent = "Give latitude and longitude, e.g. -3.45, 37.12";
+      error.textContent = _("Give latitude and longitude, e.g. -3.45, 37.12");
       return;
     }
     error.textContent = "";
@@ -424,7 +428,7 @@ export async function areaMap(element, toggles, options = {}) {
       if (!where) continue;
       const pin = document.createElement("div");
       pin.className = `map-label ${name.toLowerCase()}-label`;
-      pin.textContent = name;
+      pin.textContent = name === "Start" ? _("Start") : _("End");
       new maplibregl.Marker({ element: pin }).setLngLat(where).addTo(map);
     }
   } else if (options.reports && options.fit) {

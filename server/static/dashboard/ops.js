@@ -4,11 +4,15 @@
 // the tab's title when one arrives. Other page modules follow the same feed through the
 // `rangersync:live` DOM event instead of opening a stream of their own.
 import { areaPath, getJSON, send } from "./api.js";
+import { _ } from "./i18n.js";
 import { parkTime, since } from "./time.js";
 
 const LIVE_EVENTS = ["alert", "acknowledged", "escalated", "cancelled", "handling"];
-const STATE_TEXT = { open: "Nobody is handling it yet", acknowledged: "Being handled",
-  assigned: "Responder assigned", resolved: "Resolved" };
+const STATE_TEXT = { open: _("Nobody is handling it yet"), acknowledged: _("Being handled"),
+  assigned: _("Responder assigned"), resolved: _("Resolved") };
+
+const STEP_TEXT = { acknowledge: _("is handling it"), assign: _("assigned"), note: _("note"),
+  resolve: _("resolved") };
 
 const urgent = (a) => a.kind === "sos" || a.severity === "critical";
 
@@ -42,7 +46,7 @@ class Alarm {
   }
 
   label() {
-    this.button.textContent = this.muted ? "Sound off" : "Sound on";
+    this.button.textContent = this.muted ? _("Sound off") : _("Sound on");
     this.button.setAttribute("aria-pressed", String(!this.muted));
   }
 
@@ -119,9 +123,8 @@ class Room {
     const sos = cards.filter((c) => c.alert.kind === "sos").length;
     const count = cards.length;
     document.title = count ? `(${count}) ${sos ? "SOS" : "CRITICAL"} · ${this.title}` : this.title;
-    this.root.querySelector(".ops-count").textContent = count === 1
-      ? (sos ? "1 SOS" : "1 critical alert")
-      : `${sos} SOS, ${count - sos} critical alert${count - sos === 1 ? "" : "s"}`;
+    this.root.querySelector(".ops-count").textContent =
+      _("SOS: %(sos)s · critical alerts: %(critical)s", { sos, critical: count - sos });
     this.root.classList.toggle("has-sos", sos > 0);
     this.root.dataset.count = String(count);
   }
@@ -135,43 +138,45 @@ class Room {
   card(c, open) {
     const a = c.alert, r = c.ranger;
     const who = r ? (r.display_name || r.username) : null;
-    const headline = a.kind === "sos" ? `SOS: ${who || "a ranger"}` : `${a.severity.toUpperCase()}: ${a.kind.replaceAll("_", " ")}`;
+    const headline = a.kind === "sos" ? _("SOS: %(who)s", { who: who || _("a ranger") })
+      : `${a.severity.toUpperCase()}: ${a.kind.replaceAll("_", " ")}`;
     const facts = el("dl", { class: "ops-facts" });
     const fact = (term, ...value) => facts.append(el("dt", { text: term }), el("dd", {}, ...value));
-    fact("Message", a.message);
-    fact("Raised", parkTime(a.created_at, this.zone));
+    fact(_("Message"), a.message);
+    fact(_("Raised"), parkTime(a.created_at, this.zone));
     if (r) {
-      fact("Ranger", `${who}${r.device_name ? ` (${r.device_name})` : ""}`);
-      fact("Phone", r.phone ? el("a", { href: `tel:${r.phone}`, class: "ops-phone", text: r.phone })
-        : "no number on file");
+      fact(_("Ranger"), `${who}${r.device_name ? ` (${r.device_name})` : ""}`);
+      fact(_("Phone"), r.phone ? el("a", { href: `tel:${r.phone}`, class: "ops-phone", text: r.phone })
+        : _("no number on file"));
       if (r.last_position) {
         const [lon, lat] = r.last_position.coordinates;
-        const button = el("button", { type: "button", class: "ops-show", text: "Show on map" });
+        const button = el("button", { type: "button", class: "ops-show", text: _("Show on map") });
         button.addEventListener("click", () => showOnMap(this.slug, lon, lat, who || ""));
-        fact("Last position", `${lat.toFixed(5)}, ${lon.toFixed(5)} `, button);
-        fact("Last fix", el("span", { class: "ops-since", dataset: { fixAt: r.last_fix_at },
+        fact(_("Last position"), `${lat.toFixed(5)}, ${lon.toFixed(5)} `, button);
+        fact(_("Last fix"), el("span", { class: "ops-since", dataset: { fixAt: r.last_fix_at },
                                       text: since(r.last_fix_at) }),
              ` (${parkTime(r.last_fix_at, this.zone)})`);
       }
       if (r.patrol_id) {
-        fact("Patrol", el("a", { href: `/areas/${encodeURIComponent(this.slug)}/patrols/${r.patrol_id}`,
-                                 text: "open the patrol" }));
+        fact(_("Patrol"), el("a", { href: `/areas/${encodeURIComponent(this.slug)}/patrols/${r.patrol_id}`,
+                                    text: _("open the patrol") }));
       }
     }
-    fact("Handling", el("strong", { class: "ops-state", text: STATE_TEXT[c.state] || c.state }),
-         c.handled_by ? ` by ${c.handled_by}` : "", c.responder ? `; responder: ${c.responder}` : "");
+    fact(_("Handling"), el("strong", { class: "ops-state", text: STATE_TEXT[c.state] || c.state }),
+         c.handled_by ? ` ${_("by %(name)s", { name: c.handled_by })}` : "",
+         c.responder ? `; ${_("responder: %(name)s", { name: c.responder })}` : "");
     const steps = el("ol", { class: "ops-steps" }, ...c.steps.map((s) => el("li", {
-      text: `${parkTime(s.at, this.zone)} · ${s.by_name}: ${s.step}` +
+      text: `${parkTime(s.at, this.zone)} · ${s.by_name}: ${STEP_TEXT[s.step] || s.step}` +
             `${s.responder ? ` → ${s.responder}` : ""}${s.note ? ` — ${s.note}` : ""}` })));
     const form = el("form", { class: "ops-actions" });
     const error = el("p", { class: "error", role: "alert" });
-    if (!c.handled_by) form.append(el("button", { type: "button", value: "acknowledge", text: "I'm handling it" }));
+    if (!c.handled_by) form.append(el("button", { type: "button", value: "acknowledge", text: _("I'm handling it") }));
     form.append(
-      el("label", {}, "Responder ", el("input", { name: "responder", maxlength: "200", placeholder: "who goes" })),
-      el("button", { type: "button", value: "assign", text: "Assign" }),
-      el("label", {}, "Note ", el("input", { name: "note", maxlength: "2000" })),
-      el("button", { type: "button", value: "note", text: "Add note" }),
-      el("button", { type: "button", value: "resolve", class: "ops-resolve", text: "Resolve" }),
+      el("label", {}, `${_("Responder")} `, el("input", { name: "responder", maxlength: "200", placeholder: _("who goes") })),
+      el("button", { type: "button", value: "assign", text: _("Assign") }),
+      el("label", {}, `${_("Note")} `, el("input", { name: "note", maxlength: "2000" })),
+      el("button", { type: "button", value: "note", text: _("Add note") }),
+      el("button", { type: "button", value: "resolve", class: "ops-resolve", text: _("Resolve") }),
     );
     form.addEventListener("click", (event) => {
       const step = event.target.closest("button")?.value;
@@ -189,11 +194,11 @@ class Room {
     const responder = form.elements.responder.value.trim();
     const note = form.elements.note.value.trim();
     if (step === "assign") {
-      if (!responder) { error.textContent = "Name the responder first."; return; }
+      if (!responder) { error.textContent = _("Name the responder first."); return; }
       body.responder = responder;
     }
     if ((step === "note" || step === "resolve") && note) body.note = note;
-    if (step === "note" && !note) { error.textContent = "Write the note first."; return; }
+    if (step === "note" && !note) { error.textContent = _("Write the note first."); return; }
     try {
       const card = await send("POST", `/api/v1/alerts/${id}/handling`, body);
       document.activeElement?.blur();
@@ -238,11 +243,11 @@ export function opsRoom(root, slug, zone, after) {
     });
   }
   source.addEventListener("open", () => {
-    if (status) { status.textContent = "● live"; status.dataset.state = "open"; }
+    if (status) { status.textContent = `● ${_("live")}`; status.dataset.state = "open"; }
     document.body.dataset.live = "open";
   });
   source.addEventListener("error", () => {
-    if (status) { status.textContent = "○ reconnecting…"; status.dataset.state = "error"; }
+    if (status) { status.textContent = `○ ${_("reconnecting…")}`; status.dataset.state = "error"; }
   });
   return room;
 }
