@@ -57,6 +57,9 @@ class PatrolWithEffort:
     objective: str | None
     started_at: datetime
     ended_at: datetime | None
+    planned_start: datetime | None
+    planned_end: datetime | None
+    overdue: bool
     armed: bool
     team: str | None
     leader: str | None
@@ -104,6 +107,9 @@ def _with_effort(session: Session, rows: list[PatrolRow]) -> list[PatrolWithEffo
                 objective=r.objective,
                 started_at=r.started_at,
                 ended_at=r.ended_at,
+                planned_start=r.planned_start,
+                planned_end=r.planned_end,
+                overdue=r.overdue,
                 armed=r.armed,
                 team=r.team,
                 leader=r.leader,
@@ -123,10 +129,18 @@ def _with_effort(session: Session, rows: list[PatrolRow]) -> list[PatrolWithEffo
 
 
 def patrols(
-    session: Session, actor: Actor, area_id: uuid.UUID, p: Period, with_tracks: bool = False
+    session: Session,
+    actor: Actor,
+    area_id: uuid.UUID,
+    p: Period,
+    with_tracks: bool = False,
+    **listing,
 ) -> list[PatrolWithEffort]:
-    """Patrols that started in the period (local days), newest first, with cleaned effort."""
-    rows = patrol_listing.list_patrols(session, actor, area_id, p.start, p.end, with_tracks)
+    """Patrols that started in the period (local days), newest first, with cleaned effort;
+    `listing`: search, order and paging as server.patrols.listing.list_patrols takes them."""
+    rows = patrol_listing.list_patrols(
+        session, actor, area_id, p.start, p.end, with_tracks, **listing
+    )
     return _with_effort(session, rows)
 
 

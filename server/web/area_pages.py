@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from schemas.alerts import SEVERITIES
+from schemas.analytics import REPORT_SORTS
 from server.analytics import browse, coverage, devices, plans
 from server.analytics.common import cell_size, period
 from server.areas import service as areas
@@ -25,6 +26,7 @@ from server.core.params import whole_number
 from server.core.policy import Action, authorize
 from server.core.web import current_actor, read_db
 from server.maps import layers as map_layers
+from server.patrols.listing import PATROL_ORDERS
 from server.reports import listing as report_listing
 from server.reports import service as reports
 from server.reports.models import STATUS_TRANSITIONS
@@ -35,6 +37,8 @@ from server.sync import review
 from server.web import localtime
 
 blp = Blueprint("area_pages", __name__)
+for _name, _filter in localtime.FILTERS.items():
+    blp.add_app_template_filter(_filter, _name)
 for _name, _global in localtime.GLOBALS.items():
     blp.add_app_template_global(_global, _name)
 
@@ -86,35 +90,90 @@ def layers_page(s, actor, area):
     return {"layers": map_layers.list_layers(s, actor, area.id)}
 
 
+PAGE_ROWS = 50  # rows per page of a list
+MAX_PAGES = 200  # paging is bounded: beyond it, narrow the filters
+
+
+def _paging() -> int:
+    number = whole_number(request.args.get("page", "1"), "query:page")
+    if not 1 <= number <= MAX_PAGES:
+        raise Invalid(f"page must be 1 to {MAX_PAGES}", errors={"page": ["out of range"]})
+    return number
+
+
+def _choice(name: str, allowed, default: str) -> str:
+    value = request.args.get(name) or default
+    if value not in allowed:
+        raise Invalid(f"unknown {name} {value!r}", errors={name: ["unknown"]})
+    return value
+
+
 @page("reports", _l("Reports"))
 def reports_page(s, actor, area):
     status = request.args.get("status") or None
     category = request.args.get("category") or None
     if status is not None and status not in STATUS_TRANSITIONS:
         raise Invalid(f"unknown status {status!r}", errors={"status": ["unknown"]})
+    words = (request.args.get("q") or "").strip()[:100] or None
+    sort = _choice("sort", REPORT_SORTS, "newest")
+    number = _paging()
+    first, last = _day("start"), _day("end")
+    if first and last and last < first:
+        raise Invalid("the period ends before it starts", errors={"end": ["before start"]})
+    start_at = localtime.day_bounds(first, first, area.timezone)[0] if first else None
+    end_at = localtime.day_bounds(last, last, area.timezone)[1] if last else None
     rows = report_listing.list_reports(
         s,
         actor,
         area.id,
         status=status,
         category=category,
-        start=None,
-        end=None,
-        limit=500,
-        offset=0,
+        start=datetime.fromisoformat(start_at) if start_at else None,
+        end=datetime.fromisoformat(end_at) if end_at else None,
+        q=words,
+        sort=sort,
+        limit=PAGE_ROWS + 1,  # one more: is there a next page
+        offset=(number - 1) * PAGE_ROWS,
     )
     return {
-        "reports": rows,
+        "reports": rows[:PAGE_ROWS],
         "status": status,
         "category": category,
         "statuses": list(STATUS_TRANSITIONS),
+        "q": words,
+        "sort": sort,
+        "sorts": REPORT_SORTS,
+        "start": first,
+        "end": last,
+        "page_number": number,
+        "has_next": len(rows) > PAGE_ROWS,
     }
 
 
 @page("patrols", _l("Patrols"))
 def patrols_page(s, actor, area):
     p = _period(area)
-    return {"period": p, "patrols": browse.patrols(s, actor, area.id, p)}
+    words = (request.args.get("q") or "").strip()[:100] or None
+    sort = _choice("sort", PATROL_ORDERS, "newest")
+    number = _paging()
+    rows = browse.patrols(
+        s,
+        actor,
+        area.id,
+        p,
+        q=words,
+        sort=sort,
+        limit=PAGE_ROWS + 1,
+        offset=(number - 1) * PAGE_ROWS,
+    )
+    return {
+        "period": p,
+        "patrols": rows[:PAGE_ROWS],
+        "q": words,
+        "sort": sort,
+        "page_number": number,
+        "has_next": len(rows) > PAGE_ROWS,
+    }
 
 
 @page("analytics", _l("Coverage & effort"))
@@ -229,6 +288,20 @@ def patrol_page(area: str, patrol_id: uuid.UUID):
         found = browse.patrol(s, actor, patrol_id)
         if found.area_id != a.id:
             raise NotFound("no such patrol in this area")
-        return {"patrol": found}
+        features = [
+            {
+                "type": "Feature",
+                "geometry": r.geometry,
+                "properties": {
+                    "id": str(r.id),
+                    "label": r.label,
+                    "status": r.status,
+                    "observed_at": r.observed_at.isoformat(),
+                },
+            }
+            for r in found.report_list
+            if r.geometry is not None
+        ]
+        return {"patrol": found, "patrol_report_features": features}
 
     return render_page("area/patrol.html", area, "patrols", render=render)

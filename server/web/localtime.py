@@ -21,6 +21,11 @@ def zone_label(context) -> str:
     return f"{datetime.now(zone).tzname()} ({zone.key})"
 
 
+def park_day(moment: datetime, zone_name: str) -> date:
+    """The park's calendar day of a time."""
+    return moment.astimezone(ZoneInfo(zone_name)).date()
+
+
 def day_bounds(first: date, last: date, zone_name: str) -> tuple[str, str]:
     """The instants a period of park days starts and ends (the midnight after its last day), as
     ISO 8601 with the park's offset: what the API's time filters take."""
@@ -35,3 +40,4 @@ def today_in(zone_name: str) -> date:
 
 
 GLOBALS = {"zone_label": zone_label}
+FILTERS = {"park_day": park_day}
