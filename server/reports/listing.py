@@ -145,3 +145,47 @@ def list_attachments(session: Session, actor: Actor, report_id: uuid.UUID) -> li
         {"r": report_id},
     )
     return [AttachmentRow(**row) for row in rows.mappings()]
+
+
+@dataclass(frozen=True)
+class ReportVersionRow:
+    version: int
+    changed_at: datetime
+    by: str | None  # the person (a manager's triage) or the handheld (the ranger's edit)
+    status: str | None
+    notes: str | None
+
+
+def history(session: Session, actor: Actor, report_id: uuid.UUID) -> list[ReportVersionRow]:
+    """Every version of a report, oldest first, with who made it."""
+    load_in_area(session, actor, Action.REPORT_VIEW, Report, report_id, "report")
+    rows = session.execute(
+        text(
+            "SELECT v.version, v.changed_at,"
+            " COALESCE(u.display_name, du.display_name || ' (' || d.name || ')', d.name) AS by,"
+            " v.data ->> 'status' AS status, v.data ->> 'notes' AS notes"
+            " FROM record_versions v LEFT JOIN users u ON u.id = v.user_id"
+            " LEFT JOIN devices d ON d.id = v.device_id LEFT JOIN users du ON du.id = d.user_id"
+            " WHERE v.kind = 'report' AND v.record_id = :r ORDER BY v.version"
+        ),
+        {"r": report_id},
+    )
+    return [ReportVersionRow(**row) for row in rows.mappings()]
+
+
+def reporter(session: Session, actor: Actor, report_id: uuid.UUID) -> dict | None:
+    """Who filed the report: the ranger whose handheld sent it, and the handheld."""
+    load_in_area(session, actor, Action.REPORT_VIEW, Report, report_id, "report")
+    row = (
+        session.execute(
+            text(
+                "SELECT u.display_name, u.username, u.phone, d.name AS device FROM reports r"
+                " JOIN devices d ON d.id = r.device_id JOIN users u ON u.id = d.user_id"
+                " WHERE r.id = :r"
+            ),
+            {"r": report_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    return dict(row) if row else None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from shapely.geometry import mapping
 
 from schemas.alerts import SEVERITIES
 from schemas.analytics import REPORT_SORTS
@@ -273,10 +274,29 @@ def report_page(area: str, report_id: uuid.UUID):
         report = reports.get_report(s, actor, report_id)
         if report.area_id != a.id:
             raise NotFound("no such report in this area")
+        point = report.geometry.representative_point()
         return {
             "report": report,
             "next_statuses": sorted(STATUS_TRANSITIONS[report.status]),
             "attachments": report_listing.list_attachments(s, actor, report_id),
+            "history": report_listing.history(s, actor, report_id),
+            "reporter": report_listing.reporter(s, actor, report_id),
+            "place": (round(point.y, 5), round(point.x, 5)),
+            "report_feature": {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": mapping(report.geometry),
+                        "properties": {
+                            "id": str(report.id),
+                            "label": report.category,
+                            "status": report.status,
+                            "observed_at": report.observed_at.isoformat(),
+                        },
+                    }
+                ],
+            },
         }
 
     return render_page("area/report.html", area, "reports", render=render)

@@ -137,6 +137,12 @@ def test_an_sos_drill_reaches_both_officers_who_handle_it_together(
     assert "SOS" not in desk.title()
     # The alerts page moved the SOS to the ended ones, in place.
     expect(phone.locator("#past-alerts tr", has_text="Drill: ranger injured")).to_have_count(1)
+    # The drill's overdue patrol is labelled so in the patrols list, with its leader.
+    phone.goto("/areas/demo/patrols?sort=overdue")
+    overdue = phone.locator("table.patrols tbody tr.overdue").first
+    expect(overdue.locator(".badge.overdue")).to_have_text("Overdue")
+    assert overdue.locator("td[data-label=Leader]").inner_text() != "—"
+    assert phone.evaluate(NO_OVERFLOW)
 
 
 def _basemap(path: Path, bbox: list[float]) -> Path:
@@ -266,3 +272,48 @@ def _manager_token(http) -> str:
     )
     assert status == 201, body
     return body["access_token"]
+
+
+def test_report_and_patrol_pages_a_manager_can_act_on_at_both_sizes(
+    browser, live_server, artifacts_dir
+):
+    for name, viewport in (("1440", DESK), ("390", PHONE)):
+        context = browser.new_context(base_url=live_server.url, viewport=viewport)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error, seen=errors: seen.append(str(error)))
+        page.goto("/")
+        page.fill("input[name=username]", "manager")
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+
+        page.goto("/areas/demo/reports?sort=priority")
+        assert page.evaluate(NO_OVERFLOW)
+        page.screenshot(path=str(artifacts_dir / f"ops-reports-{name}.png"), full_page=True)
+        page.locator("table.reports a", has_text="Open").first.click()
+        page.wait_for_selector("#map[data-ready=true]", timeout=60_000)
+        expect(page.locator("#reporter")).to_contain_text("Ranger ")
+        expect(page.locator("#where")).to_have_text(re.compile(r"^-?\d+\.\d{5}, \d+\.\d{5} \("))
+        assert page.locator("#history tbody tr").count() >= 1
+        assert page.evaluate("() => window.dashboardMap.getZoom()") >= 13  # fitted to the report
+        assert page.evaluate(NO_OVERFLOW)
+        page.screenshot(path=str(artifacts_dir / f"ops-report-{name}.png"), full_page=True)
+
+        page.goto("/areas/demo/patrols?sort=longest")
+        assert page.evaluate(NO_OVERFLOW)
+        page.screenshot(path=str(artifacts_dir / f"ops-patrols-{name}.png"), full_page=True)
+        page.locator("table.patrols tbody a").first.click()
+        page.wait_for_selector("#map[data-ready=true]", timeout=60_000)
+        assert page.locator("#leader").inner_text() != "—"
+        expect(page.locator("#planned-vs-actual-end")).to_contain_text("actual")
+        expect(page.locator(".start-label").last).to_be_visible()
+        assert page.evaluate("() => window.dashboardMap.getZoom()") >= 12  # fitted to the track
+        assert page.evaluate(NO_OVERFLOW)
+        page.screenshot(path=str(artifacts_dir / f"ops-patrol-{name}.png"), full_page=True)
+        gpx = page.locator("a", has_text="GPX").get_attribute("href")
+        body = page.evaluate("(u) => fetch(u).then((r) => r.text())", gpx)
+        assert body.startswith("<?xml") and "<trkpt " in body and "<time>" in body
+        kml = page.locator("a", has_text="KML").get_attribute("href")
+        assert "<LineString>" in page.evaluate("(u) => fetch(u).then((r) => r.text())", kml)
+        assert errors == []
+        context.close()
