@@ -66,6 +66,9 @@ class Config:
     database_replica_url: str | None = None  # a hot standby for read-only work
     replica_max_lag_s: int = 30  # older than this, reads go to the primary
     database_pool_mode: str = "session"  # "transaction": DATABASE_URL is PgBouncer's pool
+    # Hardening (issue 13): what one request may cost.
+    read_timeout_s: int = 15  # statement_timeout of read-only views (dashboard, analytics, tiles)
+    max_coverage_cells: int = 100_000  # grid cells one coverage answer (gaps, cells, tile) spans
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -104,6 +107,8 @@ class Config:
             database_replica_url=env.get("DATABASE_REPLICA_URL") or None,
             replica_max_lag_s=_int(env, "REPLICA_MAX_LAG_S", 30),
             database_pool_mode=_choice(env, "DATABASE_POOL_MODE", ("session", "transaction")),
+            read_timeout_s=_int(env, "READ_TIMEOUT_S", 15),
+            max_coverage_cells=_int(env, "MAX_COVERAGE_CELLS", 100_000),
         )
 
 

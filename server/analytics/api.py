@@ -7,7 +7,7 @@ import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from flask import Response
+from flask import Response, current_app
 
 from schemas.analytics import (
     CellOut,
@@ -52,6 +52,10 @@ def _period(args):
     return period(args.get("start"), args.get("end"))
 
 
+def _max_cells() -> int:
+    return current_app.extensions["rangersync"].config.max_coverage_cells
+
+
 @blp.get("/areas/<area>/coverage")
 @blp.arguments(PeriodQuery, location="query")
 @blp.response(200, CoverageOut)
@@ -72,7 +76,7 @@ def coverage_summary(args, area_id):
 @in_area
 def coverage_cells(args, area_id):
     """Each visited cell: patrol-days, patrols, fixes, km and hours in the period."""
-    rows = coverage.cells(read_db(), current_actor(), area_id, _period(args))
+    rows = coverage.cells(read_db(), current_actor(), area_id, _period(args), _max_cells())
     return table(rows, CellOut, args["format"], "coverage-cells")
 
 
@@ -83,7 +87,7 @@ def coverage_cells(args, area_id):
 def coverage_gaps(args, area_id):
     """Cells of the area no patrol visited in the last `days` days up to `as_of`."""
     as_of = args.get("as_of") or datetime.now(UTC).date()
-    rows = coverage.gaps(read_db(), current_actor(), area_id, args["days"], as_of)
+    rows = coverage.gaps(read_db(), current_actor(), area_id, args["days"], as_of, _max_cells())
     return table(rows, GapOut, args["format"], "coverage-gaps")
 
 
@@ -93,7 +97,7 @@ def coverage_gaps(args, area_id):
 @in_area
 def coverage_tile(args, area_id, z: int, x: int, y: int):
     """The coverage heatmap as a vector tile (layer `coverage`; `gap` marks unvisited cells)."""
-    body = coverage.tile(read_db(), current_actor(), area_id, z, x, y, _period(args))
+    body = coverage.tile(read_db(), current_actor(), area_id, z, x, y, _period(args), _max_cells())
     return Response(bytes(body), mimetype=MVT, headers={"Cache-Control": "private, max-age=60"})
 
 

@@ -11,6 +11,7 @@ from typing import TypeVar
 from flask import Flask, current_app, g, request, session
 from sqlalchemy.orm import Session
 
+from server.core.db import limit_statements
 from server.core.errors import Unauthenticated
 from server.core.policy import Actor
 
@@ -34,10 +35,17 @@ def db() -> Session:
 def read_db() -> Session:
     """The session of a read-only view (dashboard, analytics, tiles, layer reads, exports): the
     hot standby when one is configured and fit to answer (server/ops/replica.py), else the
-    request's own session. Never for authentication, sync, or anything that writes."""
+    request's own session. Never for authentication, sync, or anything that writes.
+
+    Its statements run at most READ_TIMEOUT_S each: a read nobody bounded (a coverage grid of a
+    whole country) is stopped by PostgreSQL, and answered 503, instead of holding a worker."""
     if "read_db" not in g:
+        state = current_app.extensions["rangersync"]
         route = current_app.extensions.get("rangersync.read_session")
-        g.read_db = (route() if route else None) or db()
+        session_ = (route() if route else None) or db()
+        if state.config.read_timeout_s > 0:
+            limit_statements(session_, state.config.read_timeout_s)
+        g.read_db = session_
     return g.read_db
 
 
