@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from server.core.db import limit_statements
 from server.core.errors import Unauthenticated
 from server.core.policy import Actor
+from server.core.tokens import digest
 
 T = TypeVar("T")
 # The token's actor. It may also record the request (a device's last_seen_at) in the session:
@@ -87,14 +88,33 @@ def current_actor() -> Actor:
             raise Unauthenticated(f"a signed-in browser must send the {CSRF_HEADER} header")
     if not token:
         raise Unauthenticated("sign in, or send an access token as 'Authorization: Bearer …'")
+    actor = _authenticator(token)(db(), token)
+    if db().dirty:
+        db().commit()  # what the authenticator recorded, in its own small unit of work
+    g.actor = actor
+    return actor
+
+
+def _authenticator(token: str) -> Authenticator:
     authenticators: dict[str, Authenticator] = current_app.extensions.get(AUTHENTICATORS, {})
     authenticate = next(
         (fn for prefix, fn in authenticators.items() if token.startswith(prefix)), None
     )
     if authenticate is None:
         raise Unauthenticated("unknown access token")
-    actor = authenticate(db(), token)
-    if db().dirty:
-        db().commit()  # what the authenticator recorded, in its own small unit of work
-    g.actor = actor
-    return actor
+    return authenticate
+
+
+def current_credential() -> tuple[str, Callable[[Session], Actor]]:
+    """For work that outlives its request (a live stream): a stable key of the request's token
+    (its digest), and a re-check of it that raises, as current_actor() would, once the token is
+    revoked or expired, the device revoked or its user disabled. Call after current_actor()."""
+    token = bearer_token() or session.get("token")
+    if not token:
+        raise Unauthenticated("sign in, or send an access token as 'Authorization: Bearer …'")
+    authenticate = _authenticator(token)
+
+    def recheck(session_: Session) -> Actor:
+        return authenticate(session_, token)
+
+    return digest(token).hex(), recheck
