@@ -148,7 +148,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)
     app.register_blueprint(maps_api.tiles_blp)
-    app.register_blueprint(safety_live.blp)
+    safety_live.install(app, config.live_streams_max, config.live_streams_per_token)
     app.register_blueprint(ogc_api.blp)
     app.register_blueprint(exports_api.partner_blp)
     app.extensions["rangersync.tiles"] = TileCache(config.tile_cache_bytes)

@@ -98,6 +98,12 @@ class Config:
     sos_text_limit_sender: str = "10/5 minutes"  # refused SOS texts per sender number
     sos_text_limit_source: str = "60/minute"  # refused SOS texts per gateway address
     trusted_proxies: int = 0  # reverse proxies in front (X-Forwarded-For): the source address
+    # Hardening (issue 13): what one request may cost.
+    read_timeout_s: int = 15  # statement_timeout of read-only views (dashboard, analytics, tiles)
+    max_coverage_cells: int = 100_000  # grid cells one coverage answer (gaps, cells, tile) spans
+    web_threads: int = 32  # threads per gunicorn worker process (`rangersync serve`)
+    live_streams_max: int = 8  # live streams one process holds at once (default: threads / 4)
+    live_streams_per_token: int = 3  # live streams one token holds at once, per process
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -155,6 +161,11 @@ class Config:
             sos_text_limit_sender=_limits(env, "SOS_TEXT_LIMIT_SENDER", "10/5 minutes"),
             sos_text_limit_source=_limits(env, "SOS_TEXT_LIMIT_SOURCE", "60/minute"),
             trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
+            read_timeout_s=_int(env, "READ_TIMEOUT_S", 15),
+            max_coverage_cells=_int(env, "MAX_COVERAGE_CELLS", 100_000),
+            web_threads=(threads := _int(env, "WEB_THREADS", 32)),
+            live_streams_max=_int(env, "LIVE_STREAMS_MAX", max(1, threads // 4)),
+            live_streams_per_token=_int(env, "LIVE_STREAMS_PER_TOKEN", 3),
         )
 
 

@@ -83,9 +83,10 @@ RangerSync is starting on {base}
             "--workers",
             str(workers),
             # Threads (gthread workers): a dashboard's live stream (SSE) holds one thread, not
-            # a whole worker.
+            # a whole worker, and at most LIVE_STREAMS_MAX (a quarter) of them hold streams;
+            # PUSH_CONCURRENCY + PUSH_QUEUE more hold pushes: the rest answer the SOS at once.
             "--threads",
-            os.environ.get("WEB_THREADS", "24"),
+            str(config.web_threads),
             # With LOG_FORMAT=json the app logs each request itself (with its request id:
             # server/ops/observe.py). The text access log has the path without its query string
             # and no Referer: partners paste their key into URLs (`?key=`, for QGIS and GDAL),

@@ -12,8 +12,10 @@ from flask import Flask, current_app, g, request, session
 from sqlalchemy.orm import Session
 
 from server.core.attempts import Attempts
+from server.core.db import limit_statements
 from server.core.errors import Unauthenticated
 from server.core.policy import Actor
+from server.core.tokens import digest
 
 T = TypeVar("T")
 # The token's actor. It may also record the request (a device's last_seen_at) in the session:
@@ -36,10 +38,17 @@ def db() -> Session:
 def read_db() -> Session:
     """The session of a read-only view (dashboard, analytics, tiles, layer reads, exports): the
     hot standby when one is configured and fit to answer (server/ops/replica.py), else the
-    request's own session. Never for authentication, sync, or anything that writes."""
+    request's own session. Never for authentication, sync, or anything that writes.
+
+    Its statements run at most READ_TIMEOUT_S each: a read nobody bounded (a coverage grid of a
+    whole country) is stopped by PostgreSQL, and answered 503, instead of holding a worker."""
     if "read_db" not in g:
+        state = current_app.extensions["rangersync"]
         route = current_app.extensions.get("rangersync.read_session")
-        g.read_db = (route() if route else None) or db()
+        session_ = (route() if route else None) or db()
+        if state.config.read_timeout_s > 0:
+            limit_statements(session_, state.config.read_timeout_s)
+        g.read_db = session_
     return g.read_db
 
 
@@ -81,17 +90,36 @@ def current_actor() -> Actor:
             raise Unauthenticated(f"a signed-in browser must send the {CSRF_HEADER} header")
     if not token:
         raise Unauthenticated("sign in, or send an access token as 'Authorization: Bearer …'")
+    actor = _authenticator(token)(db(), token)
+    if db().dirty:
+        db().commit()  # what the authenticator recorded, in its own small unit of work
+    g.actor = actor
+    return actor
+
+
+def _authenticator(token: str) -> Authenticator:
     authenticators: dict[str, Authenticator] = current_app.extensions.get(AUTHENTICATORS, {})
     authenticate = next(
         (fn for prefix, fn in authenticators.items() if token.startswith(prefix)), None
     )
     if authenticate is None:
         raise Unauthenticated("unknown access token")
-    actor = authenticate(db(), token)
-    if db().dirty:
-        db().commit()  # what the authenticator recorded, in its own small unit of work
-    g.actor = actor
-    return actor
+    return authenticate
+
+
+def current_credential() -> tuple[str, Callable[[Session], Actor]]:
+    """For work that outlives its request (a live stream): a stable key of the request's token
+    (its digest), and a re-check of it that raises, as current_actor() would, once the token is
+    revoked or expired, the device revoked or its user disabled. Call after current_actor()."""
+    token = bearer_token() or session.get("token")
+    if not token:
+        raise Unauthenticated("sign in, or send an access token as 'Authorization: Bearer …'")
+    authenticate = _authenticator(token)
+
+    def recheck(session_: Session) -> Actor:
+        return authenticate(session_, token)
+
+    return digest(token).hex(), recheck
 
 
 def attempts(kind: str) -> Attempts:
