@@ -162,7 +162,14 @@ def _mixed(taxa: dict[str, str], earlier: list[dict]) -> list[dict]:
 def _verdicts(response) -> list[tuple]:
     assert response.status_code == 200, response.get_json()
     return [
-        (r["kind"], r["verdict"], r.get("code"), r.get("pointer"), r.get("version"), r.get("points"))
+        (
+            r["kind"],
+            r["verdict"],
+            r.get("code"),
+            r.get("pointer"),
+            r.get("version"),
+            r.get("points"),
+        )
         for r in response.get_json()["results"]
     ]
 
