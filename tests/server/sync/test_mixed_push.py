@@ -11,7 +11,6 @@ import os
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
-
 from pathlib import Path
 
 from sqlalchemy import text
