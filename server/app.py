@@ -18,7 +18,7 @@ from server.analytics import api_browse as browse_api
 from server.areas import api as areas_api
 from server.cases import api as cases_api
 from server.config import PROJECT_ROOT, Config
-from server.core import i18n, logs, pgcluster, problems, security, tokens
+from server.core import i18n, logs, pgcluster, problems, security, timing, tokens
 from server.core.api import Api
 from server.core.arrival import StampArrival
 from server.core.attempts import Attempts
@@ -26,6 +26,7 @@ from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
 from server.core.extensions import add_area_detail
 from server.core.ratelimit import PostgresStorage
+from server.core.timing import ServerTiming
 from server.core.web import ATTEMPTS, close_session, register_authenticator
 from server.devices import api as devices_api
 from server.devices.service import authenticate_device
@@ -192,6 +193,9 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         n = config.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     app.wsgi_app = RequestDecoding(app.wsgi_app, config.max_request_bytes, MAX_COMPRESSION_RATIO)
+    if config.server_timing_log is not None:  # inside the gate: its wait is reported apart
+        timing.watch(engine)
+        app.wsgi_app = ServerTiming(app.wsgi_app, config.server_timing_log)
     if config.push_concurrency:  # bulk sync yields to the SOS (server/safety/priority.py)
         app.wsgi_app = PushGate(app.wsgi_app, config.push_concurrency, config.push_queue)
     app.wsgi_app = StampArrival(app.wsgi_app)  # outermost: before the body is read or queued

@@ -72,6 +72,7 @@ class Config:
     notify_timeout_s: int = 20
     push_concurrency: int = 0  # pushes processed at once per app process (0: no gate)
     push_queue: int = 20  # pushes waiting for those, per process; more get 503 + Retry-After
+    server_timing_log: Path | None = None  # set: per-request SQL/Python/gate times (core.timing)
     # Operations (issue 18): backups, the read replica, metrics and logs.
     backup_dir: Path = Path("var/backups")  # pgBackRest repository and file copies
     backup_retention_full: int = 2  # full backups kept (with their incrementals and WAL)
@@ -135,6 +136,9 @@ class Config:
             notify_timeout_s=_int(env, "NOTIFY_TIMEOUT_S", 20),
             push_concurrency=_int(env, "PUSH_CONCURRENCY", 0),
             push_queue=_int(env, "PUSH_QUEUE", 20),
+            server_timing_log=Path(env["SERVER_TIMING_LOG"]).resolve()
+            if env.get("SERVER_TIMING_LOG")
+            else None,
             backup_dir=Path(env.get("BACKUP_DIR") or var_dir / "backups").resolve(),
             backup_retention_full=_int(env, "BACKUP_RETENTION_FULL", 2),
             log_format=_choice(env, "LOG_FORMAT", ("json", "text")),
