@@ -228,7 +228,7 @@ def monthly_report(args, area_id):
     scores, notable incidents with photos; in the caller's language (`lang`, Accept-Language)."""
     month = monthly.parse_month(args["month"])
     store = current_app.extensions["rangersync"].evidence
-    report = monthly.monthly_report(read_db(), current_actor(), store, area_id, month)
+    report = monthly.monthly_report(read_db(), current_actor(), store, area_id, month, _max_cells())
     pdf = monthly_pdf.render(report, i18n.language(), i18n.gettext)
     name = f"{report.area.slug}-{args['month']}.pdf"
     return Response(

@@ -99,7 +99,7 @@ def document_exports(document: dict) -> dict:
         for operation in item.values():
             if not isinstance(operation, dict):
                 continue
-            formats = next(
+            formats: list[str] = next(
                 (
                     p.get("schema", {}).get("enum", [])
                     for p in operation.get("parameters", [])
