@@ -27,6 +27,7 @@ from server.cases.receipts import issue
 from server.cases.service import Sealer
 from server.core.db import utcnow
 from server.demo import geodata
+from server.evidence import images
 from server.evidence.storage import FileStore
 from server.reports.models import Attachment, Report
 from server.seizures.models import Seizure
@@ -194,6 +195,8 @@ def _stored_photo(
     path = store.blob(sha)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(photo)
+    # and its thumbnail, as an upload gets one (the demo's own photo: small, no bomb to fear)
+    images.make_thumbnail(path, store.thumbnail(sha), "image/jpeg", max_pixels=10_000_000)
     attachment = Attachment(
         id=uuid.uuid4(),
         area_id=area_id,

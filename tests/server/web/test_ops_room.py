@@ -307,7 +307,16 @@ def test_report_and_patrol_pages_a_manager_can_act_on_at_both_sizes(
         assert page.locator("#leader").inner_text() != "—"
         expect(page.locator("#planned-vs-actual-end")).to_contain_text("actual")
         expect(page.locator(".start-label").last).to_be_visible()
-        assert page.evaluate("() => window.dashboardMap.getZoom()") >= 12  # fitted to the track
+        # Fitted to the track, not the whole park: closer than the view that frames the park.
+        zooms = page.evaluate(
+            """() => {
+                const map = window.dashboardMap;
+                const b = JSON.parse(document.getElementById("map").dataset.bbox);
+                const park = map.cameraForBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 20 });
+                return [map.getZoom(), park.zoom];
+            }"""
+        )
+        assert zooms[0] > zooms[1] + 1, zooms
         assert page.evaluate(NO_OVERFLOW)
         page.screenshot(path=str(artifacts_dir / f"ops-patrol-{name}.png"), full_page=True)
         gpx = page.locator("a", has_text="GPX").get_attribute("href")
