@@ -8,6 +8,7 @@ entry's id). Gaps, changed seals and time running backwards are flagged, never h
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from server.core import audit
 from server.core.db import utcnow
 from server.core.errors import Conflict, Forbidden, Invalid
 from server.core.policy import Action, Actor, authorize, load_in_area
+from server.evidence.storage import FileStore
 from server.reports.models import Attachment, Report
 from server.seizures.models import Seizure
 
@@ -85,6 +87,25 @@ def custody_flags(bodies: list[dict]) -> list[Flag]:
         seal = body.get("seal_number") or seal
         last_at = body["at"]
     return flags
+
+
+def stored_file_flag(session: Session, store: FileStore, item: EvidenceItem) -> Flag | None:
+    """For a digital item: a flag if the stored file no longer has the SHA-256 it arrived with."""
+    if item.attachment_id is None:
+        return None
+    attachment = session.get_one(Attachment, item.attachment_id)
+    path = store.blob(attachment.sha256)
+    if not path.exists():
+        return Flag(0, "file", f"the stored file {attachment.sha256} is missing")
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+    if digest.hexdigest() != attachment.sha256:
+        return Flag(
+            0, "file", f"the stored file's SHA-256 is {digest.hexdigest()}, not {attachment.sha256}"
+        )
+    return None
 
 
 # --- items ---------------------------------------------------------------------------------------

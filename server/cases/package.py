@@ -102,7 +102,8 @@ def build_package(
                 | {"body": e["body_text"]}
                 for e in item_view.entries
             ],
-            "flags": [f.__dict__ for f in item_view.flags],
+            "flags": [f.__dict__ for f in item_view.flags]
+            + [f.__dict__ for f in [custody.stored_file_flag(session, store, item)] if f],
             "lab_results": [
                 _result(r, numbers) for r in lab.results_for_items(session, item.area_id, [item.id])
             ],

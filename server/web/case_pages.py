@@ -14,7 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import segno
-from flask import request, url_for
+from flask import current_app, request, url_for
 
 from server.cases import custody, lab
 from server.cases import service as cases
@@ -65,8 +65,11 @@ def item_page(area: str, item_id: uuid.UUID):
         view = custody.item_view(s, actor, item_id)
         if view.item.area_id != a.id:
             raise NotFound("no such item in this area")
+        store = current_app.extensions["rangersync"].evidence
+        file_flag = custody.stored_file_flag(s, store, view.item)
         return {
             "view": view,
+            "file_flag": file_flag,
             "results": lab.results_for_items(s, a.id, [view.item.id]),
             "local": lambda t: local(t, a.timezone),
         }

@@ -461,3 +461,30 @@ def test_suspects_data_is_ciphertext_in_the_database(chain):
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT sealed FROM case_suspects").fetchall()
     assert rows and not any(SUSPECT["name"].encode() in bytes(r[0]) for r in rows)
+
+
+def test_a_stored_file_altered_on_disk_is_flagged_and_fails_the_package(chain, tmp_path):
+    manifest = json.loads(zipfile.ZipFile(chain.package).read("manifest.json"))
+    sha = next(i for i in manifest["items"] if i["id"] == chain.items["photo"])["file"]["sha256"]
+    blob = (
+        Path(chain.server.env["RANGERSYNC_VAR_DIR"])
+        / "evidence"
+        / "sha256"
+        / sha[:2]
+        / sha[2:4]
+        / sha
+    )
+    original = blob.read_bytes()
+    blob.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+    try:
+        package = tmp_path / "altered.zip"
+        built = _cli(
+            chain.server, "evidence", "package", "--case", chain.case_id, "--output", str(package)
+        )
+        assert built.returncode == 0, built.stderr
+        altered = json.loads(zipfile.ZipFile(package).read("manifest.json"))
+        item = next(i for i in altered["items"] if i["id"] == chain.items["photo"])
+        assert [f["kind"] for f in item["flags"]] == ["file"]
+        assert _first_failure(package)[0] == "files"
+    finally:
+        blob.write_bytes(original)
