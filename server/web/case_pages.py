@@ -19,6 +19,7 @@ from flask import current_app, request, url_for
 from server.cases import custody, lab
 from server.cases import service as cases
 from server.core.errors import NotFound
+from server.core.i18n import lazy_gettext as _l
 from server.core.policy import Action
 from server.web.area_pages import blp, page, render_page
 
@@ -32,7 +33,7 @@ def local(moment: datetime | str | None, zone: str) -> str:
     return f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
 
 
-@page("cases", "Cases")
+@page("cases", _l("Cases"))
 def cases_page(s, actor, area):
     return {
         "cases": cases.list_cases(s, actor, area.id),
