@@ -15,6 +15,7 @@ import binascii
 import hashlib
 import json
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,7 +87,9 @@ def verify_package(path: Path, pinned_key: str | None = None) -> Verification:
             result.checks.append(Check(name, True, step(package)))
         except Failed as failure:
             result.checks.append(Check(name, False, str(failure)))
-        except (KeyError, TypeError, ValueError) as error:
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            result.checks.append(Check(name, False, f"the ZIP is damaged: {error}"))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
             result.checks.append(Check(name, False, f"the manifest is malformed here: {error!r}"))
     for item in package.manifest.get("items", []):
         try:
