@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.areas.service import area_id_of
-from server.cases.chain import GENESIS, custody_body, custody_hash
+from server.cases.chain import GENESIS, Flag, custody_body, custody_flags, custody_hash, holder_of
 from server.cases.models import CustodyEntry, EvidenceItem, Handover
 from server.core import audit
 from server.core.db import utcnow
@@ -31,13 +31,6 @@ from server.reports.models import Attachment, Report
 from server.seizures.models import Seizure
 
 
-@dataclass(frozen=True)
-class Flag:
-    seq: int
-    kind: str  # gap, seal, time, start
-    detail: str
-
-
 @dataclass
 class ItemView:
     item: EvidenceItem
@@ -45,48 +38,6 @@ class ItemView:
     holder: str | None = None
     flags: list[Flag] = field(default_factory=list)
     pending: list[Handover] = field(default_factory=list)
-
-
-# --- flags: computed from the bodies alone, so the offline verifier shows the same ---------------
-
-
-def holder_of(party: dict | None) -> str | None:
-    if not party:
-        return None
-    return f"user {party['user']}" if "user" in party else f"{party['external']} (outside)"
-
-
-def custody_flags(bodies: list[dict]) -> list[Flag]:
-    flags: list[Flag] = []
-    holder: str | None = None
-    seal: str | None = None
-    last_at: str | None = None
-    for body in bodies:
-        seq, kind = body["seq"], body["kind"]
-        if kind == "correction":
-            continue
-        if seq == 1 and kind != "intake":
-            flags.append(Flag(seq, "start", "the log does not start with an intake"))
-        giver = holder_of(body.get("from"))
-        if seq > 1 and giver != holder:
-            flags.append(
-                Flag(
-                    seq,
-                    "gap",
-                    f"handed over by {giver or 'nobody recorded'} while the log has it with "
-                    f"{holder or 'nobody'}: who held it in between is unknown",
-                )
-            )
-        if body.get("seal_number") and seal and body["seal_number"] != seal:
-            flags.append(
-                Flag(seq, "seal", f"seal {body['seal_number']} where entry before had {seal}")
-            )
-        if last_at and body["at"] < last_at:
-            flags.append(Flag(seq, "time", f"dated {body['at']}, before the entry before it"))
-        holder = holder_of(body.get("to"))
-        seal = body.get("seal_number") or seal
-        last_at = body["at"]
-    return flags
 
 
 def stored_file_flag(session: Session, store: FileStore, item: EvidenceItem) -> Flag | None:

@@ -24,8 +24,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from server.cases.chain import GENESIS, audit_hash, custody_hash
-from server.cases.custody import custody_flags
+from server.cases.chain import GENESIS, audit_hash, custody_flags, custody_hash
 from server.cases.package import FORMAT, MANIFEST, SIGNATURE
 from sync.protocol.receipts import key_id, mismatches
 
