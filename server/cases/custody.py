@@ -225,8 +225,7 @@ def propose_handover(
     giver acknowledges."""
     item = load_in_area(session, actor, Action.CUSTODY_RECORD, EvidenceItem, item_id, "item")
     receiver = _user(session, actor)
-    view = describe(session, item)
-    holder = view.entries[-1]["body"]["to"] if view.entries else None
+    holder = _holder(session, item)
     if not holder or "user" not in holder:
         raise Conflict("the item is not held by an account: record its return from outside instead")
     giver = session.scalars(select(User).where(User.username == holder["user"])).one()
@@ -256,6 +255,8 @@ def acknowledge_handover(session: Session, actor: Actor, handover_id: uuid.UUID)
         raise Conflict(f"this handover is {handover.state}")
     item = session.get_one(EvidenceItem, (handover.area_id, handover.item_id))
     receiver = session.get_one(User, handover.to_user_id)
+    if _holder(session, item) != {"user": giver.username}:
+        raise Conflict("the item has changed hands since this handover was recorded")
     details = dict(handover.details)
     at = datetime.fromisoformat(details.pop("at")) if details.get("at") else utcnow()
     handover.state = "acknowledged"
@@ -287,6 +288,8 @@ def send_outside(
     their reference (a waybill, a lab intake number) stands for their signature."""
     item = load_in_area(session, actor, Action.CUSTODY_RECORD, EvidenceItem, item_id, "item")
     giver = _user(session, actor)
+    if _holder(session, item) != {"user": giver.username}:
+        raise Conflict("only the one who holds the item hands it over")
     return _append(
         session,
         actor,
@@ -334,7 +337,7 @@ def correct(
     if last is None or not 1 <= corrects <= last.seq:
         raise Invalid(f"no entry {corrects} to correct", errors={"corrects": ["unknown"]})
     user = _user(session, actor)
-    holder = _loads(last.body)["to"] if last.kind != "correction" else None
+    holder = _holder(session, item)
     return _append(
         session,
         actor,
@@ -433,6 +436,21 @@ def _last(session: Session, item: EvidenceItem) -> CustodyEntry | None:
         .order_by(CustodyEntry.seq.desc())
         .limit(1)
     )
+
+
+def _holder(session: Session, item: EvidenceItem) -> dict | None:
+    """Who holds the item by its log: the receiver of its last entry that is not a correction."""
+    bodies = session.scalars(
+        select(CustodyEntry.body)
+        .where(
+            CustodyEntry.area_id == item.area_id,
+            CustodyEntry.item_id == item.id,
+            CustodyEntry.kind != "correction",
+        )
+        .order_by(CustodyEntry.seq.desc())
+        .limit(1)
+    ).all()
+    return _loads(bodies[0])["to"] if bodies else None
 
 
 def _holder_after(bodies: list[dict]) -> str | None:
