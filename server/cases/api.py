@@ -7,7 +7,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app
+from flask import Flask, current_app, send_file
 
 from schemas.cases import (
     CaseChange,
@@ -242,11 +242,11 @@ def package(case_id: uuid.UUID):
     )
     commit(None)
     spool.seek(0)
-    return Response(
-        spool.read(),
+    response = send_file(
+        spool,
         mimetype="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{built.case_number}.zip"',
-            "Cache-Control": "no-store",
-        },
+        as_attachment=True,
+        download_name=f"{built.case_number}.zip",
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -47,17 +47,22 @@ def case_list(cli: CliContext, area: str, long_: bool) -> None:
 def evidence_package(cli: CliContext, case_ref: str, output: Path) -> None:
     """Write a case's evidence package (ZIP: files, manifest, signature, court report)."""
     config = cli.config
-    with cli.unit_of_work() as session, open(output, "wb") as out:
-        case_id = _case_id(session, case_ref)
-        built = build_package(
-            session,
-            SYSTEM,
-            case_id,
-            out,
-            store=FileStore(config.evidence_dir),
-            keyring=Keyring(config.evidence_keys_dir),
-            sealer=Sealer(config.suspect_data_keys),
-        )
+    partial = output.with_name(output.name + ".partial")  # no half-written package left behind
+    try:
+        with cli.unit_of_work() as session, open(partial, "wb") as out:
+            case_id = _case_id(session, case_ref)
+            built = build_package(
+                session,
+                SYSTEM,
+                case_id,
+                out,
+                store=FileStore(config.evidence_dir),
+                keyring=Keyring(config.evidence_keys_dir),
+                sealer=Sealer(config.suspect_data_keys),
+            )
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
     click.echo(
         f"rangersync: {output}: case {built.case_number}, {built.items} items, {built.files} "
         f"files, {built.custody_entries} custody entries, {built.audit_entries} audit entries, "

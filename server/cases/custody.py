@@ -8,6 +8,7 @@ entry's id). Gaps, changed seals and time running backwards are flagged, never h
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -19,21 +20,15 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.areas.service import area_id_of
-from server.cases.chain import GENESIS, custody_body, custody_hash
+from server.cases.chain import GENESIS, Flag, custody_body, custody_flags, custody_hash, holder_of
 from server.cases.models import CustodyEntry, EvidenceItem, Handover
 from server.core import audit
 from server.core.db import utcnow
 from server.core.errors import Conflict, Forbidden, Invalid
 from server.core.policy import Action, Actor, authorize, load_in_area
+from server.evidence.storage import FileStore
 from server.reports.models import Attachment, Report
 from server.seizures.models import Seizure
-
-
-@dataclass(frozen=True)
-class Flag:
-    seq: int
-    kind: str  # gap, seal, time, start
-    detail: str
 
 
 @dataclass
@@ -45,46 +40,23 @@ class ItemView:
     pending: list[Handover] = field(default_factory=list)
 
 
-# --- flags: computed from the bodies alone, so the offline verifier shows the same ---------------
-
-
-def holder_of(party: dict | None) -> str | None:
-    if not party:
+def stored_file_flag(session: Session, store: FileStore, item: EvidenceItem) -> Flag | None:
+    """For a digital item: a flag if the stored file no longer has the SHA-256 it arrived with."""
+    if item.attachment_id is None:
         return None
-    return f"user {party['user']}" if "user" in party else f"{party['external']} (outside)"
-
-
-def custody_flags(bodies: list[dict]) -> list[Flag]:
-    flags: list[Flag] = []
-    holder: str | None = None
-    seal: str | None = None
-    last_at: str | None = None
-    for body in bodies:
-        seq, kind = body["seq"], body["kind"]
-        if kind == "correction":
-            continue
-        if seq == 1 and kind != "intake":
-            flags.append(Flag(seq, "start", "the log does not start with an intake"))
-        giver = holder_of(body.get("from"))
-        if seq > 1 and giver != holder:
-            flags.append(
-                Flag(
-                    seq,
-                    "gap",
-                    f"handed over by {giver or 'nobody recorded'} while the log has it with "
-                    f"{holder or 'nobody'}: who held it in between is unknown",
-                )
-            )
-        if body.get("seal_number") and seal and body["seal_number"] != seal:
-            flags.append(
-                Flag(seq, "seal", f"seal {body['seal_number']} where entry before had {seal}")
-            )
-        if last_at and body["at"] < last_at:
-            flags.append(Flag(seq, "time", f"dated {body['at']}, before the entry before it"))
-        holder = holder_of(body.get("to"))
-        seal = body.get("seal_number") or seal
-        last_at = body["at"]
-    return flags
+    attachment = session.get_one(Attachment, item.attachment_id)
+    path = store.blob(attachment.sha256)
+    if not path.exists():
+        return Flag(0, "file", f"the stored file {attachment.sha256} is missing")
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+    if digest.hexdigest() != attachment.sha256:
+        return Flag(
+            0, "file", f"the stored file's SHA-256 is {digest.hexdigest()}, not {attachment.sha256}"
+        )
+    return None
 
 
 # --- items ---------------------------------------------------------------------------------------
@@ -253,8 +225,7 @@ def propose_handover(
     giver acknowledges."""
     item = load_in_area(session, actor, Action.CUSTODY_RECORD, EvidenceItem, item_id, "item")
     receiver = _user(session, actor)
-    view = describe(session, item)
-    holder = view.entries[-1]["body"]["to"] if view.entries else None
+    holder = _holder(session, item)
     if not holder or "user" not in holder:
         raise Conflict("the item is not held by an account: record its return from outside instead")
     giver = session.scalars(select(User).where(User.username == holder["user"])).one()
@@ -284,6 +255,8 @@ def acknowledge_handover(session: Session, actor: Actor, handover_id: uuid.UUID)
         raise Conflict(f"this handover is {handover.state}")
     item = session.get_one(EvidenceItem, (handover.area_id, handover.item_id))
     receiver = session.get_one(User, handover.to_user_id)
+    if _holder(session, item) != {"user": giver.username}:
+        raise Conflict("the item has changed hands since this handover was recorded")
     details = dict(handover.details)
     at = datetime.fromisoformat(details.pop("at")) if details.get("at") else utcnow()
     handover.state = "acknowledged"
@@ -315,6 +288,8 @@ def send_outside(
     their reference (a waybill, a lab intake number) stands for their signature."""
     item = load_in_area(session, actor, Action.CUSTODY_RECORD, EvidenceItem, item_id, "item")
     giver = _user(session, actor)
+    if _holder(session, item) != {"user": giver.username}:
+        raise Conflict("only the one who holds the item hands it over")
     return _append(
         session,
         actor,
@@ -362,7 +337,7 @@ def correct(
     if last is None or not 1 <= corrects <= last.seq:
         raise Invalid(f"no entry {corrects} to correct", errors={"corrects": ["unknown"]})
     user = _user(session, actor)
-    holder = _loads(last.body)["to"] if last.kind != "correction" else None
+    holder = _holder(session, item)
     return _append(
         session,
         actor,
@@ -461,6 +436,21 @@ def _last(session: Session, item: EvidenceItem) -> CustodyEntry | None:
         .order_by(CustodyEntry.seq.desc())
         .limit(1)
     )
+
+
+def _holder(session: Session, item: EvidenceItem) -> dict | None:
+    """Who holds the item by its log: the receiver of its last entry that is not a correction."""
+    bodies = session.scalars(
+        select(CustodyEntry.body)
+        .where(
+            CustodyEntry.area_id == item.area_id,
+            CustodyEntry.item_id == item.id,
+            CustodyEntry.kind != "correction",
+        )
+        .order_by(CustodyEntry.seq.desc())
+        .limit(1)
+    ).all()
+    return _loads(bodies[0])["to"] if bodies else None
 
 
 def _holder_after(bodies: list[dict]) -> str | None:

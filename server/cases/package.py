@@ -102,7 +102,8 @@ def build_package(
                 | {"body": e["body_text"]}
                 for e in item_view.entries
             ],
-            "flags": [f.__dict__ for f in item_view.flags],
+            "flags": [f.__dict__ for f in item_view.flags]
+            + [f.__dict__ for f in [custody.stored_file_flag(session, store, item)] if f],
             "lab_results": [
                 _result(r, numbers) for r in lab.results_for_items(session, item.area_id, [item.id])
             ],
@@ -180,7 +181,7 @@ def build_package(
     }
     pdf = court_report(manifest, files)
     listed = [_listed(REPORT, pdf)]
-    listed += [_listed(name, path.read_bytes()) for name, path in sorted(files.items())]
+    listed += [_listed(name, path) for name, path in sorted(files.items())]
     manifest["files"] = listed
     manifest_bytes = json.dumps(manifest, indent=1, sort_keys=True).encode()
     key = keyring.current()
@@ -205,8 +206,16 @@ def build_package(
 
 
 def _listed(name: str, content: bytes | Path) -> dict[str, Any]:
-    data = content if isinstance(content, bytes) else content.read_bytes()
-    return {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data)}
+    """A file's line in the manifest; a stored file is read in pieces (videos can be large)."""
+    if isinstance(content, bytes):
+        digest, size = hashlib.sha256(content), len(content)
+    else:
+        digest, size = hashlib.sha256(), 0
+        with open(content, "rb") as f:
+            while chunk := f.read(1024 * 1024):
+                digest.update(chunk)
+                size += len(chunk)
+    return {"path": name, "sha256": digest.hexdigest(), "size_bytes": size}
 
 
 def _result(result, numbers: dict) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from PIL import Image as PILImage
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
@@ -230,6 +231,13 @@ def _party(party: dict | None) -> str:
 
 
 def _photo(path: Path) -> Flowable:
+    """The photo, scaled to the page; a file that does not decode (damaged, altered) is said to,
+    and the report is still made: the package's checks say what happened to it."""
+    try:
+        with PILImage.open(path) as decoded:
+            decoded.load()
+    except (OSError, ValueError, PILImage.DecompressionBombError):
+        return _p("The photo cannot be shown: its file does not decode as an image.")
     image = Image(str(path))
     scale = min(12 * cm / image.imageWidth, 8 * cm / image.imageHeight)
     image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale

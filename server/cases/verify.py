@@ -15,6 +15,7 @@ import binascii
 import hashlib
 import json
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +24,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from server.cases.chain import GENESIS, audit_hash, custody_hash
-from server.cases.custody import custody_flags
+from server.cases.chain import GENESIS, audit_hash, custody_flags, custody_hash
 from server.cases.package import FORMAT, MANIFEST, SIGNATURE
 from sync.protocol.receipts import key_id, mismatches
 
@@ -86,7 +86,9 @@ def verify_package(path: Path, pinned_key: str | None = None) -> Verification:
             result.checks.append(Check(name, True, step(package)))
         except Failed as failure:
             result.checks.append(Check(name, False, str(failure)))
-        except (KeyError, TypeError, ValueError) as error:
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            result.checks.append(Check(name, False, f"the ZIP is damaged: {error}"))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
             result.checks.append(Check(name, False, f"the manifest is malformed here: {error!r}"))
     for item in package.manifest.get("items", []):
         try:

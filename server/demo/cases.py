@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from PIL import Image, ImageDraw
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
@@ -56,8 +56,11 @@ def ensure_demo_case(session: Session, store: FileStore, keyring: Keyring, seale
     ranger = actor_for(session, people["amani"])
     investigator = actor_for(session, people["inspekta"])
     seized = seizure.seized_at
-    report = session.scalar(
-        select(Report).where(Report.area_id == area.id).order_by(Report.observed_at).limit(1)
+    report = session.scalar(  # the photo goes with the report made nearest the seizure
+        select(Report)
+        .where(Report.area_id == area.id)
+        .order_by(func.abs(func.extract("epoch", Report.observed_at - seized)))
+        .limit(1)
     )
     if report is None:
         return False

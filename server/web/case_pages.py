@@ -14,11 +14,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import segno
-from flask import request, url_for
+from flask import current_app, request, url_for
 
 from server.cases import custody, lab
 from server.cases import service as cases
 from server.core.errors import NotFound
+from server.core.i18n import lazy_gettext as _l
 from server.core.policy import Action
 from server.web.area_pages import blp, page, render_page
 
@@ -32,7 +33,7 @@ def local(moment: datetime | str | None, zone: str) -> str:
     return f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
 
 
-@page("cases", "Cases")
+@page("cases", _l("Cases"))
 def cases_page(s, actor, area):
     return {
         "cases": cases.list_cases(s, actor, area.id),
@@ -65,8 +66,11 @@ def item_page(area: str, item_id: uuid.UUID):
         view = custody.item_view(s, actor, item_id)
         if view.item.area_id != a.id:
             raise NotFound("no such item in this area")
+        store = current_app.extensions["rangersync"].evidence
+        file_flag = custody.stored_file_flag(s, store, view.item)
         return {
             "view": view,
+            "file_flag": file_flag,
             "results": lab.results_for_items(s, a.id, [view.item.id]),
             "local": lambda t: local(t, a.timezone),
         }

@@ -507,6 +507,12 @@ class DeviceClient:
                 )
             report.receipts += problem is None
 
+    def receipt_counts(self) -> tuple[int, int]:
+        """(receipts the server sent, receipts that verified)."""
+        return self.db.execute(
+            "SELECT count(*), coalesce(sum(verified), 0) FROM receipts"
+        ).fetchone()
+
     def receipt(self, attachment_id: str) -> tuple[dict, bool, str | None] | None:
         """(the receipt, whether it verified, why not) of a file, once the server has sent it."""
         row = self.db.execute(

@@ -11,6 +11,7 @@ import base64
 import json
 import random
 import subprocess
+import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -249,6 +250,16 @@ def test_the_whole_chain_verifies_offline(chain):
     assert "verifies" in lines[-1]
 
 
+def test_investigators_download_the_package_and_managers_cannot(chain, tmp_path):
+    url = f"/api/v1/cases/{chain.case_id}/package"
+    status, headers, body = chain.server.http("GET", url, token=chain.tokens["inspekta"])
+    assert status == 200 and headers["Content-Type"] == "application/zip"
+    downloaded = tmp_path / "downloaded.zip"
+    downloaded.write_bytes(body)
+    assert verify_package(downloaded).ok  # (before the audit log is tampered with below)
+    assert chain.server.http("GET", url, token=chain.tokens["manager"])[0] == 403
+
+
 def test_the_package_holds_the_receipt_the_device_keeps(chain):
     manifest = json.loads(zipfile.ZipFile(chain.package).read("manifest.json"))
     item = next(i for i in manifest["items"] if i["id"] == chain.items["photo"])
@@ -461,3 +472,60 @@ def test_suspects_data_is_ciphertext_in_the_database(chain):
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT sealed FROM case_suspects").fetchall()
     assert rows and not any(SUSPECT["name"].encode() in bytes(r[0]) for r in rows)
+
+
+def test_a_stored_file_altered_on_disk_is_flagged_and_fails_the_package(chain, tmp_path):
+    manifest = json.loads(zipfile.ZipFile(chain.package).read("manifest.json"))
+    sha = next(i for i in manifest["items"] if i["id"] == chain.items["photo"])["file"]["sha256"]
+    blob = (
+        Path(chain.server.env["RANGERSYNC_VAR_DIR"])
+        / "evidence"
+        / "sha256"
+        / sha[:2]
+        / sha[2:4]
+        / sha
+    )
+    original = blob.read_bytes()
+    blob.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+    try:
+        package = tmp_path / "altered.zip"
+        built = _cli(
+            chain.server, "evidence", "package", "--case", chain.case_id, "--output", str(package)
+        )
+        assert built.returncode == 0, built.stderr
+        altered = json.loads(zipfile.ZipFile(package).read("manifest.json"))
+        item = next(i for i in altered["items"] if i["id"] == chain.items["photo"])
+        assert [f["kind"] for f in item["flags"]] == ["file"]
+        assert _first_failure(package)[0] == "files"
+    finally:
+        blob.write_bytes(original)
+
+
+def test_a_damaged_zip_is_a_failed_check_not_a_crash(chain, tmp_path):
+    data = chain.package.read_bytes()
+    truncated = tmp_path / "truncated.zip"
+    truncated.write_bytes(data[: len(data) // 2])
+    answer = _cli(chain.server, "evidence", "verify", str(truncated))
+    assert answer.returncode == 1 and "first failed check: package" in answer.stderr
+    assert "Traceback" not in answer.stderr
+
+    with zipfile.ZipFile(chain.package) as original:  # a stored file's bytes damaged in place
+        info = original.getinfo("report.pdf")
+    damaged = bytearray(data)
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for i in range(start + 10, start + 60):
+        damaged[i] ^= 0xFF
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(bytes(damaged))
+    answer = _cli(chain.server, "evidence", "verify", str(broken))
+    assert answer.returncode == 1 and "first failed check: files" in answer.stderr
+    assert "Traceback" not in answer.stderr
+
+
+def test_packaging_a_case_that_does_not_exist_says_so_and_leaves_no_file(chain, tmp_path):
+    output = tmp_path / "none.zip"
+    answer = _cli(
+        chain.server, "evidence", "package", "--case", str(uuid.uuid4()), "--output", str(output)
+    )
+    assert answer.returncode != 0 and "no such case" in answer.stderr
+    assert list(tmp_path.iterdir()) == []

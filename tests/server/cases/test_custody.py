@@ -203,3 +203,25 @@ def test_system_builds_numbers_too(db, park):
             description="x",
             seizure_id=park["seizures"][0],
         )
+
+
+def test_only_the_holder_hands_an_item_over(db, park):
+    item = _tusks(db, park)
+    a = park["actors"]
+    with pytest.raises(Conflict):
+        custody.send_outside(db, a["ranger2"], item.id, "Lab", "L-2", {})
+    first = custody.propose_handover(db, a["investigator"], item.id, {})
+    second = custody.propose_handover(db, a["ranger2"], item.id, {})
+    custody.acknowledge_handover(db, a["ranger"], second.id)
+    with pytest.raises(Conflict):  # the ranger no longer holds it: that handover is stale
+        custody.acknowledge_handover(db, a["ranger"], first.id)
+
+
+def test_corrections_do_not_lose_who_holds_the_item(db, park):
+    item = _tusks(db, park)
+    ranger = park["actors"]["ranger"]
+    custody.correct(db, ranger, item.id, 1, "first note")
+    custody.correct(db, ranger, item.id, 1, "second note")
+    view = custody.describe(db, item)
+    assert view.holder == f"user {park['people']['ranger'].username}" and not view.flags
+    assert view.entries[2]["body"]["to"] == {"user": park["people"]["ranger"].username}
