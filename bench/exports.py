@@ -31,6 +31,7 @@ from server.exports.service import export
 from server.ogc.service import Access
 from server.partners import geoprivacy
 from server.partners.keys import issue_key
+from server.reports.categories import load_standard_categories
 
 try:
     from bench._common import database, served
@@ -43,6 +44,7 @@ BIN = Path(sys.executable).parent
 def _setup(url: str, features: int, sightings: int) -> tuple[object, str]:
     engine = make_engine(url)
     session = make_session_factory(engine)()
+    load_standard_categories(session)
     area = create_area(
         session,
         SYSTEM,
