@@ -8,10 +8,14 @@ from server.accounts import service as accounts
 from server.accounts.api import sign_in_attempt
 from server.areas import service as areas
 from server.core.errors import Unauthenticated
+from server.core.i18n import SESSION_KEY
+from server.core.i18n import gettext as _
 from server.core.ratelimit import TooManyRequests
 from server.core.web import commit, current_actor, db
+from server.web.terms import term
 
 blp = Blueprint("pages", __name__)
+blp.add_app_template_global(term)
 
 
 @blp.get("/")
@@ -39,24 +43,28 @@ def login():
     try:
         with sign_in_attempt(username):
             issued = commit(accounts.sign_in(db(), username, request.form.get("password", ""), ttl))
-    except Unauthenticated as error:
-        return render_template("login.html", error=error.detail), 401
+    except Unauthenticated:
+        return render_template("login.html", error=_("Wrong username or password.")), 401
     except TooManyRequests as error:
         wait = error.extra["retry_after_s"]
-        message = (
-            f"Too many failed sign-ins from here. Wait {_duration(wait)} and try again "
-            "(your password is not checked until then)."
+        message = _(
+            "Too many failed sign-ins from here. Wait %(wait)s and try again "
+            "(your password is not checked until then).",
+            wait=_duration(wait),
         )
         return render_template("login.html", error=message), 429, {"Retry-After": str(wait)}
-    session.clear()
+    language = session.get(SESSION_KEY)
+    session.clear()  # a new session for the signed-in user, keeping only the language chosen
+    if language:
+        session[SESSION_KEY] = language
     session["token"] = issued.access_token
     return redirect(url_for("pages.dashboard"))
 
 
 def _duration(seconds: int) -> str:
     if seconds < 90:
-        return f"{seconds} seconds"
-    return f"{round(seconds / 60)} minutes"
+        return _("%(n)s seconds", n=seconds)
+    return _("%(n)s minutes", n=round(seconds / 60))
 
 
 @blp.post("/logout")
