@@ -3,9 +3,9 @@ EXPORT_STREAM_MAX_FEATURES) become a row of export_jobs and a job of the worker'
 queue, in one transaction, so neither exists without the other.
 
 The worker re-checks the requester's rights when it starts (a key revoked or a user disabled
-meanwhile gets a failed job, not a file), writes under EXPORT_DIR as `<job id>.part` and renames
-it when complete, and records the features read as it goes (progress). Files are kept until
-`expires_at` (EXPORT_TTL_HOURS), then deleted by the worker's hourly purge.
+meanwhile gets a failed job, not a file), writes under EXPORT_DIR as `<job id>.part.<suffix>`
+and renames it when complete, and records the features read as it goes (progress). Files are
+kept until `expires_at` (EXPORT_TTL_HOURS), then deleted by the worker's hourly purge.
 """
 
 from __future__ import annotations
@@ -226,7 +226,7 @@ def run(
         job.state = "running"
         session.commit()
         slug = session.scalar(text("SELECT slug FROM areas WHERE id = :a"), {"a": job.area_id})
-        part = export_dir / f"{job.id}.part"
+        part = export_dir / f"{job.id}.part.{SUFFIXES[job.format]}"  # GDAL reads the suffix
         last = [0.0]
 
         def progress(rows: int) -> None:
