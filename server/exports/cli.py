@@ -10,7 +10,7 @@ import click
 from server.areas.service import area_id_of
 from server.core.cli import CliContext
 from server.core.policy import SYSTEM, Actor
-from server.exports.formats import WRITERS
+from server.exports.formats import WRITERS, writes_everything
 from server.exports.service import count
 from server.exports.service import export as write
 from server.ogc.service import Access
@@ -55,7 +55,13 @@ def export(cli: CliContext, area_slug: str, fmt: str, output: Path, everything: 
         partner = Access(Actor("system", None, {area_id: "partner"}))
         if everything:
             partner = Access(SYSTEM)
-        total = count(session, partner, area_slug, everything=everything and fmt != "dwca")
+        total = count(
+            session,
+            partner,
+            area_slug,
+            fmt,
+            everything=everything and writes_everything(fmt),
+        )
         progress = None
         if total > PROGRESS_ABOVE:  # a long export says how far it is, on stderr
             progress = _progress(total)

@@ -359,6 +359,16 @@ def write_dwca(data: AreaData, output: Path) -> dict:
     return {"occurrences": len(rows)}
 
 
+# The collections a format writes, where it does not write them all (the others are not read,
+# and neither are a manager's extra layers: the DwC-A stays the partner view, for publication).
+COLLECTIONS_OF: dict[str, tuple[str, ...]] = {"csv": ("observations",), "dwca": ("observations",)}
+
+
+def writes_everything(fmt: str) -> bool:
+    """Whether a manager's `everything` (reports as recorded, patrol lines) reaches the file."""
+    return fmt not in COLLECTIONS_OF
+
+
 WRITERS = {
     "gpkg": write_gpkg,
     "csv": write_csv,

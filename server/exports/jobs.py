@@ -3,9 +3,9 @@ EXPORT_STREAM_MAX_FEATURES) become a row of export_jobs and a job of the worker'
 queue, in one transaction, so neither exists without the other.
 
 The worker re-checks the requester's rights when it starts (a key revoked or a user disabled
-meanwhile gets a failed job, not a file), writes under EXPORT_DIR as `<job id>.part` and renames
-it when complete, and records the features read as it goes (progress). Files are kept until
-`expires_at` (EXPORT_TTL_HOURS), then deleted by the worker's hourly purge.
+meanwhile gets a failed job, not a file), writes under EXPORT_DIR as `<job id>.part.<suffix>`
+and renames it when complete, and records the features read as it goes (progress). Files are
+kept until `expires_at` (EXPORT_TTL_HOURS), then deleted by the worker's hourly purge.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from server.accounts.service import actor_for
 from server.areas.models import Area
 from server.core.db import utcnow
 from server.core.errors import DomainError, Forbidden, Invalid, NotFound
-from server.core.policy import Actor
+from server.core.policy import Action, Actor, authorize
 from server.exports import service
-from server.exports.formats import WRITERS
+from server.exports.formats import WRITERS, writes_everything
 from server.exports.models import ExportJob
 from server.ogc.service import Access
 from server.partners import keys
@@ -102,10 +102,14 @@ def request_export(
     _check_format(fmt)
     if everything and access.key_id is not None:
         raise Forbidden("a partner key exports what partners see, never everything")
-    total = service.count(session, access, area_slug, everything=everything and fmt != "dwca")
+    total = service.count(
+        session, access, area_slug, fmt, everything=everything and writes_everything(fmt)
+    )
+    area_id = session.scalar(text("SELECT id FROM areas WHERE slug = :s"), {"s": area_slug})
+    if everything:  # asked for, it must be allowed, even where the format leaves it out
+        authorize(access.actor, Action.REPORT_TRIAGE, area_id, "area")
     if total <= stream_max_features:
         return Requested(area_slug, fmt, everything, total)
-    area_id = session.scalar(text("SELECT id FROM areas WHERE slug = :s"), {"s": area_slug})
     job = ExportJob(
         id=uuid.uuid4(),
         area_id=area_id,
@@ -222,7 +226,7 @@ def run(
         job.state = "running"
         session.commit()
         slug = session.scalar(text("SELECT slug FROM areas WHERE id = :a"), {"a": job.area_id})
-        part = export_dir / f"{job.id}.part"
+        part = export_dir / f"{job.id}.part.{SUFFIXES[job.format]}"  # GDAL reads the suffix
         last = [0.0]
 
         def progress(rows: int) -> None:

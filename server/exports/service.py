@@ -50,17 +50,30 @@ PATROLS = """
 Progress = Callable[[int], None]  # called with the features read so far
 
 
-def _collections(session: Session, access: Access, area_slug: str) -> list[ogc.Collection]:
+def _collections(
+    session: Session, access: Access, area_slug: str, fmt: str | None = None
+) -> list[ogc.Collection]:
+    """The area's collections the caller may read, and of those the ones `fmt` writes."""
     found = [c for c in ogc.collections(session, access) if c.area_slug == area_slug]
     if not found:
         ogc.collection(session, access, f"{area_slug}.boundary")  # 404 for the right reason
         raise Invalid(f"nothing of {area_slug!r} may be exported with these rights")
-    return found
+    wanted = formats.COLLECTIONS_OF.get(fmt or "")
+    return [c for c in found if wanted is None or c.source.kind in wanted]
 
 
-def count(session: Session, access: Access, area_slug: str, *, everything: bool = False) -> int:
-    """The features an export of the area would hold (checks the caller's rights first)."""
-    total = sum(ogc.count(session, access, c.id) for c in _collections(session, access, area_slug))
+def count(
+    session: Session,
+    access: Access,
+    area_slug: str,
+    fmt: str | None = None,
+    *,
+    everything: bool = False,
+) -> int:
+    """The features an export of the area in `fmt` reads (checks the caller's rights first)."""
+    total = sum(
+        ogc.count(session, access, c.id) for c in _collections(session, access, area_slug, fmt)
+    )
     if everything:
         area_id = session.scalar(text("SELECT id FROM areas WHERE slug = :s"), {"s": area_slug})
         authorize(access.actor, Action.REPORT_TRIAGE, area_id, "area")
@@ -72,10 +85,15 @@ def count(session: Session, access: Access, area_slug: str, *, everything: bool 
 
 
 def collect(
-    session: Session, access: Access, area_slug: str, progress: Progress | None = None
+    session: Session,
+    access: Access,
+    area_slug: str,
+    progress: Progress | None = None,
+    fmt: str | None = None,
 ) -> AreaData:
-    """Every collection of the area the caller may read, all features (keyset pages)."""
-    found = _collections(session, access, area_slug)
+    """Every collection of the area the caller may read (those `fmt` writes), all features
+    (keyset pages)."""
+    found = _collections(session, access, area_slug, fmt)
     layers, read = [], 0
     for c in found:
         features, after = [], None
@@ -146,8 +164,8 @@ def export(
     writers: dict[str, Callable[[AreaData, Path], dict]] = formats.WRITERS
     if fmt not in writers:
         raise Invalid(f"unknown format {fmt!r}", errors={"format": [", ".join(writers)]})
-    data = collect(session, access, area_slug, progress)
-    if everything and fmt != "dwca":
+    data = collect(session, access, area_slug, progress, fmt)
+    if everything and formats.writes_everything(fmt):
         area_id = session.scalar(text("SELECT id FROM areas WHERE slug = :s"), {"s": area_slug})
         extra = field_layers(session, access.actor, area_id)
         if progress:

@@ -94,6 +94,12 @@ def test_the_sign_in_form_says_so_in_html(db, client):
     assert int(refused.headers["Retry-After"]) > 0
     page = refused.get_data(as_text=True)
     assert "Too many failed sign-ins" in page and "Wait" in page
+    french = client.post(
+        "/login",
+        data={"username": "boss", "password": factories.PASSWORD},
+        headers={"Accept-Language": "fr"},
+    )
+    assert french.status_code == 429 and "Trop de connexions échouées" in french.text
     assert client.get("/dashboard").status_code == 302  # not signed in
 
 
