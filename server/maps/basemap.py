@@ -30,9 +30,11 @@ class BasemapInfo:
 def _file(session: Session, actor: Actor, area_id: uuid.UUID, maps_dir: Path):
     authorize(actor, Action.MAP_VIEW, area_id, "area")
     basemap = session.get(MapBasemap, area_id)
-    path = maps_dir / str(area_id) / "basemap" / f"{basemap.sha256}.mbtiles" if basemap else None
-    if basemap is None or not path.is_file():
+    if basemap is None:
         raise NotFound("this area has no raster base map")
+    path = maps_dir / str(area_id) / "basemap" / f"{basemap.sha256}.mbtiles"
+    if not path.is_file():
+        raise NotFound("this area's raster base map file is missing")
     return basemap, path
 
 
