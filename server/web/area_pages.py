@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from shapely.geometry import mapping
 
 from schemas.alerts import SEVERITIES
@@ -26,6 +26,7 @@ from server.core.i18n import lazy_gettext as _l
 from server.core.params import whole_number
 from server.core.policy import Action, authorize
 from server.core.web import current_actor, read_db
+from server.evidence import service as evidence
 from server.maps import layers as map_layers
 from server.patrols.listing import PATROL_ORDERS
 from server.reports import listing as report_listing
@@ -275,10 +276,20 @@ def report_page(area: str, report_id: uuid.UUID):
         if report.area_id != a.id:
             raise NotFound("no such report in this area")
         point = report.geometry.representative_point()
+        attachments = report_listing.list_attachments(s, actor, report_id)
+        rangersync = current_app.extensions["rangersync"]
+        photos = {
+            a.id: evidence.capture_facts(
+                s, actor, rangersync.evidence, a.id, rangersync.config.max_image_pixels
+            )
+            for a in attachments
+            if a.state == "stored" and a.media_type.startswith("image/")
+        }
         return {
             "report": report,
             "next_statuses": sorted(STATUS_TRANSITIONS[report.status]),
-            "attachments": report_listing.list_attachments(s, actor, report_id),
+            "attachments": attachments,
+            "photos": photos,
             "history": report_listing.history(s, actor, report_id),
             "reporter": report_listing.reporter(s, actor, report_id),
             "place": (round(point.y, 5), round(point.x, 5)),

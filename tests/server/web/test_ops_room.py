@@ -12,13 +12,15 @@ import re
 import sqlite3
 import subprocess
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from server.core import formats
+from server.demo.geodata import AREA_TIMEZONE
 from server.demo.seed import DEMO_PASSWORD
 from sync.device.client import DeviceClient
 from sync.device.safety_sim import run_drill
@@ -276,7 +278,51 @@ def test_rangers_are_named_and_move_on_the_map_over_the_parks_base_map(
     phone.wait_for_selector("#map[data-ready=true]", timeout=60_000)
     assert phone.evaluate(NO_OVERFLOW)
     phone.screenshot(path=str(artifacts_dir / "ops-map-390.png"), full_page=True)
+
+    # A snare photo with the camera's EXIF: the viewer shows when and where it was taken.
+    where = {"type": "Point", "coordinates": [round(moved[0], 6), round(moved[1], 6)]}
+    report = handheld.record_report(
+        "poaching.snare",
+        where,
+        now,
+        patrol_id=patrol,
+        priority=2,
+        attributes={"snare_type": "wire", "count": 1, "action_taken": "removed"},
+    )
+    handheld.declare_attachment(report, _exif_photo(moved[1], moved[0]), "image/jpeg")
+    sync_until_through(handheld)
+    desk.goto(f"/areas/demo/reports/{report}")
+    desk.wait_for_selector("#map[data-ready=true]", timeout=60_000)
+    desk.locator("button.photo").first.click()
+    caption = desk.locator("#photo-viewer .caption")
+    taken = datetime(2026, 11, 29, 14, 3, tzinfo=timezone(timedelta(hours=3)))
+    expect(caption).to_contain_text(f"taken {formats.local_time(taken, AREA_TIMEZONE, 'en')}")
+    expect(caption).to_contain_text(f"at {moved[1]:.5f}, {moved[0]:.5f}")
+    assert desk.evaluate("() => document.querySelector('#photo-viewer img').naturalWidth") > 0
+    desk.screenshot(path=str(artifacts_dir / "ops-report-photo-viewer-1440.png"))
     assert desk.errors == [] and phone.errors == []
+
+
+def _exif_photo(lat: float, lon: float) -> bytes:
+    """A JPEG as a handheld's camera writes it: capture time with its zone, GPS position."""
+
+    def dms(value: float) -> tuple[float, float, float]:
+        value = abs(value)
+        degrees, minutes = int(value), int(value * 60) % 60
+        return (
+            float(degrees),
+            float(minutes),
+            round(value * 3600 - degrees * 3600 - minutes * 60, 4),
+        )
+
+    exif = Image.Exif()
+    exif.get_ifd(0x8769).update({0x9003: "2026:11:29 14:03:00", 0x9011: "+03:00"})
+    exif.get_ifd(0x8825).update(
+        {1: "S" if lat < 0 else "N", 2: dms(lat), 3: "E" if lon >= 0 else "W", 4: dms(lon)}
+    )
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), "#7a6a3a").save(out, "JPEG", exif=exif)
+    return out.getvalue()
 
 
 def _manager_token(http) -> str:
