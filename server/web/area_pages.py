@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from shapely.geometry import mapping
@@ -205,23 +205,45 @@ def review_page(s, actor, area):
     }
 
 
-RECENT_ALERTS = 30  # the newest ended or cancelled alerts shown below the active ones
 DETAILED_ALERTS = 20  # active alerts shown with who has and has not seen them
 
 
 @page("alerts", _l("Alerts"))
 def alerts_page(s, actor, area):
     live = alerts.list_alerts(s, actor, area.id, active=True)
-    live_ids = {a.id for a in live}
-    recent = alerts.list_alerts(s, actor, area.id, active=False, limit=RECENT_ALERTS)
+    words = (request.args.get("q") or "").strip()[:100] or None
+    sort = _choice("sort", ("newest", "oldest"), "newest")
+    number = _paging()
+    first, last = _day("start"), _day("end")
+    if first and last and last < first:
+        raise Invalid("the period ends before it starts", errors={"end": ["before start"]})
+    past = alerts.list_alerts(
+        s,
+        actor,
+        area.id,
+        active=False,
+        ended=True,
+        limit=PAGE_ROWS + 1,
+        offset=(number - 1) * PAGE_ROWS,
+        words=words,
+        since=localtime.day_start(first, area.timezone) if first else None,
+        until=localtime.day_start(last + timedelta(days=1), area.timezone) if last else None,
+        oldest_first=sort == "oldest",
+    )
     detailed = [alerts.get_alert(s, actor, a.id) for a in live[:DETAILED_ALERTS]]
     escalate_after = safety_settings.get_settings(s, actor, area.id).escalate_after_min
     return {
         "active": detailed + live[DETAILED_ALERTS:],
         "now": datetime.now(UTC),
-        "past": [a for a in recent if a.id not in live_ids],
+        "past": past[:PAGE_ROWS],
         "escalate_after_min": escalate_after,
         "severities": SEVERITIES,
+        "q": words,
+        "sort": sort,
+        "start": first,
+        "end": last,
+        "page_number": number,
+        "has_next": len(past) > PAGE_ROWS,
     }
 
 
