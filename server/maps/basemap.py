@@ -34,7 +34,7 @@ def _file(session: Session, actor: Actor, area_id: uuid.UUID, maps_dir: Path):
         raise NotFound("this area has no raster base map")
     path = maps_dir / str(area_id) / "basemap" / f"{basemap.sha256}.mbtiles"
     if not path.is_file():
-        raise NotFound("this area has no raster base map")
+        raise NotFound("this area's raster base map file is missing")
     return basemap, path
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from shapely.geometry import mapping
 
 from schemas.alerts import SEVERITIES
@@ -26,6 +26,7 @@ from server.core.i18n import lazy_gettext as _l
 from server.core.params import whole_number
 from server.core.policy import Action, authorize
 from server.core.web import current_actor, read_db
+from server.evidence import service as evidence
 from server.maps import layers as map_layers
 from server.patrols.listing import PATROL_ORDERS
 from server.reports import listing as report_listing
@@ -205,23 +206,45 @@ def review_page(s, actor, area):
     }
 
 
-RECENT_ALERTS = 30  # the newest ended or cancelled alerts shown below the active ones
 DETAILED_ALERTS = 20  # active alerts shown with who has and has not seen them
 
 
 @page("alerts", _l("Alerts"))
 def alerts_page(s, actor, area):
     live = alerts.list_alerts(s, actor, area.id, active=True)
-    live_ids = {a.id for a in live}
-    recent = alerts.list_alerts(s, actor, area.id, active=False, limit=RECENT_ALERTS)
+    words = (request.args.get("q") or "").strip()[:100] or None
+    sort = _choice("sort", ("newest", "oldest"), "newest")
+    number = _paging()
+    first, last = _day("start"), _day("end")
+    if first and last and last < first:
+        raise Invalid("the period ends before it starts", errors={"end": ["before start"]})
+    past = alerts.list_alerts(
+        s,
+        actor,
+        area.id,
+        active=False,
+        ended=True,
+        limit=PAGE_ROWS + 1,
+        offset=(number - 1) * PAGE_ROWS,
+        words=words,
+        since=localtime.day_start(first, area.timezone) if first else None,
+        until=localtime.day_start(last + timedelta(days=1), area.timezone) if last else None,
+        oldest_first=sort == "oldest",
+    )
     detailed = [alerts.get_alert(s, actor, a.id) for a in live[:DETAILED_ALERTS]]
     escalate_after = safety_settings.get_settings(s, actor, area.id).escalate_after_min
     return {
         "active": detailed + live[DETAILED_ALERTS:],
         "now": datetime.now(UTC),
-        "past": [a for a in recent if a.id not in live_ids],
+        "past": past[:PAGE_ROWS],
         "escalate_after_min": escalate_after,
         "severities": SEVERITIES,
+        "q": words,
+        "sort": sort,
+        "start": first,
+        "end": last,
+        "page_number": number,
+        "has_next": len(past) > PAGE_ROWS,
     }
 
 
@@ -276,10 +299,20 @@ def report_page(area: str, report_id: uuid.UUID):
         if report.area_id != a.id:
             raise NotFound("no such report in this area")
         point = report.geometry.representative_point()
+        attachments = report_listing.list_attachments(s, actor, report_id)
+        rangersync = current_app.extensions["rangersync"]
+        photos = {
+            a.id: evidence.capture_facts(
+                s, actor, rangersync.evidence, a.id, rangersync.config.max_image_pixels
+            )
+            for a in attachments
+            if a.state == "stored" and a.media_type.startswith("image/")
+        }
         return {
             "report": report,
             "next_statuses": sorted(STATUS_TRANSITIONS[report.status]),
-            "attachments": report_listing.list_attachments(s, actor, report_id),
+            "attachments": attachments,
+            "photos": photos,
             "history": report_listing.history(s, actor, report_id),
             "reporter": report_listing.reporter(s, actor, report_id),
             "place": (round(point.y, 5), round(point.x, 5)),

@@ -35,6 +35,11 @@ def day_bounds(first: date, last: date, zone_name: str) -> tuple[str, str]:
     return start.isoformat(), end.isoformat()
 
 
+def day_start(day: date, zone_name: str) -> datetime:
+    """The instant a park day begins."""
+    return datetime.combine(day, time(), ZoneInfo(zone_name))
+
+
 def today_in(zone_name: str) -> date:
     return datetime.now(ZoneInfo(zone_name)).date()
 

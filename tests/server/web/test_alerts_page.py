@@ -190,6 +190,13 @@ def test_alerts_page_shows_what_the_service_holds_and_only_to_managers(client, d
     active, past = html.split('id="past-alerts"')
     assert "Flood on the east track" in active and "seen by 0 of 1" in active
     assert "Old news" in past and "Old news" not in active
+    found = client.get(f"/areas/{area.slug}/alerts?q=OLD").get_data(as_text=True)
+    assert "Old news" in found.split('id="past-alerts"')[1]
+    missed = client.get(f"/areas/{area.slug}/alerts?q=flood").get_data(as_text=True)
+    assert "Old news" not in missed.split('id="past-alerts"')[1]
+    long_ago = client.get(f"/areas/{area.slug}/alerts?start=2001-01-01&end=2001-01-31")
+    assert "Old news" not in long_ago.get_data(as_text=True).split('id="past-alerts"')[1]
+    assert client.get(f"/areas/{area.slug}/alerts?sort=sideways").status_code == 422
     client.post("/logout")
     sign_in(client, ranger)
     assert client.get(f"/areas/{area.slug}/alerts").status_code == 403

@@ -12,13 +12,15 @@ import re
 import sqlite3
 import subprocess
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from server.core import formats
+from server.demo.geodata import AREA_TIMEZONE
 from server.demo.seed import DEMO_PASSWORD
 from sync.device.client import DeviceClient
 from sync.device.safety_sim import run_drill
@@ -181,6 +183,19 @@ def _basemap(path: Path, bbox: list[float]) -> Path:
     return path
 
 
+# The track fills the view one way or the other (fitted), and lies wholly inside it.
+FITTED_TO_TRACK = """() => {
+    const map = window.dashboardMap, view = map.getBounds();
+    const patrol = JSON.parse(document.getElementById("patrol-data").textContent);
+    const line = patrol.features[0].geometry.coordinates;
+    const xs = line.map((c) => c[0]), ys = line.map((c) => c[1]);
+    const inside = Math.min(...xs) >= view.getWest() && Math.max(...xs) <= view.getEast()
+        && Math.min(...ys) >= view.getSouth() && Math.max(...ys) <= view.getNorth();
+    const share = Math.max((Math.max(...xs) - Math.min(...xs)) / (view.getEast() - view.getWest()),
+                           (Math.max(...ys) - Math.min(...ys)) / (view.getNorth() - view.getSouth()));
+    return inside && share > 0.5;
+}"""
+
 POSITION_OF = """(patrol) => {
     const f = (window.rangerPositions?.features || []).find(
         (f) => f.properties.patrol_id === patrol);
@@ -263,7 +278,53 @@ def test_rangers_are_named_and_move_on_the_map_over_the_parks_base_map(
     phone.wait_for_selector("#map[data-ready=true]", timeout=60_000)
     assert phone.evaluate(NO_OVERFLOW)
     phone.screenshot(path=str(artifacts_dir / "ops-map-390.png"), full_page=True)
+
+    # A snare photo with the camera's EXIF: the viewer shows when and where it was taken.
+    where = {"type": "Point", "coordinates": [round(moved[0], 6), round(moved[1], 6)]}
+    report = handheld.record_report(
+        "poaching.snare",
+        where,
+        now,
+        patrol_id=patrol,
+        priority=2,
+        attributes={"snare_type": "wire", "count": 1, "action_taken": "removed"},
+    )
+    handheld.declare_attachment(report, _exif_photo(moved[1], moved[0]), "image/jpeg")
+    sync_until_through(handheld)
+    desk.goto(f"/areas/demo/reports/{report}")
+    desk.wait_for_selector("#map[data-ready=true]", timeout=60_000)
+    desk.locator("button.photo").first.click()
+    caption = desk.locator("#photo-viewer .caption")
+    taken = datetime(2026, 11, 29, 14, 3, tzinfo=timezone(timedelta(hours=3)))
+    expect(caption).to_contain_text(f"taken {formats.local_time(taken, AREA_TIMEZONE, 'en')}")
+    expect(caption).to_contain_text(f"at {moved[1]:.5f}, {moved[0]:.5f}")
+    desk.wait_for_function(  # the photo itself, shown in the viewer
+        "() => document.querySelector('#photo-viewer img').naturalWidth > 0", timeout=15_000
+    )
+    desk.screenshot(path=str(artifacts_dir / "ops-report-photo-viewer-1440.png"))
     assert desk.errors == [] and phone.errors == []
+
+
+def _exif_photo(lat: float, lon: float) -> bytes:
+    """A JPEG as a handheld's camera writes it: capture time with its zone, GPS position."""
+
+    def dms(value: float) -> tuple[float, float, float]:
+        value = abs(value)
+        degrees, minutes = int(value), int(value * 60) % 60
+        return (
+            float(degrees),
+            float(minutes),
+            round(value * 3600 - degrees * 3600 - minutes * 60, 4),
+        )
+
+    exif = Image.Exif()
+    exif.get_ifd(0x8769).update({0x9003: "2026:11:29 14:03:00", 0x9011: "+03:00"})
+    exif.get_ifd(0x8825).update(
+        {1: "S" if lat < 0 else "N", 2: dms(lat), 3: "E" if lon >= 0 else "W", 4: dms(lon)}
+    )
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), "#7a6a3a").save(out, "JPEG", exif=exif)
+    return out.getvalue()
 
 
 def _manager_token(http) -> str:
@@ -307,16 +368,7 @@ def test_report_and_patrol_pages_a_manager_can_act_on_at_both_sizes(
         assert page.locator("#leader").inner_text() != "—"
         expect(page.locator("#planned-vs-actual-end")).to_contain_text("actual")
         expect(page.locator(".start-label").last).to_be_visible()
-        # Fitted to the track, not the whole park: closer than the view that frames the park.
-        zooms = page.evaluate(
-            """() => {
-                const map = window.dashboardMap;
-                const b = JSON.parse(document.getElementById("map").dataset.bbox);
-                const park = map.cameraForBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 20 });
-                return [map.getZoom(), park.zoom];
-            }"""
-        )
-        assert zooms[0] > zooms[1] + 1, zooms
+        assert page.evaluate(FITTED_TO_TRACK)
         assert page.evaluate(NO_OVERFLOW)
         page.screenshot(path=str(artifacts_dir / f"ops-patrol-{name}.png"), full_page=True)
         gpx = page.locator("a", has_text="GPX").get_attribute("href")
