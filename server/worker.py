@@ -36,6 +36,9 @@ STALLED_AFTER_S = 10.0  # no heartbeat for this long: the worker is dead, its jo
 
 
 DERIVE_POLL_S = 5.0  # a missed NOTIFY (a restart, a dropped connection) waits at most this
+# After a wake-up, let the pushes of this second join the batch: in a storm the deriver runs at
+# most about once a second, on many patrols at once, and leaves the CPU to the pushes between.
+DERIVE_GATHER_S = 1.0
 
 
 class Deriver(threading.Thread):
@@ -58,7 +61,7 @@ class Deriver(threading.Thread):
                         self._derive()
                         # wake on the next commit's NOTIFY (drain the others), or poll
                         for _ in listener.notifies(timeout=DERIVE_POLL_S, stop_after=1):
-                            pass
+                            self.stopping.wait(DERIVE_GATHER_S)
             except Exception:
                 log.exception("the deriver lost its connection; retrying")
                 self.stopping.wait(DERIVE_POLL_S)
