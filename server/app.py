@@ -198,5 +198,6 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         app.wsgi_app = ServerTiming(app.wsgi_app, config.server_timing_log)
     if config.push_concurrency:  # bulk sync yields to the SOS (server/safety/priority.py)
         app.wsgi_app = PushGate(app.wsgi_app, config.push_concurrency, config.push_queue)
+        app.extensions["rangersync.push_gate"] = app.wsgi_app  # the deriver yields to it
     app.wsgi_app = StampArrival(app.wsgi_app)  # outermost: before the body is read or queued
     return app
