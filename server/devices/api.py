@@ -39,7 +39,8 @@ def create_enrolment_code(body, area_id):
 @blp.response(201, EnrolOut)
 def enrol(body):
     """Exchange a one-time enrolment code for this device's token (shown once)."""
-    return commit(service.enrol(db(), **body))
+    ttl_days = current_app.extensions["rangersync"].config.device_token_ttl_days
+    return commit(service.enrol(db(), **body, token_ttl_days=ttl_days))
 
 
 @blp.get("/areas/<area>/devices")
