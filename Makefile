@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := var/stamps
 
-.PHONY: run test setup system venv assets lint format bench stop clean distclean
+.PHONY: run test setup system venv assets translations messages lint format bench stop clean distclean
 
 run: setup
 	$(VENV)/bin/rangersync serve --port $(PORT)
@@ -21,7 +21,7 @@ TEST_WORKERS ?= 3
 test: setup
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-setup: system venv assets
+setup: system venv assets translations
 
 # System packages (PostgreSQL 15 + PostGIS 3, Python venv, Node.js/npm), only when something is missing.
 system:
@@ -39,6 +39,21 @@ assets: $(STAMPS)/assets
 $(STAMPS)/assets: package.json package-lock.json | $(STAMPS)
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# The dashboard's languages: each server/translations/<code>/LC_MESSAGES/messages.po compiled to
+# the .mo the app reads; a .po dropped there is a new language (README, "Languages").
+TRANSLATIONS := $(patsubst %.po,%.mo,$(wildcard server/translations/*/LC_MESSAGES/messages.po))
+translations: $(TRANSLATIONS)
+server/translations/%/LC_MESSAGES/messages.mo: server/translations/%/LC_MESSAGES/messages.po | venv
+	$(VENV)/bin/pybabel compile --statistics -i $< -o $@
+
+# Re-extract every string marked for translation (templates, Python, the pages' JavaScript) into
+# messages.pot and merge it into each language's .po, for translators to fill in.
+messages: venv
+	$(VENV)/bin/pybabel extract --project=RangerSync --width=100 -F babel.cfg -k lazy_gettext -k _l --no-location \
+		--sort-output -o server/translations/messages.pot .
+	$(VENV)/bin/pybabel update --width=100 --no-fuzzy-matching --ignore-obsolete \
+		-i server/translations/messages.pot -d server/translations
 
 $(STAMPS):
 	@mkdir -p $@

@@ -16,7 +16,7 @@ from server.analytics import api as analytics_api
 from server.analytics import api_browse as browse_api
 from server.areas import api as areas_api
 from server.config import PROJECT_ROOT, Config
-from server.core import logs, pgcluster, problems, security, tokens
+from server.core import i18n, logs, pgcluster, problems, security, tokens
 from server.core.api import Api
 from server.core.arrival import StampArrival
 from server.core.db import make_engine, make_session_factory
@@ -149,6 +149,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     observe.install(app)  # request ids, /metrics, the access log (server/ops/)
     replica.install(app, config, app.extensions["rangersync"].session_factory)
     security.register(app)
+    i18n.install(app)  # the dashboard's languages and local formats (server/translations/)
     app.teardown_appcontext(close_session)
 
     @app.get("/static/vendor/<library>/<path:filename>")

@@ -20,6 +20,7 @@ from server.analytics import browse, coverage, devices, plans
 from server.analytics.common import period
 from server.areas import service as areas
 from server.core.errors import Invalid, NotFound, Unauthenticated
+from server.core.i18n import lazy_gettext as _l
 from server.core.params import whole_number
 from server.core.policy import Action, authorize
 from server.core.web import current_actor, read_db
@@ -38,7 +39,7 @@ blp = Blueprint("area_pages", __name__)
 @dataclass(frozen=True)
 class Page:
     key: str
-    title: str
+    title: str  # translated when shown: lazy_gettext
     render: Callable[..., dict]
 
 
@@ -69,17 +70,17 @@ def _period():
     return period(_day("start"), _day("end"))
 
 
-@page("map", "Map")
+@page("map", _l("Map"))
 def map_page(s, actor, area):
     return {"period": _period()}
 
 
-@page("layers", "Layers")
+@page("layers", _l("Layers"))
 def layers_page(s, actor, area):
     return {"layers": map_layers.list_layers(s, actor, area.id)}
 
 
-@page("reports", "Reports")
+@page("reports", _l("Reports"))
 def reports_page(s, actor, area):
     status = request.args.get("status") or None
     category = request.args.get("category") or None
@@ -104,13 +105,13 @@ def reports_page(s, actor, area):
     }
 
 
-@page("patrols", "Patrols")
+@page("patrols", _l("Patrols"))
 def patrols_page(s, actor, area):
     p = _period()
     return {"period": p, "patrols": browse.patrols(s, actor, area.id, p)}
 
 
-@page("analytics", "Coverage & effort")
+@page("analytics", _l("Coverage & effort"))
 def analytics_page(s, actor, area):
     p = _period()
     return {
@@ -120,7 +121,7 @@ def analytics_page(s, actor, area):
     }
 
 
-@page("devices", "Devices")
+@page("devices", _l("Devices"))
 def devices_page(s, actor, area):
     hours = whole_number(request.args.get("stale_hours", "24"), "query:stale_hours")
     if not 1 <= hours <= 8760:
@@ -129,7 +130,7 @@ def devices_page(s, actor, area):
     return {"devices": rows, "stale_hours": hours}
 
 
-@page("review", "Sync review")
+@page("review", _l("Sync review"))
 def review_page(s, actor, area):
     return {
         "quarantine": review.list_quarantine(s, actor, area.id, "open"),
@@ -141,7 +142,7 @@ RECENT_ALERTS = 30  # the newest ended or cancelled alerts shown below the activ
 DETAILED_ALERTS = 20  # active alerts shown with who has and has not seen them
 
 
-@page("alerts", "Alerts")
+@page("alerts", _l("Alerts"))
 def alerts_page(s, actor, area):
     seen_events = safety_events.latest_id(s, area.id)  # first: the live feed resumes after it
     live = alerts.list_alerts(s, actor, area.id, active=True)

@@ -7,9 +7,13 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from server.accounts import service as accounts
 from server.areas import service as areas
 from server.core.errors import Unauthenticated
+from server.core.i18n import SESSION_KEY
+from server.core.i18n import gettext as _
 from server.core.web import commit, current_actor, db
+from server.web.terms import term
 
 blp = Blueprint("pages", __name__)
+blp.add_app_template_global(term)
 
 
 @blp.get("/")
@@ -39,9 +43,12 @@ def login():
                 db(), request.form.get("username", ""), request.form.get("password", ""), ttl
             )
         )
-    except Unauthenticated as error:
-        return render_template("login.html", error=error.detail), 401
-    session.clear()
+    except Unauthenticated:
+        return render_template("login.html", error=_("Wrong username or password.")), 401
+    language = session.get(SESSION_KEY)
+    session.clear()  # a new session for the signed-in user, keeping only the language chosen
+    if language:
+        session[SESSION_KEY] = language
     session["token"] = issued.access_token
     return redirect(url_for("pages.dashboard"))
 

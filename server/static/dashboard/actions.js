@@ -1,6 +1,7 @@
 // Buttons that change things: report triage, plans, quarantine and conflicts. Each calls the API
 // and reloads the page, so what is shown is always what the server holds.
 import { send } from "./api.js";
+import { _ } from "./i18n.js";
 
 export function triage(form) {
   if (!form) return;
@@ -42,7 +43,7 @@ export function planForm(form) {
 const REVIEW = {
   readmit: (id) => send("POST", `/api/v1/quarantine/${id}/readmit`, {}),
   dismiss: (id) => send("POST", `/api/v1/quarantine/${id}/dismiss`,
-                        { reason: prompt("Why dismiss it?") || "dismissed from the dashboard" }),
+                        { reason: prompt(_("Why dismiss it?")) || "dismissed from the dashboard" }),
   resolve: (id) => send("POST", `/api/v1/conflicts/${id}/resolve`),
 };
 
