@@ -81,6 +81,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         MAX_CONTENT_LENGTH=config.max_request_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=(config.public_url or "").startswith("https://"),
         API_TITLE="RangerSync",
         API_VERSION=f"v1 (sync protocol {PROTOCOL_VERSION})",
         OPENAPI_VERSION="3.0.3",
@@ -148,7 +149,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     problems.register(app)
     observe.install(app)  # request ids, /metrics, the access log (server/ops/)
     replica.install(app, config, app.extensions["rangersync"].session_factory)
-    security.register(app)
+    security.register(app, config.trusted_proxies)
     i18n.install(app)  # the dashboard's languages and local formats (server/translations/)
     app.teardown_appcontext(close_session)
 
