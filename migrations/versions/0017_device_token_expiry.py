@@ -1,6 +1,7 @@
 """Device tokens expire and are renewed on sync: each device's token has an expiry, and the token
 it held before its last renewal stays valid (until its own expiry) until the device is first seen
-with the new one, so a renewal lost on a dropped connection never locks a handheld out.
+with the new one, so a renewal lost on a dropped connection never locks a handheld out. And an
+upload knows who started it: only they, or a manager, may send its bytes or end it.
 
 Revision ID: 0017
 Revises: 0011
@@ -40,8 +41,13 @@ def upgrade() -> None:
         op.f("uq_devices_previous_token_hash"), "devices", ["previous_token_hash"]
     )
 
+    op.add_column("uploads", sa.Column("user_id", sa.Uuid(), nullable=True))
+    op.create_foreign_key(op.f("fk_uploads_user_id_users"), "uploads", "users", ["user_id"], ["id"])
+
 
 def downgrade() -> None:
+    op.drop_constraint(op.f("fk_uploads_user_id_users"), "uploads", type_="foreignkey")
+    op.drop_column("uploads", "user_id")
     op.drop_constraint(op.f("uq_devices_previous_token_hash"), "devices", type_="unique")
     op.drop_column("devices", "previous_token_expires_at")
     op.drop_column("devices", "previous_token_hash")
