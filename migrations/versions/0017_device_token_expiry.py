@@ -41,6 +41,10 @@ def upgrade() -> None:
         op.f("uq_devices_previous_token_hash"), "devices", ["previous_token_hash"]
     )
 
+    op.add_column(
+        "reports",
+        sa.Column("location_suspect", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     op.add_column("uploads", sa.Column("user_id", sa.Uuid(), nullable=True))
     op.create_foreign_key(op.f("fk_uploads_user_id_users"), "uploads", "users", ["user_id"], ["id"])
 
@@ -48,6 +52,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_constraint(op.f("fk_uploads_user_id_users"), "uploads", type_="foreignkey")
     op.drop_column("uploads", "user_id")
+    op.drop_column("reports", "location_suspect")
     op.drop_constraint(op.f("uq_devices_previous_token_hash"), "devices", type_="unique")
     op.drop_column("devices", "previous_token_expires_at")
     op.drop_column("devices", "previous_token_hash")

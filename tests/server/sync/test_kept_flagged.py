@@ -1,5 +1,6 @@
-"""Quarantine keeps a rejected record whole up to a size; past it, the record's first bytes, its
-size and its SHA-256, so a misbehaving app cannot fill the database with megabytes per retry."""
+"""What a push keeps that is not quite right: a rejected record whole up to a size in quarantine
+(past it, its first bytes, its size and its SHA-256, so a misbehaving app cannot fill the
+database with megabytes per retry); a report far outside the park, stored and flagged."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 from sqlalchemy import text
 
 from server.sync import common
+from tests import factories
 from tests.server.sync import helpers as h
 
 
@@ -39,3 +41,23 @@ def test_a_large_rejected_record_is_kept_as_its_head_size_and_hash(client, db, m
         text("SELECT count(*) FROM sync_quarantine WHERE record_id = :r"), {"r": large["id"]}
     ).scalar_one()
     assert count == 1
+
+
+def test_a_report_far_outside_the_park_is_stored_and_flagged(client, db):
+    park = h.park(db)
+    manager = factories.user(db, park.area_id, "manager")
+    db.commit()
+    far = h.report(geometry={"type": "Point", "coordinates": [10.0, 50.0]})
+    near = h.report()  # inside the park
+
+    results = h.push(client, park, [far, near]).get_json()["results"]
+
+    assert [r["verdict"] for r in results] == ["stored", "stored"]
+    assert results[0]["code"] == "far-outside-area" and "code" not in results[1]
+    headers = factories.auth(factories.token(client, manager.username))
+    seen = {
+        r["id"]: client.get(f"/api/v1/reports/{r['id']}", headers=headers).get_json()
+        for r in (far, near)
+    }
+    assert seen[far["id"]]["location_suspect"] is True
+    assert seen[near["id"]]["location_suspect"] is False
