@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, abort, send_from_directory
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import health
 from server.accounts import api as accounts_api
@@ -149,7 +150,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     problems.register(app)
     observe.install(app)  # request ids, /metrics, the access log (server/ops/)
     replica.install(app, config, app.extensions["rangersync"].session_factory)
-    security.register(app, config.trusted_proxies)
+    security.register(app)
     i18n.install(app)  # the dashboard's languages and local formats (server/translations/)
     app.teardown_appcontext(close_session)
 
@@ -160,6 +161,8 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
             abort(404)
         return send_from_directory(Path(NODE_MODULES, package), filename, max_age=86400)
 
+    if n := config.trusted_proxies:  # nginx in front: its X-Forwarded-* say TLS, client, host
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     app.wsgi_app = RequestDecoding(app.wsgi_app, config.max_request_bytes, MAX_COMPRESSION_RATIO)
     if config.push_concurrency:  # bulk sync yields to the SOS (server/safety/priority.py)
         app.wsgi_app = PushGate(app.wsgi_app, config.push_concurrency, config.push_queue)

@@ -17,7 +17,6 @@ import secrets
 
 from flask import Flask, Response, g, request
 from flask.sessions import SecureCookieSessionInterface
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -68,12 +67,7 @@ def _add_headers(response: Response) -> Response:
     return response
 
 
-def register(app: Flask, trusted_proxies: int = 0) -> None:
-    """`trusted_proxies`: how many reverse proxies (nginx) stand in front and set X-Forwarded-*;
-    0 trusts none of those headers (a client could say anything in them)."""
+def register(app: Flask) -> None:
     app.session_interface = TlsAwareSessions()
-    if trusted_proxies:
-        n = trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     app.after_request(_add_headers)
     app.context_processor(lambda: {"csp_nonce": csp_nonce})
