@@ -21,9 +21,10 @@ from server.core import i18n, logs, pgcluster, problems, security, tokens
 from server.core.api import Api
 from server.core.arrival import StampArrival
 from server.core.db import make_engine, make_session_factory
+from server.core.disconnect import DisconnectWatch
 from server.core.encoding import RequestDecoding
 from server.core.extensions import add_area_detail
-from server.core.web import close_session, register_authenticator
+from server.core.web import DISCONNECTS, close_session, register_authenticator
 from server.devices import api as devices_api
 from server.devices.service import authenticate_device
 from server.evidence import api as uploads_api
@@ -153,6 +154,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     security.register(app)
     i18n.install(app)  # the dashboard's languages and local formats (server/translations/)
     app.teardown_appcontext(close_session)
+    app.extensions[DISCONNECTS] = DisconnectWatch()  # read queries end when their client does
 
     @app.get("/static/vendor/<library>/<path:filename>")
     def vendor(library: str, filename: str):
