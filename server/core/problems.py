@@ -34,9 +34,11 @@ HTTP_CODES = {
     409: "conflict",
     411: "length-required",
     413: "request-too-large",
+    414: "uri-too-long",
     415: "unsupported-media-type",
     422: "validation-failed",
     429: "too-many-requests",
+    431: "header-fields-too-large",
     500: "internal-error",
     503: "unavailable",
 }
