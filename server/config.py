@@ -105,6 +105,8 @@ class Config:
     web_threads: int = 32  # threads per gunicorn worker process (`rangersync serve`)
     live_streams_max: int = 8  # live streams one process holds at once (default: threads / 4)
     live_streams_per_token: int = 3  # live streams one token holds at once, per process
+    device_token_ttl_days: int = 30  # a device token not renewed by a sync within this expires
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -170,6 +172,8 @@ class Config:
             web_threads=(threads := _int(env, "WEB_THREADS", 32)),
             live_streams_max=_int(env, "LIVE_STREAMS_MAX", max(1, threads // 4)),
             live_streams_per_token=_int(env, "LIVE_STREAMS_PER_TOKEN", 3),
+            device_token_ttl_days=_int(env, "DEVICE_TOKEN_TTL_DAYS", 30),
+            trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
         )
 
 

@@ -340,10 +340,24 @@ def _unstorable_at(value: Any, pointer: str) -> str | None:
     return None
 
 
+# A quarantined record larger than this (as JSON) is kept as its first bytes, its size and its
+# SHA-256: enough for a manager to see what it was and for the device's copy to be recognised,
+# without a 16 MB record held whole for every retry of a misbehaving app.
+MAX_QUARANTINED_BYTES = 64 * 1024
+
+
 def storable(raw: Any) -> Any:
     """What quarantine keeps: the record itself, or — when it holds text PostgreSQL cannot store,
     or a number JSONB cannot hold (1e400 parses to infinity) — its JSON text, escaped, so that
-    nothing is lost or altered."""
+    nothing is lost or altered; past MAX_QUARANTINED_BYTES, the head of that text, its size and
+    its hash."""
+    as_json = json.dumps(raw, ensure_ascii=True)
+    if len(as_json) > MAX_QUARANTINED_BYTES:
+        return {
+            "truncated_json": as_json[:MAX_QUARANTINED_BYTES],
+            "size_bytes": len(as_json),
+            "sha256": hashlib.sha256(as_json.encode()).hexdigest(),
+        }
     if unstorable_text(raw) is None and first_flaw(raw) is None:
         return raw
-    return {"unstorable_json": json.dumps(raw, ensure_ascii=True)}
+    return {"unstorable_json": as_json}

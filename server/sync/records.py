@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from schemas import attributes as attribute_rules
 from server.accounts.models import Membership, Team, User
@@ -249,6 +249,7 @@ def store_report(
     check_attributes(form, data["attributes"], "/data/attributes")
     if data.get("patrol_id"):
         _patrol_in_area(ctx, data["patrol_id"], "/data/patrol_id")
+    far = far_outside_area(ctx, data["geometry"])
     report = Report(
         id=record_id,
         area_id=ctx.area_id,
@@ -263,6 +264,7 @@ def store_report(
         observed_at=ctx.corrected(data["observed_at"]),
         clock_skew_s=ctx.skew.total_seconds(),
         clock_suspect=ctx.clock_suspect,
+        location_suspect=far,
         priority=data["priority"],
         notes=data.get("notes"),
     )
@@ -271,7 +273,33 @@ def store_report(
         ctx.session.flush()
     version_snapshot(ctx, "report", record_id, 1, report_snapshot(report))
     ctx.remember(("report-area", record_id), ctx.area_id)
+    if far:
+        return Verdict(
+            str(record_id),
+            "report",
+            STORED,
+            code="far-outside-area",
+            pointer="/data/geometry",
+            detail=f"stored, and flagged: more than {FAR_OUTSIDE_M // 1000} km outside the park",
+            version=1,
+        )
     return Verdict(str(record_id), "report", STORED, version=1)
+
+
+# Further than this from the park's boundary, a report's place is flagged for a manager.
+FAR_OUTSIDE_M = 50_000
+
+
+def far_outside_area(ctx: PushContext, geometry) -> bool:
+    return bool(
+        ctx.session.execute(
+            text(
+                "SELECT NOT ST_DWithin(boundary::geography,"
+                " ST_GeomFromText(:wkt, 4326)::geography, :far) FROM areas WHERE id = :area"
+            ),
+            {"wkt": geometry.wkt, "far": FAR_OUTSIDE_M, "area": ctx.area_id},
+        ).scalar_one()
+    )
 
 
 def report_snapshot(report: Report) -> dict:
