@@ -19,6 +19,7 @@ from server.config import PROJECT_ROOT, Config
 from server.core import i18n, logs, pgcluster, problems, security, tokens
 from server.core.api import Api
 from server.core.arrival import StampArrival
+from server.core.compression import ResponseCompression
 from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
 from server.core.extensions import add_area_detail
@@ -162,6 +163,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
             abort(404)
         return send_from_directory(Path(NODE_MODULES, package), filename, max_age=86400)
 
+    app.wsgi_app = ResponseCompression(app.wsgi_app)  # br/gzip out (server/core/compression.py)
     app.wsgi_app = RequestDecoding(app.wsgi_app, config.max_request_bytes, MAX_COMPRESSION_RATIO)
     if config.push_concurrency:  # bulk sync yields to the SOS (server/safety/priority.py)
         app.wsgi_app = PushGate(app.wsgi_app, config.push_concurrency, config.push_queue)
