@@ -41,7 +41,7 @@ def test_wrong_password_is_explained(page):
     page.fill("input[name=username]", "manager")
     page.fill("input[name=password]", "not-the-password")
     page.click("button[type=submit]")
-    assert page.locator("[role=alert]").inner_text() == "wrong username or password"
+    assert page.locator("[role=alert]").inner_text() == "Wrong username or password."
 
 
 def test_api_docs_render_from_local_assets_only(page, live_server, artifacts_dir):
