@@ -13,6 +13,21 @@ TERMS = {
         "ranger": _l("ranger"),
         "partner": _l("partner"),
     },
+    "zone_kind": {
+        "management": _l("management"),
+        "intensive_protection": _l("intensive protection"),
+        "danger": _l("danger"),
+        "buffer": _l("buffer"),
+        "community": _l("community"),
+        "other": _l("other"),
+    },
+    "effort_by": {
+        "ranger": _l("by ranger"),
+        "team": _l("by team"),
+        "patrol_type": _l("by patrol type"),
+        "zone": _l("by zone"),
+        "month": _l("by month"),
+    },
 }
 
 
