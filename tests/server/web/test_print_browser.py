@@ -9,9 +9,19 @@ import pypdfium2 as pdfium
 from server.demo.geodata import AREA_SLUG
 from server.demo.seed import DEMO_PASSWORD
 
-KEYS = (
-    "map layers reports patrols analytics devices review alerts people enrolment seizures".split()
-)
+KEYS = [
+    "map",
+    "layers",
+    "reports",
+    "patrols",
+    "analytics",
+    "devices",
+    "review",
+    "alerts",
+    "people",
+    "enrolment",
+    "seizures",
+]
 
 
 def test_every_page_prints_without_navigation_or_forms(browser, live_server, artifacts_dir):
