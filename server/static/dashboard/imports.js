@@ -59,8 +59,7 @@ function line(tag, text, className) {
 
 function show(out, r, name) {
   out.append(line("h3", `${name}: ${r.preview ? _("preview, nothing changed") : _("imported")}`));
-  out.append(line("p", _("accepted %(accepted)s (%(created)s created, %(updated)s updated, " +
-    "%(unchanged)s unchanged), deleted %(deleted)s, rejected %(rejected)s", {
+  out.append(line("p", _("accepted %(accepted)s (%(created)s created, %(updated)s updated, %(unchanged)s unchanged), deleted %(deleted)s, rejected %(rejected)s", {
     accepted: r.accepted, created: r.created, updated: r.updated, unchanged: r.unchanged,
     deleted: r.deleted, rejected: r.rejected.length,
   }), "summary"));
