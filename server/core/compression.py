@@ -189,8 +189,15 @@ class ResponseCompression:
 
 
 def _add_vary(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Say the answer depends on Accept-Encoding (a second Vary line is read as one list)."""
+    """Say the answer depends on Accept-Encoding, in the Vary line there is (or a new one)."""
     names = {p.strip().lower() for n, v in headers if n.lower() == "vary" for p in v.split(",")}
     if "accept-encoding" in names or "*" in names:
         return headers
-    return [*headers, ("Vary", "Accept-Encoding")]
+    if not names:
+        return [*headers, ("Vary", "Accept-Encoding")]
+    out, added = [], False
+    for name, value in headers:
+        if name.lower() == "vary" and not added:
+            value, added = f"{value}, Accept-Encoding", True
+        out.append((name, value))
+    return out
