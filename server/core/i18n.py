@@ -69,7 +69,14 @@ def _select_language() -> str:
     return request.accept_languages.best_match(installed, default=SOURCE_LANGUAGE)
 
 
+def _has_words() -> bool:
+    """Static files have no language: their answers stay free of the session (no Vary: Cookie)."""
+    return not request.path.startswith("/static/")
+
+
 def _remember_language() -> None:
+    if not _has_words():
+        return
     wanted = request.args.get(LANG_PARAMETER)
     if wanted in current_app.extensions[LANGUAGES] and session.get(SESSION_KEY) != wanted:
         session[SESSION_KEY] = wanted
@@ -107,6 +114,8 @@ def untranslated() -> set[str]:
 
 def _say_language(response: Response) -> Response:
     """Content-Language, and X-Untranslated listing what fell back to English (logged too)."""
+    if not _has_words():
+        return response
     response.headers.setdefault("Content-Language", language())
     missing = g.get("untranslated")
     if missing:

@@ -63,6 +63,7 @@ def test_a_script_is_compressed_once_with_a_weak_etag_that_still_gives_304(clien
     assert first.headers["Content-Encoding"] == "br"
     etag = first.headers["ETag"]
     assert etag.startswith('W/"')
+    assert first.headers["Vary"] == "Accept-Encoding"  # a static file: no session, no Cookie
     again = client.get(MAPLIBRE, headers={"Accept-Encoding": "br"})
     assert again.data == first.data  # from the cache of compressed files
     unchanged = client.get(MAPLIBRE, headers={"Accept-Encoding": "br", "If-None-Match": etag})
