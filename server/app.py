@@ -22,6 +22,7 @@ from server.core import i18n, logs, pgcluster, problems, security, timing, token
 from server.core.api import Api
 from server.core.arrival import StampArrival
 from server.core.attempts import Attempts
+from server.core.compression import ResponseCompression
 from server.core.db import make_engine, make_session_factory
 from server.core.disconnect import DisconnectWatch
 from server.core.encoding import RequestDecoding
@@ -194,6 +195,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
 
     if n := config.trusted_proxies:  # nginx in front: its X-Forwarded-* say TLS, client, host
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    app.wsgi_app = ResponseCompression(app.wsgi_app)  # br/gzip out (server/core/compression.py)
     app.wsgi_app = RequestDecoding(app.wsgi_app, config.max_request_bytes, MAX_COMPRESSION_RATIO)
     if config.server_timing_log is not None:  # inside the gate: its wait is reported apart
         timing.watch(engine)

@@ -19,13 +19,15 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from functools import cache
+from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
+from weakref import WeakSet
 
 from babel.messages.extract import extract_from_file
-from flask import Flask, current_app, json, request, session
-from flask_babel import Babel, get_locale, gettext, lazy_gettext
+from flask import Flask, Response, current_app, g, has_request_context, json, request, session
+from flask_babel import Babel, get_locale, get_translations, gettext, lazy_gettext
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
@@ -67,10 +69,60 @@ def _select_language() -> str:
     return request.accept_languages.best_match(installed, default=SOURCE_LANGUAGE)
 
 
+def _has_words() -> bool:
+    """Static files have no language: their answers stay free of the session (no Vary: Cookie)."""
+    return not request.path.startswith("/static/")
+
+
 def _remember_language() -> None:
+    if not _has_words():
+        return
     wanted = request.args.get(LANG_PARAMETER)
     if wanted in current_app.extensions[LANGUAGES] and session.get(SESSION_KEY) != wanted:
         session[SESSION_KEY] = wanted
+    if language() != SOURCE_LANGUAGE:
+        _watch(get_translations())
+
+
+class _Untranslated(NullTranslations):
+    """The last fallback of a language's catalogue: a string it lacks is answered in English,
+    as gettext does, and noted for this request (X-Untranslated, the page's scripts)."""
+
+    def gettext(self, message: str) -> str:
+        if has_request_context():
+            g.setdefault("untranslated", set()).add(message)
+        return message
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        self.gettext(msgid1)
+        return msgid1 if n == 1 else msgid2
+
+
+_WATCHED: WeakSet = WeakSet()
+
+
+def _watch(translations: NullTranslations) -> None:
+    if translations not in _WATCHED:
+        translations.add_fallback(_Untranslated())
+        _WATCHED.add(translations)
+
+
+def untranslated() -> set[str]:
+    """The strings this request asked for that its language's catalogue lacks."""
+    return set(g.get("untranslated", ()))
+
+
+def _say_language(response: Response) -> Response:
+    """Content-Language, and X-Untranslated listing what fell back to English (logged too)."""
+    if not _has_words():
+        return response
+    response.headers.setdefault("Content-Language", language())
+    missing = g.get("untranslated")
+    if missing:
+        listed = "; ".join(quote(m, safe=" ") for m in sorted(missing))
+        response.headers["X-Untranslated"] = listed[:4000]
+        log.warning("untranslated in %s on %s: %s", language(), request.path, listed[:500])
+    return response
 
 
 @cache
@@ -79,7 +131,7 @@ def script_messages(scripts: Path = SCRIPTS_DIR) -> tuple[str, ...]:
     found: set[str] = set()
     for path in sorted(scripts.glob("**/*.js")):
         for _line, message, _comments, _context in extract_from_file(
-            "javascript", path, keywords={"_": None}
+            "javascript", path, keywords={"_": None}, options={"parse_template_string": True}
         ):
             if isinstance(message, str):
                 found.add(message)
@@ -90,7 +142,10 @@ def script_catalogue(zone: str | None = None) -> Markup:
     """The `<script type="application/json" id="i18n">` a page's modules read their strings,
     its language and the park's zone from. Not executed, so it needs no CSP nonce."""
     lang = language()
-    messages = {} if lang == SOURCE_LANGUAGE else {m: gettext(m) for m in script_messages()}
+    messages = {}
+    if lang != SOURCE_LANGUAGE:  # only those the catalogue has: the scripts report the rest
+        translated = {m: gettext(m) for m in script_messages()}
+        messages = {m: t for m, t in translated.items() if m not in untranslated()}
     data = {"locale": lang, "time_zone": zone, "messages": messages}
     # <, >, & and ' written as \u00XX: the text cannot end the element.
     return Markup('<script type="application/json" id="i18n">%s</script>') % htmlsafe_json_dumps(
@@ -162,6 +217,7 @@ def install(app: Flask, translations: Path = TRANSLATIONS_DIR) -> None:
         default_translation_directories=str(translations),
     )
     app.before_request(_remember_language)
+    app.after_request(_say_language)
     app.context_processor(_template_globals)
     app.add_template_filter(local_time_filter, "local_time")
     app.add_template_filter(local_clock_filter, "local_clock")

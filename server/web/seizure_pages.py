@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import request
 
@@ -24,13 +23,9 @@ from schemas.seizures import (
 from server.analytics import browse
 from server.cases import custody, lab
 from server.core.errors import Invalid, NotFound
+from server.core.i18n import lazy_gettext as _l
 from server.seizures import service, trends
 from server.web.area_pages import blp, page, render_page
-
-
-def local(moment: datetime, zone: str) -> str:
-    """A time as people of the park read it, with the zone named."""
-    return f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
 
 
 def _year() -> int:
@@ -40,7 +35,7 @@ def _year() -> int:
     return int(raw)
 
 
-@page("seizures", "Seizures")
+@page("seizures", _l("Seizures"))
 def seizures_page(s, actor, area):
     year = _year()
     term = request.args.get("term") or None
@@ -50,12 +45,11 @@ def seizures_page(s, actor, area):
     period = {"start": date(year, 1, 1), "end": date(year, 12, 31)}
     return {
         "year": year,
-        "term": term,
+        "selected_term": term,  # (`term` names the vocabularies' labels in templates)
         "seizures": [service.describe(s, x) for x in rows],
         "by_term": trends.trend(s, actor, "term", area=str(area.id), **period),
         "by_month": trends.trend(s, actor, "month", area=str(area.id), **period),
         "by_route": trends.trend(s, actor, "route", area=str(area.id), **period),
-        "local": lambda t: local(t, area.timezone),
         "vocab": {
             "terms": TERMS,
             "units": UNITS,
@@ -82,7 +76,6 @@ def seizure_page(area: str, seizure_id: uuid.UUID):
         shown = {str(p["id"]) for p in photos}
         return {
             "seizure": view,
-            "local": lambda t: local(t, a.timezone),
             "photos": photos,
             "other_evidence": [i for i in view["attachment_ids"] if str(i) not in shown],
             "versions": service.versions(s, actor, seizure_id),

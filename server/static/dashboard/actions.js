@@ -43,7 +43,7 @@ export function planForm(form) {
 const REVIEW = {
   readmit: (id) => send("POST", `/api/v1/quarantine/${id}/readmit`, {}),
   dismiss: (id) => send("POST", `/api/v1/quarantine/${id}/dismiss`,
-                        { reason: prompt(_("Why dismiss it?")) || "dismissed from the dashboard" }),
+                        { reason: prompt(_("Why dismiss it?")) || _("dismissed from the dashboard") }),
   resolve: (id) => send("POST", `/api/v1/conflicts/${id}/resolve`),
 };
 

@@ -50,6 +50,7 @@ export function peopleForms(root, area) {
       location.reload();
     } catch (error) { fail(error); }
   });
+  root.dataset.ready = "true";
 }
 
 export function enrolmentForms(root, area) {
@@ -77,4 +78,5 @@ export function enrolmentForms(root, area) {
       location.reload();
     } catch (error) { fail(error); }
   });
+  root.dataset.ready = "true";
 }

@@ -1,7 +1,8 @@
 // Charts and tables of the analytics page, drawn from the API with uPlot (served by this server).
 import { getJSON } from "./api.js";
+import { _, formatNumber } from "./i18n.js";
 
-const fmt = (x, digits = 1) => (x === null || x === undefined ? "—" : Number(x).toFixed(digits));
+const fmt = (x, digits = 1) => formatNumber(x === null || x === undefined ? null : Number(x), digits);
 
 function fill(table, rows, cells) {
   const body = table.querySelector("tbody");
@@ -14,7 +15,13 @@ function fill(table, rows, cells) {
     }
     return tr;
   }));
-  if (!rows.length) body.innerHTML = "<tr><td colspan='9'>Nothing in this period.</td></tr>";
+  if (!rows.length) {
+    const td = document.createElement("td");
+    td.colSpan = 9;
+    td.textContent = _("Nothing in this period.");
+    body.replaceChildren(document.createElement("tr"));
+    body.firstChild.append(td);
+  }
 }
 
 function days(start, end) {
@@ -43,7 +50,7 @@ export async function analytics(root) {
   const hours = new Map(perDay.map((r) => [r.key, r.hours]));
   const xs = days(params.get("start"), params.get("end"));
   plot(document.getElementById("chart-effort"),
-       [{}, { label: "hours", stroke: "#2f5d3a", fill: "rgba(47,93,58,.2)" }],
+       [{ label: _("Day") }, { label: _("hours"), stroke: "#2f5d3a", fill: "rgba(47,93,58,.2)" }],
        [xs.map((d) => Date.parse(d) / 1000), xs.map((d) => hours.get(d) || 0)], width);
 
   const trends = await getJSON(`${api}/findings/trends?${q}`);
@@ -52,15 +59,16 @@ export async function analytics(root) {
                                            .reduce((n, t) => n + t.findings, 0));
   const effort = months.map((m) => trends.find((t) => t.month === m)?.hours || 0);
   plot(document.getElementById("chart-trends"),
-       [{}, { label: "findings", stroke: "#d7301f" },
-        { label: "per 100 h", stroke: "#08519c" }],
+       [{ label: _("Month") }, { label: _("findings"), stroke: "#d7301f" },
+        { label: _("per 100 h"), stroke: "#08519c" }],
        [months.map((m) => Date.parse(`${m}-01`) / 1000), findings,
         findings.map((n, i) => (effort[i] ? (100 * n) / effort[i] : null))], width);
 
   const effortTable = document.getElementById("effort-table");
   const showEffort = async (by) => {
     const rows = await getJSON(`${api}/effort?by=${by}&${q}`);
-    fill(effortTable, rows, (r) => [r.label, r.patrols, fmt(r.km), fmt(r.hours), fmt(r.moving_hours)]);
+    fill(effortTable, rows, (r) => [r.label, formatNumber(r.patrols), fmt(r.km), fmt(r.hours),
+                                    fmt(r.moving_hours)]);
     document.getElementById("effort-csv").href = `${api}/effort?by=${by}&${q}&format=csv`;
   };
   document.querySelectorAll("[data-by]").forEach((b) =>
@@ -69,9 +77,10 @@ export async function analytics(root) {
 
   const cpue = await getJSON(`${api}/findings/cpue?${q}`);
   fill(document.getElementById("cpue-table"), cpue, (r) =>
-    [r.category, r.findings, fmt(r.per_km && 100 * r.per_km, 2), fmt(r.per_hour && 100 * r.per_hour, 2)]);
+    [r.category, formatNumber(r.findings), fmt(r.per_km && 100 * r.per_km, 2),
+     fmt(r.per_hour && 100 * r.per_hour, 2)]);
   const hot = await getJSON(`${api}/findings/hotspots?${q}`);
   fill(document.getElementById("hotspot-table"), hot, (r) =>
-    [`${r.i}, ${r.j}`, r.findings, r.categories, fmt(r.hours)]);
+    [`${r.i}; ${r.j}`, formatNumber(r.findings), r.categories, fmt(r.hours)]);
   root.dataset.ready = "true";
 }

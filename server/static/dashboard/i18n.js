@@ -9,7 +9,16 @@ const messages = data.messages || {};
 export const locale = data.locale || "en";
 export const timeZone = data.time_zone || undefined;
 
+// What this page's scripts asked for that the language lacks (shown in English), for the tests
+// and for whoever opens the console.
+export const untranslated = new Set();
+window.rangersyncUntranslated = untranslated;
+
 export function _(msgid, params) {
+  if (!(msgid in messages) && locale !== "en") {
+    if (!untranslated.has(msgid)) console.warn(`untranslated (${locale}): ${msgid}`);
+    untranslated.add(msgid);
+  }
   const text = messages[msgid] || msgid;
   if (!params) return text;
   return text.replace(/%\((\w+)\)s/g, (whole, name) => (name in params ? String(params[name]) : whole));

@@ -2,6 +2,7 @@
 // identified), units limited to those the CITES guidelines give for the specimen type. It files
 // the seizure with an id made here, so a double click or a retry cannot file it twice.
 import { areaPath, getJSON, send } from "./api.js";
+import { _ } from "./i18n.js";
 
 const codes = (text) => text.split(/[;,\s]+/).map((c) => c.trim().toUpperCase()).filter(Boolean);
 
@@ -30,8 +31,8 @@ export function monthChart(element) {
   const xs = months.map((m) => Date.parse(`${m}-01T00:00:00Z`) / 1000);
   new uPlot({
     width: Math.min(element.clientWidth || 800, 900), height: 200, scales: { x: { time: true } },
-    series: [{}, { label: "seizures", stroke: "#67001f", fill: "rgba(103,0,31,.15)" },
-             { label: "items", stroke: "#fc8d59" }],
+    series: [{ label: _("Month") }, { label: _("seizures"), stroke: "#67001f", fill: "rgba(103,0,31,.15)" },
+             { label: _("items"), stroke: "#fc8d59" }],
   }, [xs, of("seizures"), of("items")], element);
 }
 

@@ -138,3 +138,24 @@ def test_a_po_not_compiled_is_not_served_and_is_reported(tmp_path, caplog):
     (folder / "messages.po").write_text('msgid ""\nmsgstr ""\n')
     assert i18n.installed_languages(Path(tmp_path)) == ("en",)
     assert "make translations" in caplog.text
+
+
+def test_a_string_the_language_lacks_is_shown_in_english_and_reported(tmp_path):
+    folder = tmp_path / "pt" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    catalogue = Catalog(locale="pt")
+    catalogue.add("Map", "Mapa")
+    with open(folder / "messages.mo", "wb") as mo:
+        write_mo(mo, catalogue)
+    app = Flask("languages")
+    app.secret_key = "test"
+    i18n.install(app, tmp_path)
+    app.add_url_rule(
+        "/", "page", lambda: render_template_string("{{ _('Map') }}, {{ _('Patrols') }}")
+    )
+    answer = app.test_client().get("/?lang=pt")
+    assert answer.text == "Mapa, Patrols"
+    assert answer.headers["X-Untranslated"] == "Patrols"
+    assert answer.headers["Content-Language"] == "pt"
+    english = app.test_client().get("/?lang=en")
+    assert "X-Untranslated" not in english.headers  # English is the source: nothing to lack

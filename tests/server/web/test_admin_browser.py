@@ -25,6 +25,7 @@ def test_an_admin_manages_people_and_devices(browser, live_server, artifacts_dir
     page.click("button[type=submit]")
 
     page.goto(f"/areas/{AREA_SLUG}/people")
+    page.wait_for_selector("main[data-ready=true]")  # the buttons are live
     form = page.locator("#add-person")
     form.locator("input[name=username]").fill(username)
     form.locator("input[name=display_name]").fill("Zawadi Mrema")
@@ -32,6 +33,7 @@ def test_an_admin_manages_people_and_devices(browser, live_server, artifacts_dir
     form.locator("button[type=submit]").click()
     row = page.locator(f"#people tr[data-username='{username}']")
     row.wait_for()
+    page.wait_for_selector("main[data-ready=true]")
     assert row.locator("select[name=role]").input_value() == "ranger"
     status, _ = http.json(
         "POST", "/api/v1/auth/token", {"username": username, "password": password}
@@ -60,6 +62,7 @@ def test_an_admin_manages_people_and_devices(browser, live_server, artifacts_dir
     assert http.json("GET", f"/api/v1/devices/{device}", token=enrolled["token"])[0] == 200
 
     page.reload()
+    page.wait_for_selector("main[data-ready=true]")
     device_row = page.locator(f"#device-list tr[data-device='{device}']")
     assert device_row.locator("td").first.inner_text() == "Zawadi's handheld"
     with page.expect_navigation():
@@ -69,6 +72,7 @@ def test_an_admin_manages_people_and_devices(browser, live_server, artifacts_dir
     page.screenshot(path=str(artifacts_dir / "admin-devices.png"), full_page=True)
 
     page.click("nav.pages >> text=People")
+    page.wait_for_selector("main[data-ready=true]")
     with page.expect_navigation():
         page.click(f"#people tr[data-username='{username}'] button[data-action=disable]")
     assert (
