@@ -98,7 +98,6 @@ class Config:
     enrol_limit_source: str = "10/minute;30/hour"  # bad enrolment codes per source
     sos_text_limit_sender: str = "10/5 minutes"  # refused SOS texts per sender number
     sos_text_limit_source: str = "60/minute"  # refused SOS texts per gateway address
-    trusted_proxies: int = 0  # reverse proxies in front (X-Forwarded-For): the source address
     # Hardening (issue 13): what one request may cost.
     read_timeout_s: int = 15  # statement_timeout of read-only views (dashboard, analytics, tiles)
     max_coverage_cells: int = 100_000  # grid cells one coverage answer (gaps, cells, tile) spans
@@ -173,7 +172,6 @@ class Config:
             live_streams_max=_int(env, "LIVE_STREAMS_MAX", max(1, threads // 4)),
             live_streams_per_token=_int(env, "LIVE_STREAMS_PER_TOKEN", 3),
             device_token_ttl_days=_int(env, "DEVICE_TOKEN_TTL_DAYS", 30),
-            trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
         )
 
 
