@@ -5,8 +5,9 @@ revoked device and a disabled manager. None may act: another park's objects do n
 the objects are unchanged afterwards. A body is sent as schemathesis makes a valid one; where the
 schema check refuses it first (422), nothing of the object was reached either.
 
-The partner's role reads the park's map (area, layers, features, the map package): those reads
-are the only answers of 200, and they are listed here, as the policy says."""
+The partner's role reads the park's map (area, layers, features, the map package) and exports
+what partners see of it (geoprivacy applied): those are the only answers of 200, and they are
+listed here, as the policy says."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ pytestmark = pytest.mark.slow
 PARTNER_READS = re.compile(
     r"^GET /api/v1/areas/\{area\}(/layers(/\{layer\})?|/features/\{feature_id\}|/zones|/mappack"
     r"|/map-overview)?$"
+    # an export of what partners see (the partner collections, geoprivacy applied: issue 17)
+    r"|^POST /api/v1/areas/\{area\}/exports$"
 )
 # Objects of the demo park, by path parameter: the query that finds one, and the table it is in.
 OBJECTS = {
