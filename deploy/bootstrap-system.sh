@@ -20,6 +20,8 @@ need_package pgbackrest
 need_package pgbouncer
 # Headless Chromium drives the dashboard in the tests (Playwright uses it; it downloads nothing).
 need_package chromium
+# A Unicode font for PDF documents (the monthly park report); reportlab's own Vera is the fallback.
+need_package fonts-dejavu-core
 # Node.js and npm install the front-end libraries; from Debian or from elsewhere, either will do.
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 

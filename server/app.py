@@ -16,20 +16,25 @@ from server.accounts.service import authenticate_user_token
 from server.analytics import api as analytics_api
 from server.analytics import api_browse as browse_api
 from server.areas import api as areas_api
+from server.cases import api as cases_api
 from server.config import PROJECT_ROOT, Config
-from server.core import i18n, logs, pgcluster, problems, security, tokens
+from server.core import i18n, logs, pgcluster, problems, security, timing, tokens
 from server.core.api import Api
 from server.core.arrival import StampArrival
+from server.core.attempts import Attempts
 from server.core.db import make_engine, make_session_factory
 from server.core.disconnect import DisconnectWatch
 from server.core.encoding import RequestDecoding
 from server.core.extensions import add_area_detail
-from server.core.web import DISCONNECTS, close_session, register_authenticator
+from server.core.ratelimit import PostgresStorage
+from server.core.timing import ServerTiming
+from server.core.web import ATTEMPTS, DISCONNECTS, close_session, register_authenticator
 from server.devices import api as devices_api
 from server.devices.service import authenticate_device
 from server.evidence import api as uploads_api
 from server.evidence import files as evidence_files
 from server.evidence.storage import FileStore
+from server.exports import api as exports_api
 from server.maps import api as maps_api
 from server.maps.packages import current_manifest
 from server.maps.tiles import TileCache
@@ -45,10 +50,13 @@ from server.seizures import api as seizures_api
 from server.species import api as species_api
 from server.sync import api as sync_api
 from server.web import (
+    admin_pages,  # noqa: F401 (registers its pages on area_pages.blp)
     area_pages,
+    case_pages,  # noqa: F401 (registers its pages on area_pages.blp)
     pages,
     seizure_pages,  # noqa: F401 (registers its pages on area_pages.blp)
 )
+from server.web import errors as web_errors
 from sync.protocol import MAX_COMPRESSION_RATIO, PROTOCOL_VERSION
 
 # Front-end libraries installed from the npm registry at set-up (package.json) and served by us.
@@ -137,14 +145,34 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         species_api.blp,
         seizures_api.blp,
         partners_api.blp,
+        cases_api.blp,
+        exports_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)
     app.register_blueprint(maps_api.tiles_blp)
     safety_live.install(app, config.live_streams_max, config.live_streams_per_token)
     app.register_blueprint(ogc_api.blp)
+    app.register_blueprint(exports_api.partner_blp)
     app.extensions["rangersync.tiles"] = TileCache(config.tile_cache_bytes)
-    app.extensions["rangersync.partner_limits"] = KeyRateLimiter()
+    cases_api.install(app, config)
+    # Rate limits in the database every process shares (server/core/ratelimit.py).
+    limits = PostgresStorage(engine)
+    app.extensions["rangersync.limits"] = limits
+    app.extensions["rangersync.partner_limits"] = KeyRateLimiter(limits)
+    app.extensions[ATTEMPTS] = {
+        "sign-in": Attempts(
+            limits,
+            "sign-in",
+            {"account": config.sign_in_limit_account, "source": config.sign_in_limit_source},
+        ),
+        "enrolment": Attempts(limits, "enrolment", {"source": config.enrol_limit_source}),
+        "sos-text": Attempts(
+            limits,
+            "SOS text",
+            {"sender": config.sos_text_limit_sender, "source": config.sos_text_limit_source},
+        ),
+    }
     app.register_blueprint(health.blp)
     app.register_blueprint(pages.blp)
     app.register_blueprint(area_pages.blp)
@@ -153,6 +181,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     replica.install(app, config, app.extensions["rangersync"].session_factory)
     security.register(app)
     i18n.install(app)  # the dashboard's languages and local formats (server/translations/)
+    web_errors.install(app)  # problems met by a page's browser as pages (before the headers)
     app.teardown_appcontext(close_session)
     app.extensions[DISCONNECTS] = DisconnectWatch()  # read queries end when their client does
 
@@ -166,6 +195,9 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     if n := config.trusted_proxies:  # nginx in front: its X-Forwarded-* say TLS, client, host
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     app.wsgi_app = RequestDecoding(app.wsgi_app, config.max_request_bytes, MAX_COMPRESSION_RATIO)
+    if config.server_timing_log is not None:  # inside the gate: its wait is reported apart
+        timing.watch(engine)
+        app.wsgi_app = ServerTiming(app.wsgi_app, config.server_timing_log)
     if config.push_concurrency:  # bulk sync yields to the SOS (server/safety/priority.py)
         app.wsgi_app = PushGate(app.wsgi_app, config.push_concurrency, config.push_queue)
     app.wsgi_app = StampArrival(app.wsgi_app)  # outermost: before the body is read or queued

@@ -25,6 +25,7 @@ from schemas.analytics import (
     HealthQuery,
     HotspotOut,
     HotspotQuery,
+    MonthQuery,
     PeriodQuery,
     PlanIn,
     PlanOut,
@@ -32,10 +33,11 @@ from schemas.analytics import (
     TrendOut,
     ZoneCoverageOut,
 )
-from server.analytics import coverage, devices, effort, findings, plans
+from server.analytics import coverage, devices, effort, findings, monthly, monthly_pdf, plans
 from server.analytics.answers import table
-from server.analytics.common import period
+from server.analytics.common import park_today, period
 from server.areas.web import in_area
+from server.core import i18n
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import commit, current_actor, db, read_db
 
@@ -48,8 +50,8 @@ blp = Blueprint(
 MVT = "application/vnd.mapbox-vector-tile"
 
 
-def _period(args):
-    return period(args.get("start"), args.get("end"))
+def _period(args, area_id):
+    return period(args.get("start"), args.get("end"), today=park_today(read_db(), area_id))
 
 
 def _max_cells() -> int:
@@ -63,7 +65,7 @@ def _max_cells() -> int:
 def coverage_summary(args, area_id):
     """Share of the area's grid cells, and of each zone's, that patrols visited in the period
     (as csv or geojson: the table of zones)."""
-    summary = coverage.summary(read_db(), current_actor(), area_id, _period(args))
+    summary = coverage.summary(read_db(), current_actor(), area_id, _period(args, area_id))
     if args["format"] == "json":
         return summary
     zones = [asdict(z) for z in summary.zones]
@@ -76,7 +78,8 @@ def coverage_summary(args, area_id):
 @in_area
 def coverage_cells(args, area_id):
     """Each visited cell: patrol-days, patrols, fixes, km and hours in the period."""
-    rows = coverage.cells(read_db(), current_actor(), area_id, _period(args), _max_cells())
+    period = _period(args, area_id)
+    rows = coverage.cells(read_db(), current_actor(), area_id, period, _max_cells())
     return table(rows, CellOut, args["format"], "coverage-cells")
 
 
@@ -86,7 +89,7 @@ def coverage_cells(args, area_id):
 @in_area
 def coverage_gaps(args, area_id):
     """Cells of the area no patrol visited in the last `days` days up to `as_of`."""
-    as_of = args.get("as_of") or datetime.now(UTC).date()
+    as_of = args.get("as_of") or park_today(read_db(), area_id)
     rows = coverage.gaps(read_db(), current_actor(), area_id, args["days"], as_of, _max_cells())
     return table(rows, GapOut, args["format"], "coverage-gaps")
 
@@ -97,7 +100,8 @@ def coverage_gaps(args, area_id):
 @in_area
 def coverage_tile(args, area_id, z: int, x: int, y: int):
     """The coverage heatmap as a vector tile (layer `coverage`; `gap` marks unvisited cells)."""
-    body = coverage.tile(read_db(), current_actor(), area_id, z, x, y, _period(args), _max_cells())
+    period = _period(args, area_id)
+    body = coverage.tile(read_db(), current_actor(), area_id, z, x, y, period, _max_cells())
     return Response(bytes(body), mimetype=MVT, headers={"Cache-Control": "private, max-age=60"})
 
 
@@ -118,7 +122,7 @@ def set_cell_size(body, area_id):
 @in_area
 def effort_by(args, area_id):
     """Km, hours and moving hours of cleaned tracks, by ranger, team, type, zone, patrol, day…"""
-    rows = effort.effort(read_db(), current_actor(), area_id, _period(args), args["by"])
+    rows = effort.effort(read_db(), current_actor(), area_id, _period(args, area_id), args["by"])
     return table(rows, EffortOut, args["format"], f"effort-by-{args['by']}")
 
 
@@ -128,7 +132,9 @@ def effort_by(args, area_id):
 @in_area
 def cpue(args, area_id):
     """Findings per km and per hour of patrol, per report category (rejected reports excluded)."""
-    rows = findings.cpue(read_db(), current_actor(), area_id, _period(args), args.get("category"))
+    rows = findings.cpue(
+        read_db(), current_actor(), area_id, _period(args, area_id), args.get("category")
+    )
     return table(rows, CpueOut, args["format"], "cpue")
 
 
@@ -138,7 +144,9 @@ def cpue(args, area_id):
 @in_area
 def finding_cells(args, area_id):
     """Findings by category per grid cell, with the cell's effort and CPUE."""
-    rows = findings.cells(read_db(), current_actor(), area_id, _period(args), args.get("category"))
+    rows = findings.cells(
+        read_db(), current_actor(), area_id, _period(args, area_id), args.get("category")
+    )
     return table(rows, FindingCellOut, args["format"], "findings-by-cell")
 
 
@@ -149,7 +157,12 @@ def finding_cells(args, area_id):
 def hotspots(args, area_id):
     """The cells with the most findings in the period."""
     rows = findings.hotspots(
-        read_db(), current_actor(), area_id, _period(args), args.get("category"), args["limit"]
+        read_db(),
+        current_actor(),
+        area_id,
+        _period(args, area_id),
+        args.get("category"),
+        args["limit"],
     )
     return table(rows, HotspotOut, args["format"], "hotspots")
 
@@ -160,7 +173,9 @@ def hotspots(args, area_id):
 @in_area
 def trends(args, area_id):
     """Findings per month and category against that month's effort."""
-    rows = findings.trends(read_db(), current_actor(), area_id, _period(args), args.get("category"))
+    rows = findings.trends(
+        read_db(), current_actor(), area_id, _period(args, area_id), args.get("category")
+    )
     return table(rows, TrendOut, args["format"], "trends")
 
 
@@ -202,3 +217,22 @@ def device_health(args, area_id):
         read_db(), current_actor(), area_id, args["stale_hours"], datetime.now(UTC)
     )
     return table(rows, DeviceHealthOut, args["format"], "device-health")
+
+
+@blp.get("/areas/<area>/reports/monthly.pdf")
+@blp.arguments(MonthQuery, location="query")
+@blp.response(200, content_type="application/pdf")
+@in_area
+def monthly_report(args, area_id):
+    """The monthly park report as PDF: coverage map, coverage by zone, effort, CPUE, plan
+    scores, notable incidents with photos; in the caller's language (`lang`, Accept-Language)."""
+    month = monthly.parse_month(args["month"])
+    store = current_app.extensions["rangersync"].evidence
+    report = monthly.monthly_report(read_db(), current_actor(), store, area_id, month, _max_cells())
+    pdf = monthly_pdf.render(report, i18n.language(), i18n.gettext)
+    name = f"{report.area.slug}-{args['month']}.pdf"
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"', "Vary": "Accept-Language"},
+    )

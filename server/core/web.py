@@ -11,6 +11,7 @@ from typing import TypeVar
 from flask import Flask, current_app, g, request, session
 from sqlalchemy.orm import Session
 
+from server.core.attempts import Attempts
 from server.core.db import limit_statements
 from server.core.errors import Unauthenticated
 from server.core.policy import Actor
@@ -21,6 +22,7 @@ T = TypeVar("T")
 # that is committed in a small unit of work of its own, before the view's.
 Authenticator = Callable[[Session, str], Actor]
 AUTHENTICATORS = "rangersync.authenticators"
+ATTEMPTS = "rangersync.attempts"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A cookie-authenticated request that changes state must carry this header: a form on another
 # site cannot set it, so this closes cross-site request forgery for the dashboard.
@@ -130,3 +132,15 @@ def current_credential() -> tuple[str, Callable[[Session], Actor]]:
         return authenticate(session_, token)
 
     return digest(token).hex(), recheck
+
+
+def attempts(kind: str) -> Attempts:
+    """The throttle of failed attempts of `kind` (sign-in, enrolment, sos-text), per process
+    in name only: its counts are in the database every process shares."""
+    return current_app.extensions[ATTEMPTS][kind]
+
+
+def source_address() -> str:
+    """Where the request came from: the client's address (behind TRUSTED_PROXIES reverse
+    proxies, the one they saw; ProxyFix is installed by the app factory)."""
+    return request.remote_addr or "unknown"

@@ -18,8 +18,10 @@ export function _(msgid, params) {
 export function formatTime(value, options = {}) {
   if (value === null || value === undefined || value === "") return "—";
   const when = value instanceof Date ? value : new Date(value);
+  // (dateStyle cannot be combined with timeZoneName: the parts are named one by one)
   return new Intl.DateTimeFormat(locale, {
-    dateStyle: "medium", timeStyle: "short", timeZone, timeZoneName: "short", ...options,
+    year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit",
+    timeZone, timeZoneName: "short", ...options,
   }).format(when);
 }
 
