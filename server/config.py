@@ -98,6 +98,9 @@ class Config:
     enrol_limit_source: str = "10/minute;30/hour"  # bad enrolment codes per source
     sos_text_limit_sender: str = "10/5 minutes"  # refused SOS texts per sender number
     sos_text_limit_source: str = "60/minute"  # refused SOS texts per gateway address
+    # reverse proxies in front whose X-Forwarded-For/-Proto/-Host are believed: the source
+    # address (limits, partner networks), TLS (the Secure session cookie, HSTS), the host
+    trusted_proxies: int = 0
     # Hardening (issue 13): what one request may cost.
     read_timeout_s: int = 15  # statement_timeout of read-only views (dashboard, analytics, tiles)
     max_coverage_cells: int = 100_000  # grid cells one coverage answer (gaps, cells, tile) spans
@@ -105,7 +108,6 @@ class Config:
     live_streams_max: int = 8  # live streams one process holds at once (default: threads / 4)
     live_streams_per_token: int = 3  # live streams one token holds at once, per process
     device_token_ttl_days: int = 30  # a device token not renewed by a sync within this expires
-    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:

@@ -4,7 +4,7 @@ with the new one, so a renewal lost on a dropped connection never locks a handhe
 upload knows who started it: only they, or a manager, may send its bytes or end it.
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0016
 Create Date: 2026-11-29
 """
 

@@ -77,6 +77,8 @@ def create_item(
     at: datetime | None = None,
     parent: EvidenceItem | None = None,
     analysis: str | None = None,
+    purpose: str | None = None,
+    condition: str | None = None,
 ) -> EvidenceItem:
     """Number an item and record its intake: the actor holds it from now (or from `at`)."""
     area_id = area_id_of(session, actor, area)
@@ -134,7 +136,12 @@ def create_item(
         receiver={"user": user.username},
         to_user=user,
         recorded_by=user,
-        details={"place": place, "seal_number": seal_number, "purpose": "seized as evidence"},
+        details={
+            "place": place,
+            "seal_number": seal_number,
+            "purpose": purpose or "seized as evidence",
+            "condition": condition,
+        },
     )
     return item
 
