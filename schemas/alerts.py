@@ -160,3 +160,64 @@ class NotificationOut(Out):
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
     sent_at = fields.DateTime(allow_none=True)
+
+
+HANDLING_STEPS = ("acknowledge", "assign", "note", "resolve")
+
+
+class HandlingStepIn(Schema):
+    """A duty officer's step: `acknowledge` ("I'm handling it"), `assign` a `responder`, a
+    `note`, or `resolve` (ends the alert; a closing note is welcome)."""
+
+    step = fields.String(required=True, validate=validate.OneOf(HANDLING_STEPS))
+    responder = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=200)
+    )
+    note = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=2000)
+    )
+
+    @validates_schema
+    def _complete(self, data, **_):
+        if data["step"] == "assign" and not (data.get("responder") or "").strip():
+            raise ValidationError("assigning names the responder", "responder")
+        if data["step"] != "assign" and data.get("responder") is not None:
+            raise ValidationError("only an assign step names a responder", "responder")
+        if data["step"] == "note" and not (data.get("note") or "").strip():
+            raise ValidationError("a note has text", "note")
+
+
+class HandlingStepOut(Out):
+    id = fields.UUID()
+    step = fields.String()
+    by_name = fields.String(metadata={"description": "the duty officer who took the step"})
+    responder = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    at = fields.DateTime()
+
+
+class RangerOut(Out):
+    """The ranger behind an alert (who sent the SOS, or leads the patrol) and where they were."""
+
+    username = fields.String()
+    display_name = fields.String()
+    phone = fields.String(allow_none=True)
+    device_id = fields.UUID(allow_none=True)
+    device_name = fields.String(allow_none=True)
+    last_position = fields.Dict(allow_none=True, metadata={"description": "GeoJSON Point"})
+    last_fix_at = fields.DateTime(allow_none=True)
+    patrol_id = fields.UUID(allow_none=True)
+    patrol_planned_end = fields.DateTime(allow_none=True)
+    sos_text = fields.String(allow_none=True)
+    sos_channel = fields.String(allow_none=True)
+
+
+class AlertCardOut(Out):
+    """An SOS or critical alert as the duty officer's card: the alert, the ranger, the handling."""
+
+    alert = fields.Nested(AlertOut)
+    ranger = fields.Nested(RangerOut, allow_none=True)
+    state = fields.String(metadata={"description": "open, acknowledged, assigned or resolved"})
+    handled_by = fields.String(allow_none=True)
+    responder = fields.String(allow_none=True)
+    steps = fields.List(fields.Nested(HandlingStepOut))

@@ -68,11 +68,19 @@ class HealthQuery(Format):
     stale_hours = fields.Integer(load_default=24, validate=validate.Range(min=1, max=8760))
 
 
+REPORT_SORTS = ("newest", "oldest", "priority", "status")
+
+
 class ReportQuery(Format):
     status = fields.String(validate=validate.OneOf(STATUSES))
     category = fields.String(validate=validate.Regexp(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$"))
     start = fields.AwareDateTime()
     end = fields.AwareDateTime()
+    q = fields.String(
+        validate=validate.Length(max=100),
+        metadata={"description": "words found in the category, its label or the notes"},
+    )
+    sort = fields.String(load_default="newest", validate=validate.OneOf(REPORT_SORTS))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
@@ -267,9 +275,14 @@ class PatrolRowOut(Out):
     objective = fields.String(allow_none=True)
     started_at = fields.DateTime()
     ended_at = fields.DateTime(allow_none=True)
+    planned_start = fields.DateTime(allow_none=True)
+    planned_end = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean(metadata={"description": "not ended and past its planned end"})
     armed = fields.Boolean()
     team = fields.String(allow_none=True)
-    leader = fields.String(allow_none=True)
+    leader = fields.String(
+        allow_none=True, metadata={"description": "the leader, else who carried the handheld"}
+    )
     members = fields.String(allow_none=True)
     fixes = fields.Integer()
     poor_accuracy = fields.Integer(allow_none=True)
@@ -307,6 +320,10 @@ class LiveOut(Out):
     patrol_type = fields.String()
     team = fields.String(allow_none=True)
     leader = fields.String(allow_none=True)
+    ranger = fields.String(
+        allow_none=True, metadata={"description": "who carries the handheld (else the leader)"}
+    )
+    device = fields.String(allow_none=True)
     recorded_at = fields.DateTime()
     accuracy_m = fields.Float(allow_none=True)
     geometry = geo()

@@ -157,3 +157,13 @@ class ManifestOut(Out):
     size = fields.Integer(metadata={"description": "bytes of a full download (deltas aside)"})
     base_url = fields.String()
     files = fields.List(fields.Nested(PackageFileOut))
+
+
+class BasemapOut(Out):
+    """A park's raster base map as the dashboard's map reads it."""
+
+    format = fields.String(metadata={"description": "png, jpg or webp"})
+    sha256 = fields.String()
+    minzoom = fields.Integer()
+    maxzoom = fields.Integer()
+    bounds = fields.List(fields.Float(), allow_none=True, metadata={"description": "W,S,E,N"})

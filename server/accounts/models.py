@@ -12,15 +12,20 @@ from server.core.db import Base, created_at_column, new_id, one_of
 from server.core.policy import ROLES
 
 USERNAME_PATTERN = "^[a-z0-9][a-z0-9._-]{1,62}$"
+PHONE_PATTERN = "^[+][1-9][0-9]{6,14}$"  # E.164
 
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(f"username ~ '{USERNAME_PATTERN}'", name="username_format"),)
+    __table_args__ = (
+        CheckConstraint(f"username ~ '{USERNAME_PATTERN}'", name="username_format"),
+        CheckConstraint(f"phone ~ '{PHONE_PATTERN}'", name="phone_format"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(63), unique=True)
     display_name: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)  # E.164, for the duty officer to call
     password_hash: Mapped[str | None] = mapped_column(Text)  # argon2id; None: cannot sign in
     is_superuser: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -35,7 +35,7 @@ from schemas.analytics import (
 )
 from server.analytics import coverage, devices, effort, findings, monthly, monthly_pdf, plans
 from server.analytics.answers import table
-from server.analytics.common import period
+from server.analytics.common import park_today, period
 from server.areas.web import in_area
 from server.core import i18n
 from server.core.api import API_PREFIX, Blueprint
@@ -50,8 +50,8 @@ blp = Blueprint(
 MVT = "application/vnd.mapbox-vector-tile"
 
 
-def _period(args):
-    return period(args.get("start"), args.get("end"))
+def _period(args, area_id):
+    return period(args.get("start"), args.get("end"), today=park_today(read_db(), area_id))
 
 
 @blp.get("/areas/<area>/coverage")
@@ -61,7 +61,7 @@ def _period(args):
 def coverage_summary(args, area_id):
     """Share of the area's grid cells, and of each zone's, that patrols visited in the period
     (as csv or geojson: the table of zones)."""
-    summary = coverage.summary(read_db(), current_actor(), area_id, _period(args))
+    summary = coverage.summary(read_db(), current_actor(), area_id, _period(args, area_id))
     if args["format"] == "json":
         return summary
     zones = [asdict(z) for z in summary.zones]
@@ -74,7 +74,7 @@ def coverage_summary(args, area_id):
 @in_area
 def coverage_cells(args, area_id):
     """Each visited cell: patrol-days, patrols, fixes, km and hours in the period."""
-    rows = coverage.cells(read_db(), current_actor(), area_id, _period(args))
+    rows = coverage.cells(read_db(), current_actor(), area_id, _period(args, area_id))
     return table(rows, CellOut, args["format"], "coverage-cells")
 
 
@@ -84,7 +84,7 @@ def coverage_cells(args, area_id):
 @in_area
 def coverage_gaps(args, area_id):
     """Cells of the area no patrol visited in the last `days` days up to `as_of`."""
-    as_of = args.get("as_of") or datetime.now(UTC).date()
+    as_of = args.get("as_of") or park_today(read_db(), area_id)
     rows = coverage.gaps(read_db(), current_actor(), area_id, args["days"], as_of)
     return table(rows, GapOut, args["format"], "coverage-gaps")
 
@@ -95,7 +95,7 @@ def coverage_gaps(args, area_id):
 @in_area
 def coverage_tile(args, area_id, z: int, x: int, y: int):
     """The coverage heatmap as a vector tile (layer `coverage`; `gap` marks unvisited cells)."""
-    body = coverage.tile(read_db(), current_actor(), area_id, z, x, y, _period(args))
+    body = coverage.tile(read_db(), current_actor(), area_id, z, x, y, _period(args, area_id))
     return Response(bytes(body), mimetype=MVT, headers={"Cache-Control": "private, max-age=60"})
 
 
@@ -116,7 +116,7 @@ def set_cell_size(body, area_id):
 @in_area
 def effort_by(args, area_id):
     """Km, hours and moving hours of cleaned tracks, by ranger, team, type, zone, patrol, day…"""
-    rows = effort.effort(read_db(), current_actor(), area_id, _period(args), args["by"])
+    rows = effort.effort(read_db(), current_actor(), area_id, _period(args, area_id), args["by"])
     return table(rows, EffortOut, args["format"], f"effort-by-{args['by']}")
 
 
@@ -126,7 +126,9 @@ def effort_by(args, area_id):
 @in_area
 def cpue(args, area_id):
     """Findings per km and per hour of patrol, per report category (rejected reports excluded)."""
-    rows = findings.cpue(read_db(), current_actor(), area_id, _period(args), args.get("category"))
+    rows = findings.cpue(
+        read_db(), current_actor(), area_id, _period(args, area_id), args.get("category")
+    )
     return table(rows, CpueOut, args["format"], "cpue")
 
 
@@ -136,7 +138,9 @@ def cpue(args, area_id):
 @in_area
 def finding_cells(args, area_id):
     """Findings by category per grid cell, with the cell's effort and CPUE."""
-    rows = findings.cells(read_db(), current_actor(), area_id, _period(args), args.get("category"))
+    rows = findings.cells(
+        read_db(), current_actor(), area_id, _period(args, area_id), args.get("category")
+    )
     return table(rows, FindingCellOut, args["format"], "findings-by-cell")
 
 
@@ -147,7 +151,12 @@ def finding_cells(args, area_id):
 def hotspots(args, area_id):
     """The cells with the most findings in the period."""
     rows = findings.hotspots(
-        read_db(), current_actor(), area_id, _period(args), args.get("category"), args["limit"]
+        read_db(),
+        current_actor(),
+        area_id,
+        _period(args, area_id),
+        args.get("category"),
+        args["limit"],
     )
     return table(rows, HotspotOut, args["format"], "hotspots")
 
@@ -158,7 +167,9 @@ def hotspots(args, area_id):
 @in_area
 def trends(args, area_id):
     """Findings per month and category against that month's effort."""
-    rows = findings.trends(read_db(), current_actor(), area_id, _period(args), args.get("category"))
+    rows = findings.trends(
+        read_db(), current_actor(), area_id, _period(args, area_id), args.get("category")
+    )
     return table(rows, TrendOut, args["format"], "trends")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from flask import Response
+
 from schemas.analytics import (
     Format,
     LiveOut,
@@ -17,10 +19,11 @@ from schemas.analytics import (
 )
 from server.analytics import browse
 from server.analytics.answers import table
-from server.analytics.common import period
+from server.analytics.common import park_today, period
 from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
 from server.core.web import current_actor, read_db
+from server.patrols import track_files
 from server.reports import listing as report_listing
 
 blp = Blueprint(
@@ -54,7 +57,7 @@ def patrols(args, area_id):
         read_db(),
         current_actor(),
         area_id,
-        period(args.get("start"), args.get("end")),
+        period(args.get("start"), args.get("end"), today=park_today(read_db(), area_id)),
         args["tracks"],
     )
     return table(rows, PatrolRowOut, args["format"], "patrols")
@@ -65,6 +68,19 @@ def patrols(args, area_id):
 def patrol(patrol_id: uuid.UUID):
     """One patrol: track, legs, members, effort, hours per zone and its reports."""
     return browse.patrol(read_db(), current_actor(), patrol_id)
+
+
+@blp.get("/patrols/<uuid:patrol_id>/track.<fmt>")
+@blp.response(200, content_type="application/gpx+xml")
+def patrol_track(patrol_id: uuid.UUID, fmt: str):
+    """The patrol's track as a file: `track.gpx` (GPX 1.1, every fix with its time) or
+    `track.kml` (KML 2.2, the line with its start and end). Times in UTC."""
+    found = track_files.track_file(read_db(), current_actor(), patrol_id, fmt)
+    return Response(
+        found.body,
+        mimetype=found.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
+    )
 
 
 @blp.get("/areas/<area>/positions")

@@ -57,6 +57,9 @@ class PatrolWithEffort:
     objective: str | None
     started_at: datetime
     ended_at: datetime | None
+    planned_start: datetime | None
+    planned_end: datetime | None
+    overdue: bool
     armed: bool
     team: str | None
     leader: str | None
@@ -104,6 +107,9 @@ def _with_effort(session: Session, rows: list[PatrolRow]) -> list[PatrolWithEffo
                 objective=r.objective,
                 started_at=r.started_at,
                 ended_at=r.ended_at,
+                planned_start=r.planned_start,
+                planned_end=r.planned_end,
+                overdue=r.overdue,
                 armed=r.armed,
                 team=r.team,
                 leader=r.leader,
@@ -123,10 +129,18 @@ def _with_effort(session: Session, rows: list[PatrolRow]) -> list[PatrolWithEffo
 
 
 def patrols(
-    session: Session, actor: Actor, area_id: uuid.UUID, p: Period, with_tracks: bool = False
+    session: Session,
+    actor: Actor,
+    area_id: uuid.UUID,
+    p: Period,
+    with_tracks: bool = False,
+    **listing,
 ) -> list[PatrolWithEffort]:
-    """Patrols that started in the period (local days), newest first, with cleaned effort."""
-    rows = patrol_listing.list_patrols(session, actor, area_id, p.start, p.end, with_tracks)
+    """Patrols that started in the period (local days), newest first, with cleaned effort;
+    `listing`: search, order and paging as server.patrols.listing.list_patrols takes them."""
+    rows = patrol_listing.list_patrols(
+        session, actor, area_id, p.start, p.end, with_tracks, **listing
+    )
     return _with_effort(session, rows)
 
 
@@ -156,6 +170,7 @@ def live_positions(session: Session, actor: Actor, area_id: uuid.UUID, now: date
         session,
         """
         SELECT p.id AS patrol_id, p.patrol_type, t.name AS team, u.display_name AS leader,
+               COALESCE(du.display_name, u.display_name) AS ranger, d.name AS device,
                f.recorded_at, f.accuracy_m, ST_AsGeoJSON(f.geom, 7)::json AS geometry
         FROM patrols p
         JOIN LATERAL (SELECT recorded_at, accuracy_m, geom FROM track_points
@@ -163,6 +178,7 @@ def live_positions(session: Session, actor: Actor, area_id: uuid.UUID, now: date
                       ORDER BY recorded_at DESC, seq DESC LIMIT 1  -- latest in time, not in seq
                      ) f ON true
         LEFT JOIN teams t ON t.id = p.team_id LEFT JOIN users u ON u.id = p.leader_id
+        LEFT JOIN devices d ON d.id = p.device_id LEFT JOIN users du ON du.id = d.user_id
         WHERE p.area_id = :area AND p.ended_at IS NULL AND f.recorded_at > :since
         ORDER BY f.recorded_at DESC""",
         {"area": area_id, "since": now - LIVE_WITHIN},

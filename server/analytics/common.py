@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -28,8 +29,12 @@ class Period:
         return (self.end - self.start).days + 1
 
 
-def period(start: date | None, end: date | None, days: int = DEFAULT_DAYS) -> Period:
-    end = end or (start + timedelta(days=days - 1) if start else datetime.now(UTC).date())
+def period(
+    start: date | None, end: date | None, days: int = DEFAULT_DAYS, today: date | None = None
+) -> Period:
+    """The days asked for; left open, the `days` ending today in the park (`today`, from
+    `park_today`; UTC's date when not given)."""
+    end = end or (start + timedelta(days=days - 1) if start else today or datetime.now(UTC).date())
     start = start or end - timedelta(days=days - 1)
     if end < start:
         raise Invalid("the period ends before it starts", errors={"end": ["before start"]})
@@ -43,6 +48,11 @@ def period(start: date | None, end: date | None, days: int = DEFAULT_DAYS) -> Pe
 def cell_size(session: Session, area_id: uuid.UUID) -> int:
     size = session.scalar(select(CoverageSetting.cell_m).where(CoverageSetting.area_id == area_id))
     return size or DEFAULT_CELL_M
+
+
+def park_today(session: Session, area_id: uuid.UUID) -> date:
+    """Today's date where the park is: a period's default end."""
+    return datetime.now(ZoneInfo(area_timezone(session, area_id))).date()
 
 
 def area_timezone(session: Session, area_id: uuid.UUID) -> str:

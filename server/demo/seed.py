@@ -124,8 +124,12 @@ def _people(session: Session, area_id: uuid.UUID) -> dict[str, User]:
     password_hash = passwords.hash_password(DEMO_PASSWORD)
     people = STAFF | {name: ("ranger", f"Ranger {name.capitalize()}") for name in RANGERS}
     users = {}
-    for username, (role, display_name) in people.items():
-        user = User(username=username, display_name=display_name, password_hash=password_hash)
+    for i, (username, (role, display_name)) in enumerate(people.items()):
+        # Demo numbers in a range no operator assigns (+255 700 000 1xx), for the SOS card.
+        phone = f"+255700000{100 + i}" if role == "ranger" else None
+        user = User(
+            username=username, display_name=display_name, password_hash=password_hash, phone=phone
+        )
         session.add(user)
         session.flush()
         session.add(Membership(user_id=user.id, area_id=area_id, role=role))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from PIL import Image, ImageOps
@@ -81,3 +83,62 @@ def make_thumbnail(source: Path, target: Path, media_type: str, max_pixels: int)
     except (OSError, ValueError, SyntaxError) as error:
         log.warning("no thumbnail for %s: %s", source.name, error)
         return False
+
+
+EXIF_IFD, GPS_IFD = 0x8769, 0x8825
+DATE_TIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
+
+
+@dataclass(frozen=True)
+class CaptureFacts:
+    """What the camera wrote into a photo: when (its own clock; with the zone offset only if it
+    recorded one) and where (GPS), each None when absent or unreadable."""
+
+    taken_at: datetime | None
+    zone_known: bool
+    lat: float | None
+    lon: float | None
+
+
+def _degrees(value, ref) -> float | None:
+    try:
+        d, m, s = (float(v) for v in value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    degrees = d + m / 60 + s / 3600
+    return -degrees if str(ref).upper() in ("S", "W") else degrees
+
+
+def capture_facts(path: Path, media_type: str, max_pixels: int) -> CaptureFacts:
+    """The photo's EXIF capture time and GPS position, from its header (nothing is decoded)."""
+    none = CaptureFacts(None, False, None, None)
+    if media_type not in DECODABLE:
+        return none
+    image = _open(path)
+    if image is None:
+        return none
+    with image:
+        if image.size[0] * image.size[1] > max_pixels:
+            return none
+        exif = image.getexif()
+        details, gps = exif.get_ifd(EXIF_IFD), exif.get_ifd(GPS_IFD)
+    taken_at, zone_known = None, False
+    raw = str(details.get(DATE_TIME_ORIGINAL) or "").strip("\x00 ")
+    try:
+        # Naive on purpose: EXIF's time is the camera's clock, in no known zone unless the
+        # camera also wrote OffsetTimeOriginal (then made aware just below).
+        taken_at = datetime.strptime(raw, "%Y:%m:%d %H:%M:%S") if raw else None  # noqa: DTZ007
+    except ValueError:
+        taken_at = None
+    offset = str(details.get(OFFSET_TIME_ORIGINAL) or "").strip("\x00 ")
+    if taken_at is not None and offset:
+        try:
+            taken_at = datetime.fromisoformat(f"{taken_at:%Y-%m-%dT%H:%M:%S}{offset}")
+            zone_known = True
+        except ValueError:
+            pass
+    lat = _degrees(gps.get(2), gps.get(1)) if gps.get(2) else None
+    lon = _degrees(gps.get(4), gps.get(3)) if gps.get(4) else None
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        lat = lon = None
+    return CaptureFacts(taken_at, zone_known, lat, lon)

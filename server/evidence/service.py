@@ -323,3 +323,11 @@ def evidence_file(
             raise NotFound("this file has no thumbnail (not a photo the server can decode)")
         return path, "image/jpeg", attachment.sha256 + "-thumbnail"
     return store.blob(attachment.sha256), attachment.media_type, attachment.sha256
+
+
+def capture_facts(
+    session: Session, actor: Actor, store: FileStore, attachment_id: uuid.UUID, max_pixels: int
+) -> images.CaptureFacts:
+    """When and where the camera says a stored photo was taken (its EXIF), for the viewer."""
+    path, media_type, _ = evidence_file(session, actor, store, attachment_id, thumbnail=False)
+    return images.capture_facts(path, media_type, max_pixels)

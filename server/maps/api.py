@@ -13,6 +13,7 @@ from flask import Response, current_app, request, send_file
 from marshmallow import ValidationError
 
 from schemas.maps import (
+    BasemapOut,
     FeatureCreate,
     FeatureDelete,
     FeatureEdit,
@@ -31,7 +32,7 @@ from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
 from server.core.errors import Invalid
 from server.core.web import commit, current_actor, db, read_db
-from server.maps import imports, layers, packages, tiles, zones
+from server.maps import basemap, imports, layers, packages, tiles, zones
 
 blp = Blueprint("maps", __name__, url_prefix=API_PREFIX, description="Map layers and packages")
 tiles_blp = FlaskBlueprint("tiles", __name__)
@@ -163,6 +164,28 @@ def mappack_file(area_id, version: int, name: str):
     response = send_file(path, mimetype=media, etag=sha256, conditional=True, max_age=0)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+@blp.get("/areas/<area>/basemap")
+@blp.response(200, BasemapOut)
+@in_area
+def basemap_info(area_id):
+    """The park's raster base map (the one in the handhelds' package): format, zooms, bounds;
+    404 when the park has none. Tiles at `/areas/{area}/basemap/{z}/{x}/{y}`."""
+    maps_dir = current_app.extensions["rangersync"].config.maps_dir
+    return basemap.info(read_db(), current_actor(), area_id, maps_dir)
+
+
+@tiles_blp.get(f"{API_PREFIX}/areas/<area>/basemap/<int:z>/<int:x>/<int:y>")
+@in_area
+def basemap_tile(area_id, z: int, x: int, y: int):
+    """One raster tile of the park's base map (XYZ addressing)."""
+    maps_dir = current_app.extensions["rangersync"].config.maps_dir
+    body, media, etag = basemap.tile(read_db(), current_actor(), area_id, z, x, y, maps_dir)
+    response = Response(body, mimetype=media)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response.make_conditional(request)
 
 
 @blp.post("/areas/<area>/zones")

@@ -55,6 +55,15 @@ def _report_rows(session: Session, sql: str, params: dict) -> list[ReportRow]:
     return [ReportRow(**row) for row in session.execute(text(sql), params).mappings()]
 
 
+# The orders a list may take: a closed set, so no text from a request reaches ORDER BY.
+REPORT_ORDERS = {
+    "newest": "r.observed_at DESC, r.id",
+    "oldest": "r.observed_at ASC, r.id",
+    "priority": "r.priority DESC, r.observed_at DESC, r.id",
+    "status": "r.status, r.observed_at DESC, r.id",
+}
+
+
 def list_reports(
     session: Session,
     actor: Actor,
@@ -64,10 +73,13 @@ def list_reports(
     category: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    q: str | None = None,
+    sort: str = "newest",
     limit: int = 100,
     offset: int = 0,
 ) -> list[ReportRow]:
-    """Reports to triage, newest first, filtered by status, category (or its parent) and time."""
+    """Reports to triage, filtered by status, category (or its parent), time and words found in
+    the category, its label or the notes; newest first unless `sort` (REPORT_ORDERS) says."""
     authorize(actor, Action.REPORT_VIEW, area_id, "area")
     return _report_rows(
         session,
@@ -78,17 +90,29 @@ def list_reports(
                   OR c.key LIKE CAST(:category AS text) || '.%')
              AND (CAST(:start AS timestamptz) IS NULL OR r.observed_at >= :start)
              AND (CAST(:end AS timestamptz) IS NULL OR r.observed_at < :end)
-           ORDER BY r.observed_at DESC, r.id LIMIT :limit OFFSET :offset""",
+             AND (CAST(:q AS text) IS NULL
+                  OR concat_ws(' ', c.key, c.label, r.notes) ILIKE '%' || CAST(:q AS text) || '%')
+           ORDER BY """
+        + REPORT_ORDERS[sort]
+        + " LIMIT :limit OFFSET :offset",
         {
             "area": area_id,
             "status": status,
             "category": category,
             "start": start,
             "end": end,
+            "q": _like(q),
             "limit": limit,
             "offset": offset,
         },
     )
+
+
+def _like(words: str | None) -> str | None:
+    """Search words as a LIKE pattern's middle: the wildcards typed are matched literally."""
+    if not words or not words.strip():
+        return None
+    return words.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def reports_of_patrol(session: Session, patrol_id: uuid.UUID) -> list[ReportRow]:
@@ -121,3 +145,47 @@ def list_attachments(session: Session, actor: Actor, report_id: uuid.UUID) -> li
         {"r": report_id},
     )
     return [AttachmentRow(**row) for row in rows.mappings()]
+
+
+@dataclass(frozen=True)
+class ReportVersionRow:
+    version: int
+    changed_at: datetime
+    by: str | None  # the person (a manager's triage) or the handheld (the ranger's edit)
+    status: str | None
+    notes: str | None
+
+
+def history(session: Session, actor: Actor, report_id: uuid.UUID) -> list[ReportVersionRow]:
+    """Every version of a report, oldest first, with who made it."""
+    load_in_area(session, actor, Action.REPORT_VIEW, Report, report_id, "report")
+    rows = session.execute(
+        text(
+            "SELECT v.version, v.changed_at,"
+            " COALESCE(u.display_name, du.display_name || ' (' || d.name || ')', d.name) AS by,"
+            " v.data ->> 'status' AS status, v.data ->> 'notes' AS notes"
+            " FROM record_versions v LEFT JOIN users u ON u.id = v.user_id"
+            " LEFT JOIN devices d ON d.id = v.device_id LEFT JOIN users du ON du.id = d.user_id"
+            " WHERE v.kind = 'report' AND v.record_id = :r ORDER BY v.version"
+        ),
+        {"r": report_id},
+    )
+    return [ReportVersionRow(**row) for row in rows.mappings()]
+
+
+def reporter(session: Session, actor: Actor, report_id: uuid.UUID) -> dict | None:
+    """Who filed the report: the ranger whose handheld sent it, and the handheld."""
+    load_in_area(session, actor, Action.REPORT_VIEW, Report, report_id, "report")
+    row = (
+        session.execute(
+            text(
+                "SELECT u.display_name, u.username, u.phone, d.name AS device FROM reports r"
+                " JOIN devices d ON d.id = r.device_id JOIN users u ON u.id = d.user_id"
+                " WHERE r.id = :r"
+            ),
+            {"r": report_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    return dict(row) if row else None

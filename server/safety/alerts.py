@@ -243,8 +243,22 @@ def find_alert(session: Session, alert_id: uuid.UUID, lock: bool = False) -> Saf
 
 
 def list_alerts(
-    session: Session, actor: Actor, area_id: uuid.UUID, active: bool = True, limit: int = 500
+    session: Session,
+    actor: Actor,
+    area_id: uuid.UUID,
+    active: bool = True,
+    limit: int = 500,
+    *,
+    words: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    oldest_first: bool = False,
+    ended: bool = False,
+    offset: int = 0,
 ) -> list[AlertView]:
+    """The area's alerts (only the active ones with `active`), newest first unless
+    `oldest_first`; only the cancelled or expired ones with `ended`; `words` found in the message
+    or kind, raised between `since` and `until`."""
     authorize(actor, Action.ALERT_ISSUE, area_id, "area")
     query = select(SafetyAlert).where(SafetyAlert.area_id == area_id)
     if active:
@@ -252,7 +266,24 @@ def list_alerts(
             SafetyAlert.cancelled_at.is_(None),
             (SafetyAlert.valid_until.is_(None)) | (SafetyAlert.valid_until > utcnow()),
         )
-    query = query.order_by(SafetyAlert.created_at.desc(), SafetyAlert.id).limit(limit)
+    if ended:
+        query = query.where(
+            SafetyAlert.cancelled_at.is_not(None)
+            | (SafetyAlert.valid_until.is_not(None) & (SafetyAlert.valid_until <= utcnow()))
+        )
+    if words and words.strip():
+        pattern = "%" + words.strip().replace("\\", "\\\\").replace("%", "\\%") + "%"
+        pattern = pattern.replace("_", "\\_")
+        query = query.where(
+            SafetyAlert.message.ilike(pattern, escape="\\")
+            | SafetyAlert.kind.ilike(pattern, escape="\\")
+        )
+    if since is not None:
+        query = query.where(SafetyAlert.created_at >= since)
+    if until is not None:
+        query = query.where(SafetyAlert.created_at < until)
+    order = SafetyAlert.created_at.asc() if oldest_first else SafetyAlert.created_at.desc()
+    query = query.order_by(order, SafetyAlert.id).limit(limit).offset(offset)
     return [alert_view(session, alert) for alert in session.scalars(query)]
 
 

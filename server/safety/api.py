@@ -12,10 +12,12 @@ from flask import current_app
 from schemas.alerts import (
     AckIn,
     AckOut,
+    AlertCardOut,
     AlertDetailOut,
     AlertIn,
     AlertListQuery,
     AlertOut,
+    HandlingStepIn,
     NotificationOut,
     SettingsIn,
     SettingsOut,
@@ -27,7 +29,7 @@ from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
 from server.core.errors import Unauthenticated
 from server.core.web import bearer_token, commit, current_actor, db
-from server.safety import alerts, settings, sos
+from server.safety import alerts, handling, settings, sos
 
 alerts_blp = Blueprint(
     "alerts", __name__, url_prefix=API_PREFIX, description="Ranger safety alerts"
@@ -72,6 +74,32 @@ def cancel(alert_id: uuid.UUID):
 def acknowledge(body, alert_id: uuid.UUID):
     """A device acknowledges an alert that concerns it; repeating it changes nothing."""
     return commit(alerts.acknowledge(db(), current_actor(), alert_id, body["acknowledged_at"]))
+
+
+@alerts_blp.get("/areas/<area>/alerts/urgent")
+@alerts_blp.response(200, AlertCardOut(many=True))
+@in_area
+def urgent(area_id):
+    """The area's active SOS and critical alerts as duty officers' cards (SOS first): the
+    ranger, their phone and last position, the patrol, and the handling so far."""
+    return handling.urgent_cards(db(), current_actor(), area_id)
+
+
+@alerts_blp.get("/alerts/<uuid:alert_id>/card")
+@alerts_blp.response(200, AlertCardOut)
+def alert_card(alert_id: uuid.UUID):
+    """One alert as a duty officer's card, with its handling steps."""
+    return handling.card(db(), current_actor(), alert_id)
+
+
+@alerts_blp.post("/alerts/<uuid:alert_id>/handling")
+@alerts_blp.arguments(HandlingStepIn)
+@alerts_blp.response(201, AlertCardOut)
+def handle(body, alert_id: uuid.UUID):
+    """A handling step: acknowledge (once: 409 when another officer has), assign a responder,
+    add a note, or resolve (ends the alert; 409 on any step after it). Audited and told to the
+    live feed as a `handling` event carrying the new card."""
+    return commit(handling.add_step(db(), current_actor(), alert_id, **body))
 
 
 @alerts_blp.get("/alerts/<uuid:alert_id>/notifications")

@@ -195,3 +195,33 @@ class SafetyEvent(Base):
     alert_id: Mapped[uuid.UUID | None] = mapped_column()
     payload: Mapped[dict] = mapped_column(JSONB)
     created_at: Mapped[datetime] = created_at_column()
+
+
+HANDLING_STEPS = ("acknowledge", "assign", "note", "resolve")
+
+
+class AlertHandlingStep(Base):
+    """A duty officer's step in handling an SOS or a critical alert: acknowledged ("I'm handling
+    it"), a responder assigned, a note, resolved. Append-only: the steps are the alert's story."""
+
+    __tablename__ = "alert_handling_steps"
+    __table_args__ = (
+        one_of("step", HANDLING_STEPS),
+        CheckConstraint("step <> 'assign' OR responder IS NOT NULL", name="assign_names_responder"),
+        CheckConstraint("step <> 'note' OR note IS NOT NULL", name="note_has_text"),
+        Index("ix_alert_handling_steps_alert_id_at", "alert_id", "at"),
+    )
+
+    area_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("safety_alerts.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(16))
+    by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    responder: Mapped[str | None] = mapped_column(Text)  # who goes: a name, a team, a unit
+    note: Mapped[str | None] = mapped_column(Text)
+    # The clock, not the transaction's start: two steps of one transaction keep their order.
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("clock_timestamp()")
+    )

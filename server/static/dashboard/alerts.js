@@ -1,9 +1,11 @@
-// The alerts page: issue an alert, cancel one, and reload when the live feed (SSE) says an alert
-// was raised, acknowledged, escalated or cancelled. Every change goes through the API and the page
-// reloads, so what is shown is always what the server holds.
-import { areaPath, send } from "./api.js";
+// The alerts page: issue an alert, cancel one, and refresh its tables in place when the live feed
+// (followed by ops.js for the whole page) says an alert was raised, acknowledged, escalated,
+// cancelled or handled. The tables are the server's own rendering, fetched again: what is shown is
+// always what the server holds, and the page never reloads under the manager's hands.
+import { send } from "./api.js";
+import { parkTime } from "./time.js";
 
-const LIVE_EVENTS = ["alert", "acknowledged", "escalated", "cancelled"];
+const TABLES = ["#active-alerts", "#past-alerts"];
 
 function problemText(error) {
   const errors = error.problem?.errors;
@@ -50,7 +52,9 @@ function issueForm(form) {
     }
     try {
       await send("POST", form.dataset.api, body);
-      location.reload();
+      form.reset();
+      errorLine.textContent = "";
+      await refresh();
     } catch (failure) {
       errorLine.textContent = problemText(failure);
     }
@@ -64,33 +68,64 @@ function cancelButtons(root) {
     if (!id || !confirm("Cancel this alert? Devices drop it on their next sync.")) return;
     try {
       await send("POST", `/api/v1/alerts/${id}/cancel`);
-      location.reload();
+      await refresh();
     } catch (failure) {
       errorLine.textContent = problemText(failure);
     }
   });
 }
 
-// Reload when the area's live feed announces a change after the events the page was rendered
-// with, unless the manager is typing an alert (then say so).
-function follow(slug, after, status) {
-  if (!window.EventSource) return;
-  const source = new EventSource(areaPath(slug, `/live?after=${after}`));
-  const form = document.getElementById("issue-alert");
-  const busy = () => form.contains(document.activeElement) && form.elements.message.value;
-  for (const kind of LIVE_EVENTS) {
-    source.addEventListener(kind, () => {
-      if (busy()) status.textContent = "New activity: reload to see it.";
-      else location.reload();
-    });
+// The tables' bodies as the server renders them now, swapped in; the "who" lists that were open
+// stay open. A call during a refresh makes one more refresh after it, so the last word is shown.
+async function refreshOnce() {
+  const response = await fetch(location.href, { credentials: "same-origin" });
+  if (!response.ok) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  for (const selector of TABLES) {
+    const old = document.querySelector(`${selector} tbody`);
+    const now = fresh.querySelector(`${selector} tbody`);
+    if (!old || !now) continue;
+    const open = new Set([...old.querySelectorAll("details[open]")]
+      .map((d) => d.closest("tr").dataset.alert));
+    for (const tr of now.querySelectorAll("tr[data-alert]")) {
+      if (open.has(tr.dataset.alert)) tr.querySelector("details")?.setAttribute("open", "");
+    }
+    old.replaceWith(now);
   }
-  source.addEventListener("open", () => { status.textContent = "Following live."; });
-  source.addEventListener("error", () => { status.textContent = "Live feed interrupted; reload to refresh."; });
+  document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
 }
 
-export function alertsPage(root, slug, afterEvent) {
+let running = null;
+let again = false;
+export function refresh() {
+  if (running) {
+    again = true;
+    return running;
+  }
+  running = (async () => {
+    try {
+      do {
+        again = false;
+        await refreshOnce();
+      } while (again);
+    } finally {
+      running = null;
+    }
+  })();
+  return running;
+}
+
+function follow(status) {
+  document.addEventListener("rangersync:live", () => {
+    refresh();
+    const zone = document.getElementById("ops")?.dataset.zone || "UTC";
+    status.textContent = `Following live; updated ${parkTime(new Date().toISOString(), zone)}`;
+  });
+}
+
+export function alertsPage(root) {
   issueForm(document.getElementById("issue-alert"));
   cancelButtons(root);
-  follow(slug, afterEvent, document.getElementById("live-status"));
+  follow(document.getElementById("live-status"));
   root.dataset.ready = "true";
 }

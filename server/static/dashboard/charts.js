@@ -33,7 +33,10 @@ function days(start, end) {
 
 function plot(element, series, data, width) {
   element.replaceChildren();
-  return new uPlot({ width, height: 220, series, axes: [{}, {}], scales: { x: { time: true } } },
+  // The x values are the park's calendar days (the API counts days in the park's zone), written
+  // as UTC midnights; read back in UTC they are the same days whatever the browser's own zone.
+  return new uPlot({ width, height: 220, series, axes: [{}, {}], scales: { x: { time: true } },
+                     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC") },
                    data, element);
 }
 

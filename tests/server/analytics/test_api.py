@@ -259,6 +259,22 @@ def test_reports_list_filters_and_exports(client, scene):
     assert get(client, scene, "/reports", "stranger").status_code == 404
 
 
+def test_reports_list_searches_sorts_and_pages(client, scene):
+    everything = get(client, scene, "/reports?sort=oldest").get_json()
+    times = [r["observed_at"] for r in everything]
+    assert times == sorted(times) and len(everything) == 4
+    newest = [r["observed_at"] for r in get(client, scene, "/reports").get_json()]
+    assert newest == sorted(times, reverse=True)
+    by_priority = [r["priority"] for r in get(client, scene, "/reports?sort=priority").get_json()]
+    assert by_priority == sorted(by_priority, reverse=True)
+    carcass = get(client, scene, "/reports?q=CARCASS").get_json()  # category words, any case
+    assert [r["category"] for r in carcass] == ["poaching.carcass"]
+    assert get(client, scene, "/reports?q=%25").get_json() == []  # a typed % is just a %
+    two = get(client, scene, "/reports?sort=oldest&limit=2&offset=2").get_json()
+    assert [r["id"] for r in two] == [r["id"] for r in everything[2:]]
+    assert get(client, scene, "/reports?sort=sideways").status_code == 422
+
+
 def test_patrol_page_data_and_layers(client, scene):
     answer = client.get(f"/api/v1/patrols/{scene['patrol']}", headers=scene["manager"])
     body = answer.get_json()

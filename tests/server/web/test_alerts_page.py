@@ -7,11 +7,14 @@ is also checked with the test client: who may see it, and what it shows."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import expect
 
+from server.core import formats
 from server.core.policy import SYSTEM
+from server.demo.geodata import AREA_TIMEZONE
 from server.demo.seed import DEMO_PASSWORD
 from server.safety import alerts
 from tests import factories
@@ -125,14 +128,19 @@ def test_manager_issues_follows_and_cancels_an_alert(browser_page, alerts_server
     assert "whole area" in row.inner_text() and "pending" in row.inner_text()
     alert_id = row.get_attribute("data-alert")
 
+    page.evaluate("() => { window.notReloaded = true; }")
     status, ack = http.json("POST", f"/api/v1/alerts/{alert_id}/ack", {}, device["token"])
     assert status == 200 and ack["first"] is True, ack
-    # The live feed announces the acknowledgement and the page reloads by itself.
+    # The live feed announces the acknowledgement and the table is refreshed in place.
     expect(row.locator(".seen-count")).to_have_text(f"seen by 1 of {devices}", timeout=15_000)
+    assert page.evaluate("() => window.notReloaded === true")
     page.reload()
     row.locator("summary").click()
-    expect(row.locator("ul.seen li")).to_have_text(
-        ["Alerts test handheld (amani), " + ack["acknowledged_at"][:16].replace("T", " ")]
+    seen_at = formats.local_time(
+        datetime.fromisoformat(ack["acknowledged_at"]), AREA_TIMEZONE, "en"
+    )
+    expect(row.locator("ul.seen li")).to_have_text(  # in park time, the zone named
+        [f"Alerts test handheld (amani), {seen_at}"]
     )
     expect(row.locator("ul.not-seen li")).to_have_count(devices - 1)
     page.screenshot(path=str(artifacts_dir / "dashboard-alerts.png"), full_page=True)
@@ -182,6 +190,13 @@ def test_alerts_page_shows_what_the_service_holds_and_only_to_managers(client, d
     active, past = html.split('id="past-alerts"')
     assert "Flood on the east track" in active and "seen by 0 of 1" in active
     assert "Old news" in past and "Old news" not in active
+    found = client.get(f"/areas/{area.slug}/alerts?q=OLD").get_data(as_text=True)
+    assert "Old news" in found.split('id="past-alerts"')[1]
+    missed = client.get(f"/areas/{area.slug}/alerts?q=flood").get_data(as_text=True)
+    assert "Old news" not in missed.split('id="past-alerts"')[1]
+    long_ago = client.get(f"/areas/{area.slug}/alerts?start=2001-01-01&end=2001-01-31")
+    assert "Old news" not in long_ago.get_data(as_text=True).split('id="past-alerts"')[1]
+    assert client.get(f"/areas/{area.slug}/alerts?sort=sideways").status_code == 422
     client.post("/logout")
     sign_in(client, ranger)
     assert client.get(f"/areas/{area.slug}/alerts").status_code == 403

@@ -66,13 +66,19 @@ def test_others_are_kept_out(client, park):
         "map?start=someday",
         "patrols?start=2026-11-05&end=2026-11-01",
         "reports?status=lost",
+        "reports?sort=sideways",
+        "reports?page=0",
+        "reports?page=201",
+        "reports?start=2026-11-05&end=2026-11-01",
+        "patrols?sort=sideways",
+        "patrols?page=x",
         "devices?stale_hours=0",
         "nonsense",
     ],
 )
 def test_bad_page_queries_are_4xx(client, park, path):
     sign_in(client, park["manager"])
-    assert client.get(f"/areas/{park['area'].slug}/{path}").status_code in (404, 422)
+    assert client.get(f"/areas/{park['area'].slug}/{path}").status_code in (400, 404, 422)
 
 
 def test_review_page_lists_quarantined_records(client, db):
