@@ -21,7 +21,7 @@ TEMPLATES = ROOT / "server" / "templates"
 # Not the dashboard: the partners' OGC API pages and the vendor's API explorer speak English.
 NOT_DASHBOARD = ("ogc/", "swagger_ui.html")
 # Words that are the same in every language: the product's name.
-NAMES = {"RangerSync"}
+NAMES = {"RangerSync", "SOS", "CSV", "GeoJSON", "GPX", "KML", "XLSX"}  # and format names
 # Blocks whose content is not text but goes into an attribute of the layout (a CSS class).
 NOT_TEXT_BLOCKS = {"main_class"}
 SHOWN_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "label"}
@@ -187,7 +187,10 @@ def script_texts(source: str) -> list[str]:
         )
         body = re.sub(r"<[^>]*>", " ", body)  # markup: its text counts, its attributes not
         words = [w.strip(".,:;!?()«»'\"") for w in body.split()]
-        words = [w for w in words if not re.search(r"[=/?&#\[\]:.]", w)]  # addresses, selectors
+        # addresses, selectors, CSS classes (map-label), identifiers (in_review), sizes
+        words = [w for w in words if not re.search(r"[=/?&#\[\]:.\-_\d]", w)]
+        if re.search(r"\bpx\b|\bsans\b|\bserif\b", body):  # a canvas font: "bold 11px sans-serif"
+            continue
         letters = [w for w in words if re.search(r"[A-Za-z]{2,}", w)]
         if body.strip() in CODE_WORDS:
             continue
