@@ -29,9 +29,9 @@ SETTLED = """() => document.readyState === "complete"
 
 
 def english_sentences(language: str) -> list[tuple[str, re.Pattern]]:
-    """The catalogue's messages of two words or more that the language says otherwise, each as
-    a pattern (placeholders match anything). Single words are left to the catalogue checks:
-    a park's data (a layer named "road") may be an English word."""
+    """The catalogue's messages of two words or more (placeholders aside) that the language says
+    otherwise, each as a pattern (placeholders match anything). Single words are left to the
+    other checks: a park's data (a layer named "road") may be an English word."""
     with open(TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po", "rb") as f:
         catalogue = read_po(f, locale=language)
     found = []
@@ -41,8 +41,8 @@ def english_sentences(language: str) -> list[tuple[str, re.Pattern]]:
         if not english or said == english or "<" in english or len(english.split()) < 2:
             continue
         parts = re.split(r"%\(\w+\)s", english)
-        if not any(re.search(r"[A-Za-z]{3}", p) for p in parts):
-            continue  # "%(hours)s h": nothing English to see
+        if len(" ".join(parts).split()) < 2:
+            continue  # "%(type)s patrol": one English word around data, which may hold it too
         pattern = r"(?<!\w)" + r".+?".join(re.escape(p) for p in parts) + r"(?!\w)"
         found.append((english, re.compile(pattern)))
     return found
