@@ -37,6 +37,18 @@ class Alarm {
     this.context = null;
     this.played = 0;
     this.label();
+    // The first click or key anywhere on the page unlocks sound for the rest of the visit.
+    const unlock = () => {
+      try {
+        this.context ||= new AudioContext();
+        this.context.resume();
+      } catch {
+        // No audio device.
+      }
+      this.label();
+    };
+    document.addEventListener("pointerdown", unlock, { once: true, capture: true });
+    document.addEventListener("keydown", unlock, { once: true, capture: true });
     button.addEventListener("click", () => {
       this.muted = !this.muted;
       localStorage.setItem("rangersync-mute", this.muted ? "1" : "0");
@@ -46,7 +58,9 @@ class Alarm {
   }
 
   label() {
-    this.button.textContent = this.muted ? _("Sound off") : _("Sound on");
+    const locked = !this.muted && this.context?.state !== "running";
+    this.button.textContent = this.muted ? _("Sound off")
+      : locked ? _("Sound on (click the page once to allow it)") : _("Sound on");
     this.button.setAttribute("aria-pressed", String(!this.muted));
   }
 
@@ -69,6 +83,7 @@ class Alarm {
       }
       this.played += 1;
       document.body.dataset.alarms = String(this.played);
+      this.context.addEventListener("statechange", () => this.label(), { once: true });
     } catch {
       // No audio device: the banner and the title still say it.
     }
