@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from schemas.common import Out
 
-ROLES = ("admin", "manager", "ranger", "partner")
+ROLES = ("admin", "manager", "ranger", "partner", "investigator")
 USERNAME = validate.Regexp(
     r"^[a-z0-9][a-z0-9._-]{1,62}$",
     error="2-63 characters: lower-case letters, digits, '.', '_' or '-', "

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 
 class Problem(Schema):
-    """An RFC 9457 problem document (application/problem+json)."""
+    """An RFC 9457 problem document (application/problem+json). A problem type may add its own
+    members (RFC 9457's extension members): `retry_after_s`, `max_cells`, `supported`…"""
+
+    class Meta:
+        unknown = INCLUDE  # documented as open: extension members are part of the standard
 
     type = fields.String(metadata={"description": "stable URI reference naming the problem"})
     title = fields.String()

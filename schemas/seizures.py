@@ -8,10 +8,15 @@ scales are weighed, logs are measured in cubic metres): an unknown unit for a te
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.common import Out
 from schemas.geo import Geometry
+
+# A decimal sent as a string keeps every digit; the OpenAPI document says it is a string.
+DECIMAL_STRING = {"type": "string", "format": "decimal"}
 
 Time = fields.AwareDateTime
 
@@ -316,9 +321,9 @@ class SeizureItemOut(Out):
     term = fields.String()
     term_label = fields.String()
     unit = fields.String()
-    quantity = fields.Decimal(as_string=True)
+    quantity = fields.Decimal(as_string=True, metadata=DECIMAL_STRING)
     count = fields.Integer(allow_none=True)
-    value = fields.Decimal(as_string=True, allow_none=True)
+    value = fields.Decimal(as_string=True, allow_none=True, metadata=DECIMAL_STRING)
     currency = fields.String(allow_none=True)
     source = fields.String(allow_none=True)
 
@@ -381,6 +386,13 @@ class SeizureTrendQuery(Schema):
 class SeizureTrendOut(Out):
     """One group of a figure; which keys are present depends on the figure."""
 
+    def get_attribute(self, obj, attr, default):
+        # A group is a mapping holding only its figure's keys: a key it lacks is absent, never
+        # the mapping's own attribute of that name (`items` would be dict.items).
+        if isinstance(obj, Mapping):
+            return obj.get(attr, default)
+        return super().get_attribute(obj, attr, default)
+
     taxon = fields.String()
     appendix = fields.String(allow_none=True)
     term = fields.String()
@@ -390,4 +402,4 @@ class SeizureTrendOut(Out):
     month = fields.String()
     seizures = fields.Integer()
     items = fields.Integer()
-    quantity = fields.Decimal(as_string=True)
+    quantity = fields.Decimal(as_string=True, metadata=DECIMAL_STRING)

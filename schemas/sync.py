@@ -195,12 +195,26 @@ class ChangeOut(Out):
     data = fields.Dict(allow_none=True)
 
 
+class RenewedTokenOut(Out):
+    token = fields.String(
+        required=True,
+        metadata={
+            "description": "the device's token from now on; the one sent still works "
+            "until this one is first used"
+        },
+    )
+    expires_at = fields.DateTime(required=True)
+
+
 class PullOut(Out):
     protocol = fields.Integer(required=True)
     changes = fields.List(fields.Nested(ChangeOut))
     cursor = fields.String(required=True, metadata={"description": "send it back next time"})
     more = fields.Boolean(required=True, metadata={"description": "another page follows now"})
     full_resync = fields.Boolean()
+    renewed_token = fields.Nested(
+        RenewedTokenOut, metadata={"description": "present when the device's token was renewed"}
+    )
 
 
 class QuarantineOut(Out):

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, abort, send_from_directory
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import health
 from server.accounts import api as accounts_api
@@ -15,20 +16,25 @@ from server.accounts.service import authenticate_user_token
 from server.analytics import api as analytics_api
 from server.analytics import api_browse as browse_api
 from server.areas import api as areas_api
+from server.cases import api as cases_api
 from server.config import PROJECT_ROOT, Config
-from server.core import i18n, logs, pgcluster, problems, security, tokens
+from server.core import i18n, logs, pgcluster, problems, security, timing, tokens
 from server.core.api import Api
 from server.core.arrival import StampArrival
 from server.core.compression import ResponseCompression
+from server.core.attempts import Attempts
 from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
 from server.core.extensions import add_area_detail
-from server.core.web import close_session, register_authenticator
+from server.core.ratelimit import PostgresStorage
+from server.core.timing import ServerTiming
+from server.core.web import ATTEMPTS, close_session, register_authenticator
 from server.devices import api as devices_api
 from server.devices.service import authenticate_device
 from server.evidence import api as uploads_api
 from server.evidence import files as evidence_files
 from server.evidence.storage import FileStore
+from server.exports import api as exports_api
 from server.maps import api as maps_api
 from server.maps.packages import current_manifest
 from server.maps.tiles import TileCache
@@ -46,6 +52,7 @@ from server.sync import api as sync_api
 from server.web import (
     admin_pages,  # noqa: F401 (registers its pages on area_pages.blp)
     area_pages,
+    case_pages,  # noqa: F401 (registers its pages on area_pages.blp)
     pages,
     seizure_pages,  # noqa: F401 (registers its pages on area_pages.blp)
 )
@@ -137,14 +144,34 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         species_api.blp,
         seizures_api.blp,
         partners_api.blp,
+        cases_api.blp,
+        exports_api.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(uploads_api.blp)
     app.register_blueprint(maps_api.tiles_blp)
-    app.register_blueprint(safety_live.blp)
+    safety_live.install(app, config.live_streams_max, config.live_streams_per_token)
     app.register_blueprint(ogc_api.blp)
+    app.register_blueprint(exports_api.partner_blp)
     app.extensions["rangersync.tiles"] = TileCache(config.tile_cache_bytes)
-    app.extensions["rangersync.partner_limits"] = KeyRateLimiter()
+    cases_api.install(app, config)
+    # Rate limits in the database every process shares (server/core/ratelimit.py).
+    limits = PostgresStorage(engine)
+    app.extensions["rangersync.limits"] = limits
+    app.extensions["rangersync.partner_limits"] = KeyRateLimiter(limits)
+    app.extensions[ATTEMPTS] = {
+        "sign-in": Attempts(
+            limits,
+            "sign-in",
+            {"account": config.sign_in_limit_account, "source": config.sign_in_limit_source},
+        ),
+        "enrolment": Attempts(limits, "enrolment", {"source": config.enrol_limit_source}),
+        "sos-text": Attempts(
+            limits,
+            "SOS text",
+            {"sender": config.sos_text_limit_sender, "source": config.sos_text_limit_source},
+        ),
+    }
     app.register_blueprint(health.blp)
     app.register_blueprint(pages.blp)
     app.register_blueprint(area_pages.blp)
@@ -164,7 +191,13 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         return send_from_directory(Path(NODE_MODULES, package), filename, max_age=86400)
 
     app.wsgi_app = ResponseCompression(app.wsgi_app)  # br/gzip out (server/core/compression.py)
+    if config.trusted_proxies:  # the client's address as the proxies saw it (throttles, logs)
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     app.wsgi_app = RequestDecoding(app.wsgi_app, config.max_request_bytes, MAX_COMPRESSION_RATIO)
+    if config.server_timing_log is not None:  # inside the gate: its wait is reported apart
+        timing.watch(engine)
+        app.wsgi_app = ServerTiming(app.wsgi_app, config.server_timing_log)
     if config.push_concurrency:  # bulk sync yields to the SOS (server/safety/priority.py)
         app.wsgi_app = PushGate(app.wsgi_app, config.push_concurrency, config.push_queue)
     app.wsgi_app = StampArrival(app.wsgi_app)  # outermost: before the body is read or queued

@@ -5,10 +5,13 @@ Every variable has a safe default so that `make run` works with nothing set; the
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from limits import parse_many
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +24,17 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SystemExit(f"rangersync: {name} must be an integer, got {raw!r}") from None
+
+
+def _limits(env: dict[str, str], name: str, default: str) -> str:
+    raw = env.get(name) or default
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise SystemExit(
+            f"rangersync: {name} must be limits such as '5/minute;20/hour', got {raw!r}"
+        ) from None
+    return raw
 
 
 def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...]) -> str:
@@ -58,6 +72,7 @@ class Config:
     notify_timeout_s: int = 20
     push_concurrency: int = 0  # pushes processed at once per app process (0: no gate)
     push_queue: int = 20  # pushes waiting for those, per process; more get 503 + Retry-After
+    server_timing_log: Path | None = None  # set: per-request SQL/Python/gate times (core.timing)
     # Operations (issue 18): backups, the read replica, metrics and logs.
     backup_dir: Path = Path("var/backups")  # pgBackRest repository and file copies
     backup_retention_full: int = 2  # full backups kept (with their incrementals and WAL)
@@ -66,6 +81,30 @@ class Config:
     database_replica_url: str | None = None  # a hot standby for read-only work
     replica_max_lag_s: int = 30  # older than this, reads go to the primary
     database_pool_mode: str = "session"  # "transaction": DATABASE_URL is PgBouncer's pool
+    # Evidence for court (issue 16): the Ed25519 keys that sign receipts and packages (the newest
+    # signs; older ones stay published), and the Fernet keys of suspects' data (the first
+    # encrypts; every one listed decrypts, so a key is rotated by putting a new one first).
+    evidence_keys_dir: Path = Path("var/evidence-keys")
+    suspect_data_keys: tuple[str, ...] = ()
+    # Exports (issue 17): up to this many features an export is made in the request and sent
+    # back; more, and it is a job for the worker, its file kept under export_dir for a while.
+    export_dir: Path = Path("var/exports")
+    export_stream_max_features: int = 20_000
+    export_ttl_hours: int = 48
+    # Throttled guessing (issue 13): failed attempts allowed, in the `limits` notation; windows
+    # that grow, so that a lockout ends on its own (server/core/attempts.py).
+    sign_in_limit_account: str = "5/minute;10/10 minutes;20/hour"  # per account and source
+    sign_in_limit_source: str = "30/minute;100/hour"  # per source, whatever the account
+    enrol_limit_source: str = "10/minute;30/hour"  # bad enrolment codes per source
+    sos_text_limit_sender: str = "10/5 minutes"  # refused SOS texts per sender number
+    sos_text_limit_source: str = "60/minute"  # refused SOS texts per gateway address
+    trusted_proxies: int = 0  # reverse proxies in front (X-Forwarded-For): the source address
+    # Hardening (issue 13): what one request may cost.
+    read_timeout_s: int = 15  # statement_timeout of read-only views (dashboard, analytics, tiles)
+    max_coverage_cells: int = 100_000  # grid cells one coverage answer (gaps, cells, tile) spans
+    web_threads: int = 32  # threads per gunicorn worker process (`rangersync serve`)
+    live_streams_max: int = 8  # live streams one process holds at once (default: threads / 4)
+    live_streams_per_token: int = 3  # live streams one token holds at once, per process
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -97,6 +136,9 @@ class Config:
             notify_timeout_s=_int(env, "NOTIFY_TIMEOUT_S", 20),
             push_concurrency=_int(env, "PUSH_CONCURRENCY", 0),
             push_queue=_int(env, "PUSH_QUEUE", 20),
+            server_timing_log=Path(env["SERVER_TIMING_LOG"]).resolve()
+            if env.get("SERVER_TIMING_LOG")
+            else None,
             backup_dir=Path(env.get("BACKUP_DIR") or var_dir / "backups").resolve(),
             backup_retention_full=_int(env, "BACKUP_RETENTION_FULL", 2),
             log_format=_choice(env, "LOG_FORMAT", ("json", "text")),
@@ -104,16 +146,50 @@ class Config:
             database_replica_url=env.get("DATABASE_REPLICA_URL") or None,
             replica_max_lag_s=_int(env, "REPLICA_MAX_LAG_S", 30),
             database_pool_mode=_choice(env, "DATABASE_POOL_MODE", ("session", "transaction")),
+            evidence_keys_dir=Path(
+                env.get("EVIDENCE_KEYS_DIR") or var_dir / "evidence-keys"
+            ).resolve(),
+            suspect_data_keys=tuple(
+                k.strip()
+                for k in (env.get("SUSPECT_DATA_KEYS") or _stored_fernet_key(var_dir)).split(",")
+                if k.strip()
+            ),
+            export_dir=Path(env.get("EXPORT_DIR") or var_dir / "exports").resolve(),
+            export_stream_max_features=_int(env, "EXPORT_STREAM_MAX_FEATURES", 20_000),
+            export_ttl_hours=_int(env, "EXPORT_TTL_HOURS", 48),
+            sign_in_limit_account=_limits(
+                env, "SIGN_IN_LIMIT_ACCOUNT", "5/minute;10/10 minutes;20/hour"
+            ),
+            sign_in_limit_source=_limits(env, "SIGN_IN_LIMIT_SOURCE", "30/minute;100/hour"),
+            enrol_limit_source=_limits(env, "ENROL_LIMIT_SOURCE", "10/minute;30/hour"),
+            sos_text_limit_sender=_limits(env, "SOS_TEXT_LIMIT_SENDER", "10/5 minutes"),
+            sos_text_limit_source=_limits(env, "SOS_TEXT_LIMIT_SOURCE", "60/minute"),
+            trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
+            read_timeout_s=_int(env, "READ_TIMEOUT_S", 15),
+            max_coverage_cells=_int(env, "MAX_COVERAGE_CELLS", 100_000),
+            web_threads=(threads := _int(env, "WEB_THREADS", 32)),
+            live_streams_max=_int(env, "LIVE_STREAMS_MAX", max(1, threads // 4)),
+            live_streams_per_token=_int(env, "LIVE_STREAMS_PER_TOKEN", 3),
         )
 
 
-def _stored_secret(var_dir: Path) -> str:
+def _stored_fernet_key(var_dir: Path) -> str:
+    """The installation's key for suspects' data, made once under var/ (a Fernet key: 32
+    random bytes, URL-safe base64). Set SUSPECT_DATA_KEYS to keep it elsewhere."""
+    return _stored_secret(var_dir, "suspect_data_key", lambda: _fernet_key(secrets.token_bytes(32)))
+
+
+def _fernet_key(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _stored_secret(var_dir: Path, name: str = "secret_key", make=None) -> str:
     """A per-installation secret kept under var/, made on first use: sessions survive restarts."""
-    path = var_dir / "secret_key"
+    path = var_dir / name
     if path.exists():
         return path.read_text().strip()
     var_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
+    secret = make() if make else secrets.token_urlsafe(48)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first

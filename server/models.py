@@ -9,11 +9,23 @@ from server.analytics.models import (
     ZoneVisit,
 )
 from server.areas.models import Area, MapFeature, Zone
+from server.cases.models import (
+    Case,
+    CaseLink,
+    CustodyEntry,
+    EvidenceItem,
+    Handover,
+    LabResult,
+    Receipt,
+    Suspect,
+)
 from server.core.audit import AuditEntry
 from server.core.db import Base
+from server.core.ratelimit import RateLimitCounter, RateLimitHit
 from server.core.versions import RecordVersion
 from server.devices.models import Device, EnrolmentCode
 from server.evidence.models import Upload
+from server.exports.models import ExportJob
 from server.maps.models import MapBasemap, MapImportSource, MapPackage
 from server.notify.models import Notification
 from server.partners.models import (
@@ -54,13 +66,20 @@ __all__ = [
     "AreaCitesParty",
     "Attachment",
     "AuditEntry",
+    "Case",
+    "CaseLink",
     "CoverageSetting",
     "CoverageVisit",
+    "CustodyEntry",
     "Device",
     "DevicePosition",
     "DeviceStatus",
     "EnrolmentCode",
+    "EvidenceItem",
+    "ExportJob",
     "GeoprivacyRule",
+    "Handover",
+    "LabResult",
     "MapBasemap",
     "MapFeature",
     "MapImportSource",
@@ -76,6 +95,9 @@ __all__ = [
     "PatrolMember",
     "PatrolPlan",
     "QuarantinedRecord",
+    "RateLimitCounter",
+    "RateLimitHit",
+    "Receipt",
     "RecordVersion",
     "Report",
     "ReportCategory",
@@ -87,6 +109,7 @@ __all__ = [
     "SeizureItem",
     "SeizureVersion",
     "SosCall",
+    "Suspect",
     "SyncConflict",
     "SyncReceipt",
     "SyncSession",

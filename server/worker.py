@@ -1,7 +1,9 @@
 """`rangersync worker`: the composition of background work. A procrastinate worker that delivers
 the outbox's notifications (server.notify), runs the safety rules on a schedule (server.safety),
-purges abandoned evidence uploads hourly (server.evidence), and puts back jobs of workers that
-died. Which tasks exist is decided here, not by the capabilities they call.
+makes large exports (server.exports), purges abandoned evidence uploads hourly (server.evidence),
+expired exports and spent rate-limit windows, and puts back jobs of workers that died; and the
+deriver (server.sync.derived), a thread woken by each push's commit, which also runs in every
+`rangersync serve` process. Which tasks exist is decided here, not by the capabilities they call.
 
 Several workers may run at once: procrastinate hands each job to one worker (SELECT … FOR UPDATE
 SKIP LOCKED), periodic tasks are deferred once per tick however many workers run, and the
@@ -11,23 +13,67 @@ notification's own claim (server.notify.delivery) guards the send itself.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 
 import procrastinate
+import psycopg
 from sqlalchemy.engine import Engine
 
 from server.config import Config
 from server.core.db import make_session_factory
 from server.core.metrics import job_run
+from server.core.ratelimit import PostgresStorage
 from server.evidence.service import purge_expired
 from server.evidence.storage import FileStore
+from server.exports import jobs as exports
 from server.notify import delivery
 from server.notify.outbox import DELIVER_TASK, QUEUE
 from server.safety import rules
+from server.sync import derived
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 2.0
 STALLED_AFTER_S = 10.0  # no heartbeat for this long: the worker is dead, its jobs go back
+
+
+DERIVE_POLL_S = 5.0  # a missed NOTIFY (a restart, a dropped connection) waits at most this
+
+
+class Deriver(threading.Thread):
+    """Derives what waits in derived_backlog whenever a push's commit says so (LISTEN), and every
+    DERIVE_POLL_S anyway. Any number may run, in any processes: each batch is claimed with
+    SKIP LOCKED. A failure is logged and the batch retried at the next wake-up."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        super().__init__(name="rangersync-deriver", daemon=True)
+        self.factory = make_session_factory(engine)
+        self.url = connector_url(url)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True) as listener:
+                    listener.execute(f"LISTEN {derived.CHANNEL}")
+                    while not self.stopping.is_set():
+                        self._derive()
+                        # wake on the next commit's NOTIFY (drain the others), or poll
+                        for _ in listener.notifies(timeout=DERIVE_POLL_S, stop_after=1):
+                            pass
+            except Exception:
+                log.exception("the deriver lost its connection; retrying")
+                self.stopping.wait(DERIVE_POLL_S)
+
+    def _derive(self) -> None:
+        try:
+            with job_run("derive_waiting"), self.factory() as session:
+                derived.derive_all_waiting(session)
+        except Exception:
+            log.exception("deriving waiting patrols failed; retried at the next wake-up")
+
+    def stop(self) -> None:
+        self.stopping.set()
 
 
 def connector_url(url: str) -> str:
@@ -99,17 +145,43 @@ def build(config: Config, engine: Engine, url: str) -> procrastinate.App:
             session.commit()
         return purged
 
+    @app.task(name=exports.TASK, queue=exports.QUEUE, pass_context=False)
+    def export_area(area_id: str, job_id: str) -> str:
+        """A large export (server.exports.jobs), with its progress in its row."""
+        with job_run(exports.TASK):
+            return exports.run(
+                factory,
+                config.export_dir,
+                config.export_ttl_hours,
+                uuid.UUID(area_id),
+                uuid.UUID(job_id),
+            )
+
+    @app.periodic(cron="41 * * * *")
+    @app.task(name="purge_expired_exports", queue="safety", pass_context=False)
+    def purge_expired_exports(timestamp: int) -> int:
+        """Export files past EXPORT_TTL_HOURS deleted; their jobs say `expired`."""
+        return exports.purge_expired(factory, config.export_dir)
+
+    @app.periodic(cron="*/10 * * * *")
+    @app.task(name="purge_rate_limits", queue="safety", pass_context=False)
+    def purge_rate_limits(timestamp: int) -> int:
+        """Rate-limit entries past their window, of keys and sources not heard from since."""
+        return PostgresStorage(engine).purge_expired()
+
     # registered on `app`; the names are not needed here
     del deliver_notification, evaluate_safety_rules, recover_stalled_jobs
-    del requeue_orphaned_notifications, purge_expired_uploads
+    del requeue_orphaned_notifications, purge_expired_uploads, purge_rate_limits
+    del export_area, purge_expired_exports
     return app
 
 
 def run(config: Config, engine: Engine, url: str, concurrency: int = 4) -> None:
     app = build(config, engine, url)
+    Deriver(engine, url).start()
     with app.open():
         app.run_worker(
-            queues=[QUEUE, "safety"],
+            queues=[QUEUE, "safety", exports.QUEUE],
             concurrency=concurrency,
             update_heartbeat_interval=HEARTBEAT_S,
             stalled_worker_timeout=STALLED_AFTER_S,

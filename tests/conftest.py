@@ -135,6 +135,9 @@ def app(base_app, session_factory: sessionmaker):
     state.session_factory = session_factory
     yield base_app
     state.session_factory = original
+    # Rate limits are committed on connections of their own (a failed sign-in counts even
+    # when its request rolls back), so they outlive the test's transaction: forget them here.
+    base_app.extensions["rangersync.limits"].reset()
 
 
 @pytest.fixture

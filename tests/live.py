@@ -79,12 +79,12 @@ def start(
     port = free_port()
     env = (
         os.environ
+        | {"WEB_CONCURRENCY": "2"}
         | (extra_env or {})
         | {
             "DATABASE_URL": cluster.url(database),
             "RANGERSYNC_VAR_DIR": str(workdir / "var"),
             "PORT": str(port),
-            "WEB_CONCURRENCY": "2",
         }
     )
     log = workdir / "serve.log"

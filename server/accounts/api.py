@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import current_app
 
 from schemas.accounts import MemberOut, RoleChange, TokenOut, TokenRequest, UserCreate, UserOut
+from schemas.common import Problem
 from server.accounts import service
 from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
-from server.core.web import bearer_token, commit, current_actor, db
+from server.core.errors import Unauthenticated
+from server.core.web import attempts, bearer_token, commit, current_actor, db, source_address
 
 blp = Blueprint("accounts", __name__, url_prefix=API_PREFIX, description="Sign-in, users and roles")
 
@@ -16,10 +18,31 @@ blp = Blueprint("accounts", __name__, url_prefix=API_PREFIX, description="Sign-i
 @blp.post("/auth/token")
 @blp.arguments(TokenRequest)
 @blp.response(201, TokenOut)
+@blp.alt_response(
+    429,
+    schema=Problem,
+    content_type="application/problem+json",
+    description="too many failed attempts from here: wait the Retry-After header's seconds",
+    headers={"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+)
 def issue_token(body):
-    """Sign in with a username and password; answers a bearer token for the API."""
+    """Sign in with a username and password; answers a bearer token for the API. Failed
+    attempts are counted per account and address and per address: past a few, 429 with
+    Retry-After, even for the right password, for a while that grows (a minute, ten, an hour)."""
     ttl = current_app.extensions["rangersync"].config.token_ttl_hours
-    return commit(service.sign_in(db(), body["username"], body["password"], ttl))
+    with sign_in_attempt(body["username"]):
+        return commit(service.sign_in(db(), body["username"], body["password"], ttl))
+
+
+def sign_in_attempt(username: str):
+    """The throttle around one sign-in (the API's and the dashboard's form)."""
+    source = source_address()
+    account = username.strip().lower()[:200]
+    return attempts("sign-in").attempt(
+        {"account": (account, source), "source": (source,)},
+        failures=(Unauthenticated,),
+        clear_on_success="account",
+    )
 
 
 @blp.delete("/auth/token")

@@ -54,6 +54,10 @@ def _period(args, area_id):
     return period(args.get("start"), args.get("end"), today=park_today(read_db(), area_id))
 
 
+def _max_cells() -> int:
+    return current_app.extensions["rangersync"].config.max_coverage_cells
+
+
 @blp.get("/areas/<area>/coverage")
 @blp.arguments(PeriodQuery, location="query")
 @blp.response(200, CoverageOut)
@@ -74,7 +78,8 @@ def coverage_summary(args, area_id):
 @in_area
 def coverage_cells(args, area_id):
     """Each visited cell: patrol-days, patrols, fixes, km and hours in the period."""
-    rows = coverage.cells(read_db(), current_actor(), area_id, _period(args, area_id))
+    period = _period(args, area_id)
+    rows = coverage.cells(read_db(), current_actor(), area_id, period, _max_cells())
     return table(rows, CellOut, args["format"], "coverage-cells")
 
 
@@ -85,7 +90,7 @@ def coverage_cells(args, area_id):
 def coverage_gaps(args, area_id):
     """Cells of the area no patrol visited in the last `days` days up to `as_of`."""
     as_of = args.get("as_of") or park_today(read_db(), area_id)
-    rows = coverage.gaps(read_db(), current_actor(), area_id, args["days"], as_of)
+    rows = coverage.gaps(read_db(), current_actor(), area_id, args["days"], as_of, _max_cells())
     return table(rows, GapOut, args["format"], "coverage-gaps")
 
 
@@ -95,7 +100,8 @@ def coverage_gaps(args, area_id):
 @in_area
 def coverage_tile(args, area_id, z: int, x: int, y: int):
     """The coverage heatmap as a vector tile (layer `coverage`; `gap` marks unvisited cells)."""
-    body = coverage.tile(read_db(), current_actor(), area_id, z, x, y, _period(args, area_id))
+    period = _period(args, area_id)
+    body = coverage.tile(read_db(), current_actor(), area_id, z, x, y, period, _max_cells())
     return Response(bytes(body), mimetype=MVT, headers={"Cache-Control": "private, max-age=60"})
 
 
@@ -222,7 +228,7 @@ def monthly_report(args, area_id):
     scores, notable incidents with photos; in the caller's language (`lang`, Accept-Language)."""
     month = monthly.parse_month(args["month"])
     store = current_app.extensions["rangersync"].evidence
-    report = monthly.monthly_report(read_db(), current_actor(), store, area_id, month)
+    report = monthly.monthly_report(read_db(), current_actor(), store, area_id, month, _max_cells())
     pdf = monthly_pdf.render(report, i18n.language(), i18n.gettext)
     name = f"{report.area.slug}-{args['month']}.pdf"
     return Response(

@@ -15,7 +15,7 @@ from server.analytics.common import Period, cell_size
 from server.analytics.models import MAX_CELL_M, MIN_CELL_M, CoverageSetting
 from server.core import audit
 from server.core.db import utcnow
-from server.core.errors import Invalid
+from server.core.errors import Invalid, TooLarge
 from server.core.policy import Action, Actor, authorize
 
 SRID = tracks.GRID_SRID
@@ -36,6 +36,14 @@ VISITED = """
         WHERE area_id = :area AND day BETWEEN :start AND :end
         GROUP BY i, j
     )"""
+# How many cells a request spans, from bounding boxes only (cheap, and never fewer than the cells
+# the query would make): a request past the limit is refused before any cell is made.
+SPAN = f"""
+    SELECT coalesce(ceil((ST_XMax(e) - ST_XMin(e)) / :cell + 1)
+                    * ceil((ST_YMax(e) - ST_YMin(e)) / :cell + 1), 0)
+    FROM areas a, ST_Envelope(ST_Transform(a.boundary, {SRID})) AS b, Box2D({{clip}}) AS e
+    WHERE a.id = :area"""
+TILE_CLIP = f"ST_Intersection(b, ST_Envelope(ST_Transform(ST_TileEnvelope(:z, :x, :y), {SRID})))"
 CELL_POLYGON = f"""ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(
     i * :cell, j * :cell, (i + 1) * :cell, (j + 1) * :cell, {SRID}), 4326), 7)::json"""
 
@@ -131,9 +139,26 @@ def _percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 2) if whole else 0.0
 
 
-def cells(session: Session, actor: Actor, area_id: uuid.UUID, p: Period) -> list[dict]:
+def _bounded(params: dict, session: Session, max_cells: int, what: str) -> dict:
+    """`params`, once the cells they span are known to be at most `max_cells` (else 422)."""
+    clip = TILE_CLIP if "z" in params else "b"
+    spanned = session.execute(text(SPAN.format(clip=clip)), params).scalar_one()
+    if spanned > max_cells:
+        raise TooLarge(
+            f"{what} spans about {int(spanned):,} cells of {params['cell']} m; one answer holds at "
+            f"most {max_cells:,}: ask for a smaller area (a map tile further in) or coarser cells",
+            errors={"cell_m": [f"at most {max_cells} cells per answer"]},
+            extra={"cells": int(spanned), "max_cells": max_cells},
+        )
+    return params
+
+
+def cells(
+    session: Session, actor: Actor, area_id: uuid.UUID, p: Period, max_cells: int
+) -> list[dict]:
     """Every visited cell of the period with its effort (a cell may lie partly outside)."""
     authorize(actor, Action.ANALYTICS_VIEW, area_id, "area")
+    params = _bounded(_params(session, area_id, p), session, max_cells, "the area")
     return [
         dict(r)
         for r in session.execute(
@@ -143,16 +168,19 @@ def cells(session: Session, actor: Actor, area_id: uuid.UUID, p: Period) -> list
                        seconds / 3600 AS hours, last_visit, {CELL_POLYGON} AS geometry
                 FROM visited ORDER BY i, j"""
             ),
-            _params(session, area_id, p),
+            params,
         ).mappings()
     ]
 
 
-def gaps(session: Session, actor: Actor, area_id: uuid.UUID, days: int, as_of: date) -> list[dict]:
+def gaps(
+    session: Session, actor: Actor, area_id: uuid.UUID, days: int, as_of: date, max_cells: int
+) -> list[dict]:
     """Cells of the area no patrol visited in the `days` days up to `as_of`, with their last visit
     before that (None: never)."""
     authorize(actor, Action.ANALYTICS_VIEW, area_id, "area")
     p = Period(as_of - timedelta(days=days - 1), as_of)
+    params = _bounded(_params(session, area_id, p), session, max_cells, "the area")
     return [
         dict(r)
         for r in session.execute(
@@ -165,13 +193,20 @@ def gaps(session: Session, actor: Actor, area_id: uuid.UUID, days: int, as_of: d
                 FROM area_cells c LEFT JOIN visited v USING (i, j)
                 WHERE v.i IS NULL ORDER BY c.i, c.j"""
             ),
-            _params(session, area_id, p),
+            params,
         ).mappings()
     ]
 
 
 def tile(
-    session: Session, actor: Actor, area_id: uuid.UUID, z: int, x: int, y: int, p: Period
+    session: Session,
+    actor: Actor,
+    area_id: uuid.UUID,
+    z: int,
+    x: int,
+    y: int,
+    p: Period,
+    max_cells: int,
 ) -> bytes:
     """A Mapbox Vector Tile (layer `coverage`) of the area's cells in this tile: visits, patrols,
     hours and km in the period; `gap` cells had no visit."""
@@ -179,6 +214,7 @@ def tile(
         raise Invalid(f"no tile {z}/{x}/{y}", errors={"z": ["0 to 22, x and y below 2^z"]})
     authorize(actor, Action.ANALYTICS_VIEW, area_id, "area")
     params = _params(session, area_id, p) | {"z": z, "x": x, "y": y}
+    _bounded(params, session, max_cells, f"tile {z}/{x}/{y}")
     return session.execute(
         text(
             f"""WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS tile),

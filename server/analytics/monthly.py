@@ -104,7 +104,12 @@ def _photos(session: Session, actor: Actor, store: FileStore, report: ReportView
 
 
 def monthly_report(
-    session: Session, actor: Actor, store: FileStore, area_id: uuid.UUID, month: date
+    session: Session,
+    actor: Actor,
+    store: FileStore,
+    area_id: uuid.UUID,
+    month: date,
+    max_cells: int,
 ) -> MonthlyReport:
     authorize(actor, Action.ANALYTICS_VIEW, area_id, "area")
     area = areas.get_area(session, actor, area_id)
@@ -122,7 +127,7 @@ def monthly_report(
         period=p,
         generated_at=datetime.now(UTC).astimezone(ZoneInfo(area.timezone)),
         coverage=coverage.summary(session, actor, area_id, p),
-        cells=coverage.cells(session, actor, area_id, p),
+        cells=coverage.cells(session, actor, area_id, p, max_cells),
         layers=[
             x for x in browse.layers(session, actor, area_id) if x["layer"] in {"boundary", "zone"}
         ],

@@ -8,9 +8,13 @@ import sys
 import click
 
 from server.areas.service import area_count
+from server.cases.keys import Keyring
+from server.cases.service import Sealer
 from server.core.cli import CliContext
 from server.core.migrate import upgrade
+from server.demo.cases import ensure_demo_case
 from server.demo.seed import DEMO_USERS, demo_present, seed
+from server.evidence.storage import FileStore
 from server.ops.gunicorn_conf import fresh_metrics_dir
 
 ACCESS_LOG = [
@@ -39,6 +43,13 @@ def serve(cli: CliContext, host: str, port: int, workers: int, no_demo: bool) ->
         if not no_demo and area_count(session) == 0:
             seed(session)
         show_demo_accounts = demo_present(session)
+        if show_demo_accounts:  # its case needs the evidence files and keys of this server
+            ensure_demo_case(
+                session,
+                FileStore(config.evidence_dir),
+                Keyring(config.evidence_keys_dir),
+                Sealer(config.suspect_data_keys),
+            )
     base = f"http://{host}:{port}"
     where = (
         "DATABASE_URL" if config.database_url else f"embedded cluster in {config.var_dir / 'pg'}"
@@ -52,7 +63,7 @@ RangerSync is starting on {base}
     if show_demo_accounts:
         click.echo("  demo park 'demo' accounts (username / password):")
         for username, role, password in DEMO_USERS:
-            click.echo(f"    {role:<8} {username:<14} {password}")
+            click.echo(f"    {role:<12} {username:<14} {password}")
     click.echo("Stop with Ctrl-C; `make stop` stops the embedded database.\n")
     # Bulk pushes yield to the SOS: one push at a time per worker, up to PUSH_QUEUE (20) waiting
     # their turn in order, and threads to spare. Waiting threads cost no CPU and no database
@@ -72,9 +83,10 @@ RangerSync is starting on {base}
             "--workers",
             str(workers),
             # Threads (gthread workers): a dashboard's live stream (SSE) holds one thread, not
-            # a whole worker.
+            # a whole worker, and at most LIVE_STREAMS_MAX (a quarter) of them hold streams;
+            # PUSH_CONCURRENCY + PUSH_QUEUE more hold pushes: the rest answer the SOS at once.
             "--threads",
-            os.environ.get("WEB_THREADS", "24"),
+            str(config.web_threads),
             # With LOG_FORMAT=json the app logs each request itself (with its request id:
             # server/ops/observe.py). The text access log has the path without its query string
             # and no Referer: partners paste their key into URLs (`?key=`, for QGIS and GDAL),

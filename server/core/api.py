@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import http
+import json
+from typing import Any
+
+from flask import current_app
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest.utils import prepare_response
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
@@ -13,6 +19,15 @@ from server.core.errors import Invalid
 from server.core.problems import from_http_exception
 
 API_PREFIX = "/api/v1"
+PROBLEM = "application/problem+json"
+# Exports: what a `format` query parameter turns an answer into, as the OpenAPI document says.
+EXPORT_MEDIA = {
+    "csv": ("text/csv", {"type": "string", "description": "the same rows as CSV"}),
+    "geojson": (
+        "application/geo+json",
+        {"type": "object", "description": "the same rows as a GeoJSON FeatureCollection"},
+    ),
+}
 
 
 class StrictParser(FlaskParser):
@@ -56,3 +71,47 @@ class Api(SmorestApi):
 
     def handle_http_exception(self, error):
         return from_http_exception(error)
+
+    def _register_responses(self):
+        """flask-smorest's error responses, as what they are: application/problem+json."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):  # as flask-smorest
+                response["schema"] = self.ERROR_SCHEMA
+            content_type = PROBLEM if status >= 400 else self.DEFAULT_RESPONSE_CONTENT_TYPE
+            prepare_response(response, self.spec, content_type)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An error, as an RFC 9457 problem", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def _openapi_json(self):
+        document = document_exports(self.spec.to_dict())
+        return current_app.response_class(
+            json.dumps(document, indent=2, sort_keys=False), mimetype="application/json"
+        )
+
+
+def document_exports(document: dict) -> dict:
+    """Every operation with a `format` query parameter answers 200 in each format it offers:
+    JSON as its schema says, and the exports (CSV, GeoJSON) with their own media types."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            formats: list[str] = next(
+                (
+                    p.get("schema", {}).get("enum", [])
+                    for p in operation.get("parameters", [])
+                    if p.get("in") == "query" and p.get("name") == "format"
+                ),
+                [],
+            )
+            content = operation.get("responses", {}).get("200", {}).get("content")
+            if content is None:
+                continue
+            for name in formats:
+                if name in EXPORT_MEDIA:
+                    media, schema = EXPORT_MEDIA[name]
+                    content.setdefault(media, {"schema": schema})
+    return document

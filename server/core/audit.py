@@ -47,13 +47,15 @@ def record(
     *,
     area_id: uuid.UUID | None = None,
     **details: Any,
-) -> None:
-    """Append one entry in the caller's transaction: it commits or rolls back with the change."""
-    session.execute(
+) -> int:
+    """Append one entry in the caller's transaction: it commits or rolls back with the change.
+    Answers the entry's id (its place in the chain)."""
+    return session.execute(
         text(
             "INSERT INTO audit_log (actor_kind, actor_id, area_id, action, object_type,"
             " object_id, details)"
             " VALUES (:kind, :actor, :area, :action, :otype, :oid, CAST(:details AS jsonb))"
+            " RETURNING id"
         ),
         {
             "kind": actor.kind,
@@ -64,7 +66,7 @@ def record(
             "oid": None if object_id is None else str(object_id),
             "details": _json(details),
         },
-    )
+    ).scalar_one()
 
 
 def _json(details: dict[str, Any]) -> str:

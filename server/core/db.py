@@ -6,10 +6,17 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, MetaData, create_engine, func, text
+from sqlalchemy import CheckConstraint, DateTime, MetaData, create_engine, event, func, text
 from sqlalchemy.dialects.postgresql.base import ischema_names as postgresql_ischema_names
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    SessionTransaction,
+    mapped_column,
+    sessionmaker,
+)
 from sqlalchemy.types import UserDefinedType
 
 # Stable constraint names, so migrations can refer to them and autogenerate stays quiet.
@@ -75,6 +82,31 @@ def make_engine(url: str, *, transaction_pooling: bool = False, **kwargs: object
 
 def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+STATEMENT_TIMEOUT = "rangersync.statement_timeout_ms"
+
+
+def limit_statements(session: Session, seconds: float) -> None:
+    """From now on, every statement of `session` may run at most `seconds`; PostgreSQL cancels
+    it past that (psycopg raises QueryCanceled, answered as a 503 problem). Set per transaction
+    (SET LOCAL), so a pooled connection goes back to the pool without it, PgBouncer included."""
+    ms = max(1, int(seconds * 1000))
+    session.info[STATEMENT_TIMEOUT] = ms
+    if session.in_transaction():
+        _set_local_timeout(session.connection(), ms)
+
+
+@event.listens_for(Session, "after_begin")
+def _limit_new_transaction(
+    session: Session, _transaction: SessionTransaction, connection: Connection
+) -> None:
+    if ms := session.info.get(STATEMENT_TIMEOUT):
+        _set_local_timeout(connection, ms)
+
+
+def _set_local_timeout(connection: Connection, ms: int) -> None:
+    connection.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(ms)})
 
 
 class XID8(UserDefinedType):

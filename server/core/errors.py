@@ -77,3 +77,18 @@ class Gone(DomainError):
     status = 410
     code = "gone"
     title = "No longer available"
+
+
+class TooLarge(Invalid):
+    """What the request asks for is more than one answer may hold; the detail names the limit."""
+
+    code = "too-large"
+    title = "The request asks for more than one answer may hold"
+
+
+class StatementTimeout(DomainError):
+    """A query ran past its statement_timeout and PostgreSQL stopped it: nothing was committed."""
+
+    status = 503
+    code = "statement-timeout"
+    title = "The query took too long and was stopped"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from server.core.errors import Forbidden, NotFound
 
-ROLES = ("admin", "manager", "ranger", "partner")
+ROLES = ("admin", "manager", "ranger", "partner", "investigator")
 
 
 class Action(StrEnum):
@@ -50,16 +50,24 @@ class Action(StrEnum):
     PARTNER_FEATURES = "partner.features"
     PARTNER_MANAGE = "partner.manage"  # partner keys, their request log, geoprivacy rules
     AUDIT_VIEW = "audit.view"
+    CUSTODY_VIEW = "custody.view"  # evidence items, their labels, custody logs, lab results
+    CUSTODY_RECORD = "custody.record"  # number an item, hand it over, send a sample to a lab
+    CASE_VIEW = "case.view"  # cases with counts and outcomes, never a suspect's name
+    CASE_MANAGE = "case.manage"  # open, charge, close; build the evidence package
+    SUSPECT_VIEW = "suspect.view"  # suspects' personal data
 
 
 _FIELD = frozenset({"admin", "manager", "ranger"})
 _MANAGERS = frozenset({"admin", "manager"})
+# Investigators build prosecutions: they read what the field recorded, hold evidence, and alone
+# (with the park's admins) see who the suspects are.
+_INVESTIGATORS = frozenset({"admin", "investigator"})
 _EVERYONE = frozenset(ROLES)
 
 # Partners see the map and the curated partner feed, never patrols, reports or positions:
 # those would tell a poacher where rangers are and are not.
 POLICY: Mapping[Action, frozenset[str]] = {
-    Action.AREA_VIEW: _EVERYONE,
+    Action.AREA_VIEW: _EVERYONE,  # investigators included
     Action.AREA_EDIT: frozenset({"admin"}),
     Action.MEMBER_VIEW: _MANAGERS,
     Action.MEMBER_MANAGE: frozenset({"admin"}),
@@ -71,10 +79,10 @@ POLICY: Mapping[Action, frozenset[str]] = {
     Action.MAP_EDIT: _MANAGERS,
     Action.PATROL_VIEW: _FIELD,
     Action.PATROL_RECORD: _FIELD,
-    Action.REPORT_VIEW: _FIELD,
+    Action.REPORT_VIEW: _FIELD | _INVESTIGATORS,
     Action.REPORT_CREATE: _FIELD,
     Action.REPORT_TRIAGE: _MANAGERS,
-    Action.EVIDENCE_VIEW: _FIELD,
+    Action.EVIDENCE_VIEW: _FIELD | _INVESTIGATORS,
     Action.ALERT_VIEW: _FIELD,
     Action.ALERT_ISSUE: _MANAGERS,
     Action.SOS_RAISE: _FIELD,
@@ -83,12 +91,20 @@ POLICY: Mapping[Action, frozenset[str]] = {
     Action.ANALYTICS_VIEW: _MANAGERS,
     # Seizures are intelligence: rangers record them from their devices, managers read and file
     # them; partners never see one.
-    Action.SEIZURE_VIEW: _MANAGERS,
+    Action.SEIZURE_VIEW: _MANAGERS | _INVESTIGATORS,
     Action.SEIZURE_RECORD: _FIELD,
     Action.SEIZURE_MANAGE: _MANAGERS,
     Action.PARTNER_FEATURES: frozenset({"admin", "manager", "partner"}),
     Action.PARTNER_MANAGE: frozenset({"admin"}),
     Action.AUDIT_VIEW: frozenset({"admin"}),
+    # Evidence and custody: whoever handles exhibits in the field; partners never.
+    Action.CUSTODY_VIEW: _FIELD | _INVESTIGATORS,
+    Action.CUSTODY_RECORD: _FIELD | _INVESTIGATORS,
+    # Managers see that cases exist, their counts and outcomes; only investigators (and admins)
+    # run them and see suspects.
+    Action.CASE_VIEW: _MANAGERS | _INVESTIGATORS,
+    Action.CASE_MANAGE: _INVESTIGATORS,
+    Action.SUSPECT_VIEW: _INVESTIGATORS,
 }
 
 

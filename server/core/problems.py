@@ -12,13 +12,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, json, request
-from sqlalchemy.exc import DataError
+from psycopg.errors import QueryCanceled
+from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from server.core.errors import DomainError, Unauthenticated, UnstorableValue
+from server.core.errors import DomainError, StatementTimeout, Unauthenticated, UnstorableValue
 
 PROBLEM_TYPE_BASE = "/problems/"
+RETRY_AFTER_TIMEOUT_S = 30  # a query stopped by its statement_timeout: ask again later, or less
 log = logging.getLogger(__name__)
 
 # Stable codes for the HTTP errors that do not come from our domain.
@@ -117,6 +119,15 @@ def from_unexpected(error: Exception) -> Response:
         # request's fault, and nothing was committed.
         reason = str(error.orig).splitlines()[0]
         return from_domain_error(UnstorableValue(f"a value cannot be stored as sent: {reason}"))
+    if isinstance(error, DBAPIError) and isinstance(error.orig, QueryCanceled):
+        log.warning("statement timeout on %s %s", request.method, request.path)
+        return from_domain_error(
+            StatementTimeout(
+                "the query ran past this server's time limit and was stopped; ask for a shorter "
+                "period, a smaller area or coarser cells, or try again later",
+                extra={"retry_after_s": RETRY_AFTER_TIMEOUT_S},
+            )
+        )
     log.exception("unhandled error on %s %s", request.method, request.path)
     return problem(
         500,

@@ -11,14 +11,18 @@ from typing import TypeVar
 from flask import Flask, current_app, g, request, session
 from sqlalchemy.orm import Session
 
+from server.core.attempts import Attempts
+from server.core.db import limit_statements
 from server.core.errors import Unauthenticated
 from server.core.policy import Actor
+from server.core.tokens import digest
 
 T = TypeVar("T")
 # The token's actor. It may also record the request (a device's last_seen_at) in the session:
 # that is committed in a small unit of work of its own, before the view's.
 Authenticator = Callable[[Session, str], Actor]
 AUTHENTICATORS = "rangersync.authenticators"
+ATTEMPTS = "rangersync.attempts"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A cookie-authenticated request that changes state must carry this header: a form on another
 # site cannot set it, so this closes cross-site request forgery for the dashboard.
@@ -34,10 +38,17 @@ def db() -> Session:
 def read_db() -> Session:
     """The session of a read-only view (dashboard, analytics, tiles, layer reads, exports): the
     hot standby when one is configured and fit to answer (server/ops/replica.py), else the
-    request's own session. Never for authentication, sync, or anything that writes."""
+    request's own session. Never for authentication, sync, or anything that writes.
+
+    Its statements run at most READ_TIMEOUT_S each: a read nobody bounded (a coverage grid of a
+    whole country) is stopped by PostgreSQL, and answered 503, instead of holding a worker."""
     if "read_db" not in g:
+        state = current_app.extensions["rangersync"]
         route = current_app.extensions.get("rangersync.read_session")
-        g.read_db = (route() if route else None) or db()
+        session_ = (route() if route else None) or db()
+        if state.config.read_timeout_s > 0:
+            limit_statements(session_, state.config.read_timeout_s)
+        g.read_db = session_
     return g.read_db
 
 
@@ -79,14 +90,45 @@ def current_actor() -> Actor:
             raise Unauthenticated(f"a signed-in browser must send the {CSRF_HEADER} header")
     if not token:
         raise Unauthenticated("sign in, or send an access token as 'Authorization: Bearer …'")
+    actor = _authenticator(token)(db(), token)
+    if db().dirty:
+        db().commit()  # what the authenticator recorded, in its own small unit of work
+    g.actor = actor
+    return actor
+
+
+def _authenticator(token: str) -> Authenticator:
     authenticators: dict[str, Authenticator] = current_app.extensions.get(AUTHENTICATORS, {})
     authenticate = next(
         (fn for prefix, fn in authenticators.items() if token.startswith(prefix)), None
     )
     if authenticate is None:
         raise Unauthenticated("unknown access token")
-    actor = authenticate(db(), token)
-    if db().dirty:
-        db().commit()  # what the authenticator recorded, in its own small unit of work
-    g.actor = actor
-    return actor
+    return authenticate
+
+
+def current_credential() -> tuple[str, Callable[[Session], Actor]]:
+    """For work that outlives its request (a live stream): a stable key of the request's token
+    (its digest), and a re-check of it that raises, as current_actor() would, once the token is
+    revoked or expired, the device revoked or its user disabled. Call after current_actor()."""
+    token = bearer_token() or session.get("token")
+    if not token:
+        raise Unauthenticated("sign in, or send an access token as 'Authorization: Bearer …'")
+    authenticate = _authenticator(token)
+
+    def recheck(session_: Session) -> Actor:
+        return authenticate(session_, token)
+
+    return digest(token).hex(), recheck
+
+
+def attempts(kind: str) -> Attempts:
+    """The throttle of failed attempts of `kind` (sign-in, enrolment, sos-text), per process
+    in name only: its counts are in the database every process shares."""
+    return current_app.extensions[ATTEMPTS][kind]
+
+
+def source_address() -> str:
+    """Where the request came from: the client's address (behind TRUSTED_PROXIES reverse
+    proxies, the one they saw; ProxyFix is installed by the app factory)."""
+    return request.remote_addr or "unknown"

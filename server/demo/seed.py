@@ -52,6 +52,7 @@ STAFF = {  # username: (role, display name)
     "manager": ("manager", "Operations Manager"),
     "neema": ("manager", "Neema (Intelligence)"),
     "partner": ("partner", "Conservation Partner"),
+    "inspekta": ("investigator", "Inspector Rehema (Investigations)"),
 }
 # What `make run` prints: one account per role.
 DEMO_USERS = (
@@ -59,6 +60,7 @@ DEMO_USERS = (
     ("manager", "manager", DEMO_PASSWORD),
     ("amani", "ranger", DEMO_PASSWORD),
     ("partner", "partner", DEMO_PASSWORD),
+    ("inspekta", "investigator", DEMO_PASSWORD),
 )
 DEVICES_ENROLLED = 6
 FIX_INTERVAL = timedelta(seconds=30)

@@ -6,10 +6,11 @@ import uuid
 
 from flask import current_app, request
 
+from schemas.common import Problem
 from schemas.devices import DeviceOut, EnrolmentCodeCreate, EnrolmentCodeOut, EnrolOut, EnrolRequest
 from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
-from server.core.web import commit, current_actor, db
+from server.core.web import attempts, commit, current_actor, db, source_address
 from server.devices import service
 
 blp = Blueprint("devices", __name__, url_prefix=API_PREFIX, description="Handheld devices")
@@ -37,9 +38,20 @@ def create_enrolment_code(body, area_id):
 @blp.post("/devices/enrol")
 @blp.arguments(EnrolRequest)
 @blp.response(201, EnrolOut)
+@blp.alt_response(
+    429,
+    schema=Problem,
+    content_type="application/problem+json",
+    description="too many failed attempts from here: wait the Retry-After header's seconds",
+    headers={"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+)
 def enrol(body):
-    """Exchange a one-time enrolment code for this device's token (shown once)."""
-    return commit(service.enrol(db(), **body))
+    """Exchange a one-time enrolment code for this device's token (shown once). Bad codes are
+    counted per address: past a few, 429 with Retry-After, whatever the code."""
+    with attempts("enrolment").attempt(
+        {"source": (source_address(),)}, failures=(service.EnrolmentCodeInvalid,)
+    ):
+        return commit(service.enrol(db(), **body))
 
 
 @blp.get("/areas/<area>/devices")

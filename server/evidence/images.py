@@ -27,6 +27,10 @@ THUMBNAIL_PX = 480
 # before any decoding, so Pillow's is switched off (this module is Pillow's only user).
 Image.MAX_IMAGE_PIXELS = None
 DECODABLE = {"image/jpeg", "image/png", "image/webp"}
+# A JPEG decodes for its thumbnail at 1/8 of its size (draft mode); a PNG or WebP only whole, at
+# up to four bytes a pixel. Past this many pixels such a photo is kept without a thumbnail,
+# instead of holding hundreds of megabytes on the request thread.
+MAX_WHOLE_DECODE_PIXELS = 24_000_000
 
 
 class TooManyPixels(DomainError):
@@ -70,7 +74,13 @@ def make_thumbnail(source: Path, target: Path, media_type: str, max_pixels: int)
         return False
     try:
         with image:
-            if image.size[0] * image.size[1] > max_pixels:  # checked again: never decode a bomb
+            pixels = image.size[0] * image.size[1]
+            if pixels > max_pixels:  # checked again: never decode a bomb
+                return False
+            if image.format != "JPEG" and pixels > MAX_WHOLE_DECODE_PIXELS:
+                log.info(
+                    "no thumbnail of a %s of %d pixels: too large to decode", image.format, pixels
+                )
                 return False
             image.draft("RGB", (THUMBNAIL_PX * 2, THUMBNAIL_PX * 2))  # JPEG: decode at 1/2..1/8
             upright = ImageOps.exif_transpose(image)

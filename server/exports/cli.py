@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -9,9 +10,28 @@ import click
 from server.areas.service import area_id_of
 from server.core.cli import CliContext
 from server.core.policy import SYSTEM, Actor
-from server.exports.formats import WRITERS
+from server.exports.formats import WRITERS, writes_everything
+from server.exports.service import count
 from server.exports.service import export as write
 from server.ogc.service import Access
+
+PROGRESS_ABOVE = 10_000  # features; smaller exports take a moment and say nothing until done
+
+
+def _progress(total: int):
+    started, shown = time.monotonic(), [-1.0]
+
+    def say(done: int) -> None:
+        now = time.monotonic()
+        if now - shown[0] >= 1.0 or done >= total:
+            shown[0] = now
+            click.echo(
+                f"rangersync: {done}/{total} features read ({done * 100 // max(total, 1)} %,"
+                f" {now - started:.0f} s)",
+                err=True,
+            )
+
+    return say
 
 
 @click.command("export")
@@ -35,7 +55,19 @@ def export(cli: CliContext, area_slug: str, fmt: str, output: Path, everything: 
         partner = Access(Actor("system", None, {area_id: "partner"}))
         if everything:
             partner = Access(SYSTEM)
-        written = write(session, partner, area_slug, fmt, output, everything=everything)
+        total = count(
+            session,
+            partner,
+            area_slug,
+            fmt,
+            everything=everything and writes_everything(fmt),
+        )
+        progress = None
+        if total > PROGRESS_ABOVE:  # a long export says how far it is, on stderr
+            progress = _progress(total)
+        written = write(
+            session, partner, area_slug, fmt, output, everything=everything, progress=progress
+        )
     counts = ", ".join(f"{n} {what}" for what, n in written.items())
     click.echo(f"rangersync: {output} written ({counts})")
 

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -42,6 +42,9 @@ class AreaData:
     name: str
     bbox: list[float]
     layers: list[Layer]
+    # Darwin Core taxon terms per species name as reports write it (lowered and trimmed), for
+    # the names the taxon list resolves to exactly one taxon (server.species.resolve_names).
+    taxa: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def layer(self, name: str) -> Layer | None:
         return next((layer for layer in self.layers if layer.name == name), None)
@@ -227,7 +230,14 @@ DWC_TERMS = (
     "basisOfRecord",
     "eventDate",
     "scientificName",
+    "scientificNameAuthorship",
+    "taxonRank",
     "kingdom",
+    "phylum",
+    "class",
+    "order",
+    "family",
+    "genus",
     "vernacularName",
     "individualCount",
     "decimalLatitude",
@@ -236,6 +246,26 @@ DWC_TERMS = (
     "coordinateUncertaintyInMeters",
     "samplingProtocol",
 )
+# Categories whose `species` names a plant (timber); every other one names an animal.
+PLANT_CATEGORIES = ("illegal_logging",)
+
+
+def _taxon_terms(data: AreaData, p: dict) -> dict[str, str]:
+    """The occurrence's taxon terms: the taxon list's entry when the report's species resolves
+    to one; else the scientific name the ranger wrote, unchecked; else only the kingdom, which
+    the category tells for certain (GBIF accepts a kingdom as the scientific name)."""
+    found = data.taxa.get(p["species"].strip().lower())
+    if found:
+        return found
+    kingdom = (
+        "Plantae"
+        if any(p["category"] == c or p["category"].startswith(c + ".") for c in PLANT_CATEGORIES)
+        else "Animalia"
+    )
+    written = (p.get("attributes") or {}).get("scientific_name")
+    if written:
+        return {"scientificName": written, "kingdom": kingdom}
+    return {"scientificName": kingdom, "taxonRank": "kingdom", "kingdom": kingdom}
 
 
 def _occurrences(data: AreaData) -> list[list[str]]:
@@ -245,25 +275,23 @@ def _occurrences(data: AreaData) -> list[list[str]]:
         if not p.get("species"):  # an occurrence names an organism; fires and the like do not
             continue
         lon, lat = f["geometry"]["coordinates"][:2]
-        scientific = (p.get("attributes") or {}).get("scientific_name")
-        rows.append(
-            [
-                f"urn:rangersync:{data.slug}:{f['id']}",
-                "HumanObservation",
-                p.get("observed_at") or p["observed_on"],
-                scientific or "Animalia",  # the report's scientific name, else the kingdom
-                "Animalia",
-                p["species"],
-                "" if p.get("individual_count") is None else str(p["individual_count"]),
-                f"{lat:.7f}",
-                f"{lon:.7f}",
-                "EPSG:4326",
-                ""
-                if p.get("coordinate_uncertainty_m") is None
-                else str(p["coordinate_uncertainty_m"]),
-                "ranger patrol observation (RangerSync)",
-            ]
-        )
+        terms = _taxon_terms(data, p) | {
+            "occurrenceID": f"urn:rangersync:{data.slug}:{f['id']}",
+            "basisOfRecord": "HumanObservation",
+            "eventDate": p.get("observed_at") or p["observed_on"],
+            "vernacularName": p["species"],
+            "individualCount": ""
+            if p.get("individual_count") is None
+            else str(p["individual_count"]),
+            "decimalLatitude": f"{lat:.7f}",
+            "decimalLongitude": f"{lon:.7f}",
+            "geodeticDatum": "EPSG:4326",
+            "coordinateUncertaintyInMeters": ""
+            if p.get("coordinate_uncertainty_m") is None
+            else str(p["coordinate_uncertainty_m"]),
+            "samplingProtocol": "ranger patrol observation (RangerSync)",
+        }
+        rows.append([terms.get(term, "") for term in DWC_TERMS])
     return rows
 
 
@@ -329,6 +357,16 @@ def write_dwca(data: AreaData, output: Path) -> dict:
         archive.writestr("meta.xml", _meta_xml())
         archive.writestr("eml.xml", _eml_xml(data, len(rows)))
     return {"occurrences": len(rows)}
+
+
+# The collections a format writes, where it does not write them all (the others are not read,
+# and neither are a manager's extra layers: the DwC-A stays the partner view, for publication).
+COLLECTIONS_OF: dict[str, tuple[str, ...]] = {"csv": ("observations",), "dwca": ("observations",)}
+
+
+def writes_everything(fmt: str) -> bool:
+    """Whether a manager's `everything` (reports as recorded, patrol lines) reaches the file."""
+    return fmt not in COLLECTIONS_OF
 
 
 WRITERS = {

@@ -23,6 +23,7 @@ from server.exports import formats
 from server.exports.formats import AreaData, Layer
 from server.ogc import service as ogc
 from server.ogc.service import Access, ItemsRequest
+from server.species import service as species
 
 PAGE = 5_000
 
@@ -46,24 +47,95 @@ PATROLS = """
     FROM patrols p WHERE p.area_id = :area AND p.line IS NOT NULL ORDER BY p.started_at, p.id"""
 
 
-def collect(session: Session, access: Access, area_slug: str) -> AreaData:
-    """Every collection of the area the caller may read, all features (keyset pages)."""
+Progress = Callable[[int], None]  # called with the features read so far
+
+
+def _collections(
+    session: Session, access: Access, area_slug: str, fmt: str | None = None
+) -> list[ogc.Collection]:
+    """The area's collections the caller may read, and of those the ones `fmt` writes."""
     found = [c for c in ogc.collections(session, access) if c.area_slug == area_slug]
     if not found:
         ogc.collection(session, access, f"{area_slug}.boundary")  # 404 for the right reason
         raise Invalid(f"nothing of {area_slug!r} may be exported with these rights")
-    layers = []
+    wanted = formats.COLLECTIONS_OF.get(fmt or "")
+    return [c for c in found if wanted is None or c.source.kind in wanted]
+
+
+def count(
+    session: Session,
+    access: Access,
+    area_slug: str,
+    fmt: str | None = None,
+    *,
+    everything: bool = False,
+) -> int:
+    """The features an export of the area in `fmt` reads (checks the caller's rights first)."""
+    total = sum(
+        ogc.count(session, access, c.id) for c in _collections(session, access, area_slug, fmt)
+    )
+    if everything:
+        area_id = session.scalar(text("SELECT id FROM areas WHERE slug = :s"), {"s": area_slug})
+        authorize(access.actor, Action.REPORT_TRIAGE, area_id, "area")
+        total += sum(
+            session.scalar(text(f"SELECT count(*) FROM ({sql}) x"), {"area": area_id}) or 0
+            for sql in (REPORTS, PATROLS)
+        )
+    return total
+
+
+def collect(
+    session: Session,
+    access: Access,
+    area_slug: str,
+    progress: Progress | None = None,
+    fmt: str | None = None,
+) -> AreaData:
+    """Every collection of the area the caller may read (those `fmt` writes), all features
+    (keyset pages)."""
+    found = _collections(session, access, area_slug, fmt)
+    layers, read = [], 0
     for c in found:
         features, after = [], None
         while True:
             page = ogc.items(session, access, c.id, ItemsRequest(limit=PAGE, after=after))
             features += [json.loads(f) for f in page.features]
+            read += len(page.features)
+            if progress:
+                progress(read)
             if not page.has_next:
                 break
             after = page.last_key
         layers.append(Layer(c.source.kind, c.source.title, features))
     first = found[0]
-    return AreaData(first.area_slug, first.area_name, first.bbox, layers)
+    observations = next((layer for layer in layers if layer.name == "observations"), None)
+    names = {f["properties"]["species"] for f in observations.features} if observations else set()
+    return AreaData(
+        first.area_slug, first.area_name, first.bbox, layers, taxa=taxon_terms(session, names)
+    )
+
+
+def taxon_terms(session: Session, names: set[str | None]) -> dict[str, dict[str, str]]:
+    """Darwin Core taxon terms of each species name the taxon list resolves to one taxon."""
+    resolved = species.resolve_names(session, [n for n in names if n])
+    return {
+        name: {
+            term: value
+            for term, value in (
+                ("scientificName", t.scientific_name),
+                ("scientificNameAuthorship", t.author),
+                ("taxonRank", t.rank.lower()),
+                ("kingdom", t.kingdom),
+                ("phylum", t.phylum),
+                ("class", t.class_name),
+                ("order", t.order_name),
+                ("family", t.family),
+                ("genus", t.genus),
+            )
+            if value
+        }
+        for name, t in resolved.items()
+    }
 
 
 def field_layers(session: Session, actor: Actor, area_id: uuid.UUID) -> list[Layer]:
@@ -85,18 +157,18 @@ def export(
     output: Path,
     *,
     everything: bool = False,
+    progress: Progress | None = None,
 ) -> dict:
-    """Write the area's export in `fmt` to `output`; answers what was written per layer."""
+    """Write the area's export in `fmt` to `output`; answers what was written per layer.
+    `progress` hears the features read so far, page by page (the writing comes after)."""
     writers: dict[str, Callable[[AreaData, Path], dict]] = formats.WRITERS
     if fmt not in writers:
         raise Invalid(f"unknown format {fmt!r}", errors={"format": [", ".join(writers)]})
-    data = collect(session, access, area_slug)
-    if everything and fmt != "dwca":
+    data = collect(session, access, area_slug, progress, fmt)
+    if everything and formats.writes_everything(fmt):
         area_id = session.scalar(text("SELECT id FROM areas WHERE slug = :s"), {"s": area_slug})
-        data = AreaData(
-            data.slug,
-            data.name,
-            data.bbox,
-            data.layers + field_layers(session, access.actor, area_id),
-        )
+        extra = field_layers(session, access.actor, area_id)
+        if progress:
+            progress(sum(len(layer.features) for layer in data.layers + extra))
+        data = AreaData(data.slug, data.name, data.bbox, data.layers + extra, data.taxa)
     return writers[fmt](data, output)

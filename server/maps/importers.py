@@ -32,6 +32,9 @@ from shapely.geometry.base import BaseGeometry
 from server.core.errors import Invalid
 
 MAX_FEATURES = 100_000
+# What a zip may unpack to (a zipped Shapefile of 100 000 polygons is well under it): the sizes
+# are read from the zip's directory, before GDAL opens a byte of it.
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 DRIVERS = {"GeoJSON", "ESRI Shapefile", "GPKG", "KML", "LIBKML"}
 FAMILIES = {
     "Point": "point",
@@ -135,6 +138,13 @@ def _check_zip(data: bytes) -> str:
         names = archive.namelist()
     except zipfile.BadZipFile as error:
         raise Invalid(f"a broken zip file: {error}", errors={"file": ["bad zip"]}) from None
+    unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise Invalid(
+            f"the zip unpacks to {unpacked:,} bytes; an import unpacks to at most "
+            f"{MAX_UNPACKED_BYTES:,}: split the file",
+            errors={"file": ["unpacks too large"]},
+        )
     lower = [n.lower() for n in names]
     if any(n.endswith(".kml") for n in lower) and not any(n.endswith(".shp") for n in lower):
         for name in names:
@@ -182,6 +192,7 @@ def read_source(
         path.write_bytes(data)
         try:
             info_layers = pyogrio.list_layers(path)
+            _check_feature_count(path, [str(name) for name, _type in info_layers])
             for source_layer, _type in info_layers:
                 target = layer or layer_name_from(str(source_layer))
                 _read_layer(path, str(source_layer), target, repair, result)
@@ -197,11 +208,28 @@ def read_source(
     return result
 
 
+def _check_feature_count(path: Path, layers: list[str]) -> None:
+    """The features the file's layers hold, from their headers (a Shapefile's .shx, a
+    GeoPackage's contents), refused past MAX_FEATURES before any is read."""
+    total = 0
+    for source_layer in layers:
+        info = pyogrio.read_info(path, layer=source_layer, force_feature_count=True)
+        total += max(info["features"], 0)
+        if total > MAX_FEATURES:
+            raise Invalid(
+                f"the file holds at least {total:,} features; one import takes at most "
+                f"{MAX_FEATURES:,}: split the file",
+                errors={"file": ["too many features"]},
+            )
+
+
 def _read_layer(path: Path, source_layer: str, target: str, repair: bool, out: SourceRead):
     info = pyogrio.read_info(path, layer=source_layer)
     if info["driver"] not in DRIVERS:
         raise Invalid(f"{info['driver']} files are not accepted", errors={"file": ["format"]})
-    meta, _fids, geometries, columns = pyogrio.raw.read(path, layer=source_layer)
+    meta, _fids, geometries, columns = pyogrio.raw.read(
+        path, layer=source_layer, max_features=MAX_FEATURES + 1
+    )
     names = [str(n) for n in meta["fields"]]
     out.fields[source_layer] = names
     kinds = meta.get("ogr_types") or [""] * len(names)

@@ -41,7 +41,7 @@ WHERE id = :id AND state = 'sending' AND attempts = :attempts
 # hand) gets a new one: the outbox row, not the job, is the truth about what is still owed.
 _REQUEUE = """
 INSERT INTO procrastinate.procrastinate_jobs (queue_name, task_name, args)
-SELECT :queue, :task, jsonb_build_object('notification_id', n.id)
+SELECT :queue, CAST(:task AS varchar), jsonb_build_object('notification_id', n.id)
 FROM notifications n
 WHERE (n.state = 'pending' OR (n.state = 'sending' AND n.lease_until < now()))
   AND n.created_at < now() - interval '1 minute'

@@ -11,9 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, g, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from marshmallow import ValidationError
 
 from schemas.ogc import ItemQuery, ItemsQuery
@@ -47,6 +57,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
 ]
 _ITEMS_PARAMS = {"f", "key"}
+# Pages of more features than this are streamed (server.ogc.service.stream_items), not built.
+STREAM_ABOVE = service.STREAM_CHUNK
 
 
 # --- who is asking, and the log of partner keys' requests ----------------------------------------
@@ -79,6 +91,11 @@ def log_partner_request(response: Response) -> Response:
     session = db()
     if response.status_code >= 400:
         session.rollback()  # whatever failed is not committed with the log row
+    _log(session, key_id, response.status_code)
+    return response
+
+
+def _log(session, key_id, status: int) -> None:
     query = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "key"])
     keys.log_request(
         session,
@@ -86,14 +103,13 @@ def log_partner_request(response: Response) -> Response:
         method=request.method,
         path=request.path,
         query=query,
-        status=response.status_code,
+        status=status,
         remote_addr=request.remote_addr,
         collection=request.view_args.get("collection_id") if request.view_args else None,
         bbox=g.get("ogc_bbox"),
         features=g.get("ogc_features"),
     )
     session.commit()
-    return response
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -293,10 +309,12 @@ def items(collection_id: str):
         equals=equals,
     )
     g.ogc_bbox = q["bbox"]
+    headers = {"Content-Crs": f"<{request_.crs.uri}>"}
+    if request_.limit > STREAM_ABOVE and request_.before is None and not wants_html():
+        return _streamed(collection_id, request_, args, headers)
     page = service.items(db(), access(), collection_id, request_)
     g.ogc_features = len(page.features)
     links = _page_links(collection_id, page, args)
-    headers = {"Content-Crs": f"<{request_.crs.uri}>"}
     if wants_html():
         features = [json.loads(f) for f in page.features]
         c = service.collection(db(), access(), collection_id)
@@ -308,6 +326,34 @@ def items(collection_id: str):
         + f'],"numberReturned":{len(page.features)},"links":{json.dumps(links)}}}'
     )
     return respond(body, GEOJSON, headers)
+
+
+def _streamed(collection_id: str, q: ItemsRequest, args: dict, headers: dict) -> Response:
+    """A page of more than STREAM_ABOVE features, sent as it is read from a server-side cursor:
+    the process holds one chunk of rows, not the page. It has no ETag (that would need every
+    byte before the first is sent); the partner log row is written when the last byte is."""
+    streamed = service.stream_items(db(), access(), collection_id, q)
+    # The stream owns the request's session from here: Flask ends the request (and would close
+    # the session, and its cursor) before the body is sent.
+    session = g.pop("db")
+    key_id = g.pop("partner_key_id", None)  # logged at the end of the stream, not after_request
+
+    def body() -> Iterator[str]:
+        try:
+            yield '{"type":"FeatureCollection","features":['
+            for i, feature in enumerate(streamed.features()):
+                yield feature if i == 0 else "," + feature
+            links = _page_links(collection_id, streamed.page(), args)
+            yield f'],"numberReturned":{streamed.count},"links":{json.dumps(links)}}}'
+            session.rollback()  # end the read; the log row is a transaction of its own
+            if key_id is not None:
+                g.ogc_features = streamed.count
+                _log(session, key_id, 200)
+        finally:
+            session.close()
+
+    headers |= {"Cache-Control": "private, no-cache", "Vary": "Accept, Authorization"}
+    return Response(stream_with_context(body()), mimetype=GEOJSON, headers=headers)
 
 
 def _crs(value: str | None, parameter: str) -> crs_.Crs:

@@ -29,6 +29,37 @@ _JSON = {
 }
 
 
+_EXPORT_FORMATS = {
+    "gpkg": "application/geopackage+sqlite3",
+    "csv": "text/csv",
+    "geojson": "application/geo+json",
+    "gpx": "application/gpx+xml",
+    "kml": "application/vnd.google-earth.kml+xml",
+    "dwca": "application/zip",
+}
+_AREA = _param("area", "the area's slug", {"type": "string"}, "path")
+_JOB_ID = _param("jobId", "the export job's id", {"type": "string", "format": "uuid"}, "path")
+_JOB = {
+    "type": "object",
+    "properties": {
+        name: {"type": kind}
+        for name, kind in (
+            ("id", "string"),
+            ("area", "string"),
+            ("format", "string"),
+            ("state", "string"),
+            ("progress_percent", "number"),
+            ("rows_done", "integer"),
+            ("rows_total", "integer"),
+            ("size_bytes", "integer"),
+            ("expires_at", "string"),
+            ("url", "string"),
+            ("download", "string"),
+        )
+    },
+}
+
+
 def openapi_document(base: str) -> dict:
     items = [
         _COLLECTION,
@@ -62,6 +93,37 @@ def openapi_document(base: str) -> dict:
         "components": {"securitySchemes": {"key": {"type": "http", "scheme": "bearer"}}},
         "security": [{"key": []}],
         "paths": {
+            "/exports": {
+                "post": {
+                    "summary": "export an area's data you may see (geoprivacy applied)",
+                    "parameters": [
+                        _param("area", "the area's slug", {"type": "string"}),
+                        _param(
+                            "format",
+                            "the file's format",
+                            {"type": "string", "enum": list(_EXPORT_FORMATS)},
+                        ),
+                        _KEY,
+                    ],
+                    "responses": _JSON
+                    | {
+                        "200": {
+                            "description": "a small export: the file",
+                            "content": {t: {} for t in _EXPORT_FORMATS.values()},
+                        },
+                        "202": {
+                            "description": "a large export: a job (JSON), its URL in Location",
+                            "content": {"application/json": {"schema": _JOB}},
+                        },
+                    },
+                }
+            },
+            "/exports/{area}/{jobId}": get(
+                "an export job: state, progress, download link", (_AREA, _JOB_ID, _KEY)
+            ),
+            "/exports/{area}/{jobId}/file": get(
+                "the finished export (409 before, 410 once expired)", (_AREA, _JOB_ID, _KEY)
+            ),
             "/": get("landing page"),
             "/conformance": get("conformance classes"),
             "/collections": get("the collections you may read"),

@@ -15,8 +15,10 @@ feature on the hot path.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -27,6 +29,10 @@ from server.core.policy import Action, Actor, authorize
 from server.ogc import sources
 from server.ogc.crs import DEFAULT, Crs
 from server.ogc.filters import InvalidFilter, compile_filter
+
+# Rows read from a streamed page's server-side cursor at a time (server.ogc.api streams pages
+# of more features than it keeps whole in memory).
+STREAM_CHUNK = 1_000
 
 
 class InvalidParameter(DomainError):
@@ -210,25 +216,33 @@ def _where(c: Collection, q: ItemsRequest, params: dict) -> list[str]:
     return where
 
 
-def items(session: Session, access: Access, collection_id: str, q: ItemsRequest) -> Page:
+def _select(session: Session, access: Access, collection_id: str, q: ItemsRequest):
+    """The page's statement and parameters: limit + 1 rows, to know whether a next page exists."""
     c = collection(session, access, collection_id)
     params = {"area": c.area_id, "t_start": q.start, "t_end": q.end} | c.source.params
     where = _where(c, q, params)
-    backwards = q.before is not None
     if q.after is not None:
         where.append("s.k > :cursor")
         params["cursor"] = _cast_key(c.source, q.after)
-    elif backwards:
+    elif q.before is not None:
         where.append("s.k < :cursor")
         params["cursor"] = _cast_key(c.source, q.before)
-    order = "DESC" if backwards else "ASC"
+    order = "DESC" if q.before is not None else "ASC"
     sql = (
         f"SELECT s.k::text AS k, {_feature_sql(c, q.crs)} AS feature FROM ({c.source.sql}) s"
         f" {'WHERE ' + ' AND '.join(where) if where else ''}"
         f" ORDER BY s.k {order} LIMIT :limit"
     )
+    return text(sql), params | {"limit": q.limit + 1}
+
+
+def _run(session: Session, q: ItemsRequest, statement, params, **options) -> tuple[list, Iterator]:
+    """The first rows (all of them unless streamed) and an iterator over the rest."""
     try:
-        rows = session.execute(text(sql), params | {"limit": q.limit + 1}).all()
+        result = session.execute(statement, params, execution_options=options)
+        # A server-side cursor runs the query at its first fetch: read that here, so that a
+        # filter PostgreSQL cannot evaluate is the caller's 400, not a broken stream.
+        first = result.fetchmany(STREAM_CHUNK) if options else result.all()
     except DBAPIError as error:
         if q.filter is None:
             raise
@@ -237,6 +251,13 @@ def items(session: Session, access: Access, collection_id: str, q: ItemsRequest)
             "the filter cannot be evaluated: " + str(error.orig).splitlines()[0],
             errors={"filter": ["compare values of the queryable's type"]},
         ) from error
+    return first, iter(result)
+
+
+def items(session: Session, access: Access, collection_id: str, q: ItemsRequest) -> Page:
+    statement, params = _select(session, access, collection_id, q)
+    rows, _ = _run(session, q, statement, params)
+    backwards = q.before is not None
     more = len(rows) > q.limit
     rows = rows[: q.limit]
     if backwards:
@@ -248,6 +269,54 @@ def items(session: Session, access: Access, collection_id: str, q: ItemsRequest)
         has_next=more if not backwards else True,
         has_prev=(q.after is not None) if not backwards else more,
     )
+
+
+@dataclass
+class StreamedPage:
+    """A forward page read as it is sent: `features` yields each feature's GeoJSON text from a
+    server-side cursor (STREAM_CHUNK rows at a time); the keys and `has_next` are known once it
+    is exhausted. The first chunk is read at once, so a bad filter fails before any byte goes."""
+
+    rows: Iterator
+    has_prev: bool
+    limit: int
+    count: int = 0
+    first_key: str | None = None
+    last_key: str | None = None
+    has_next: bool = False
+
+    def features(self) -> Iterator[str]:
+        for row in self.rows:
+            if self.count == self.limit:
+                self.has_next = True  # the extra row: only says that a next page exists
+                break
+            if self.first_key is None:
+                self.first_key = row.k
+            self.last_key = row.k
+            self.count += 1
+            yield row.feature
+
+    def page(self) -> Page:
+        return Page([], self.first_key, self.last_key, self.has_next, self.has_prev)
+
+
+def stream_items(
+    session: Session, access: Access, collection_id: str, q: ItemsRequest
+) -> StreamedPage:
+    """A forward page (no `before`) as a stream: memory bounded by STREAM_CHUNK, whatever the
+    limit. The session must stay open until the stream is consumed."""
+    if q.before is not None:
+        raise ValueError("backward pages are read whole (they are reversed)")
+    statement, params = _select(session, access, collection_id, q)
+    first, rest = _run(session, q, statement, params, stream_results=True, yield_per=STREAM_CHUNK)
+    return StreamedPage(chain(first, rest), has_prev=q.after is not None, limit=q.limit)
+
+
+def count(session: Session, access: Access, collection_id: str) -> int:
+    """How many features the collection holds for this caller (what an export of it writes)."""
+    c = collection(session, access, collection_id)
+    params = {"area": c.area_id, "t_start": None, "t_end": None} | c.source.params
+    return session.scalar(text(f"SELECT count(*) FROM ({c.source.sql}) s"), params) or 0
 
 
 def item(session: Session, access: Access, collection_id: str, fid: str, crs: Crs) -> str:

@@ -285,6 +285,25 @@ def authenticate_key(session: Session, row: FoundKey | None, remote_addr: str | 
     return KeyAccess(actor, row.id, collections, row.rate_limit)
 
 
+def key_access_by_id(session: Session, key_id: uuid.UUID) -> KeyAccess:
+    """A key's rights now, for work it asked for earlier (an export job): revoked or expired →
+    401 as at the door. Its networks were checked when it asked."""
+    row = (
+        session.execute(
+            text(
+                """SELECT k.id, k.collections, NULL::text[] AS networks, k.rate_limit,
+                      k.expires_at, k.revoked_at,
+                      ARRAY(SELECT area_id FROM partner_key_areas WHERE key_id = k.id) AS area_ids
+               FROM partner_keys k WHERE k.id = :id"""
+            ),
+            {"id": key_id},
+        )
+        .mappings()
+        .first()
+    )
+    return authenticate_key(session, FoundKey(**row) if row else None, None)
+
+
 # One statement: the log row, and the key's last use (at most once a minute, so that a busy key
 # does not queue its requests on its own row lock). The log need not wait for its WAL flush: a
 # crash may lose the last fraction of a second of log, never data, and each partner request

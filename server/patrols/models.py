@@ -137,3 +137,21 @@ class TrackPoint(Base):
     altitude_m: Mapped[float | None] = mapped_column(Float)
     speed_mps: Mapped[float | None] = mapped_column(Float)
     received_at: Mapped[datetime] = created_at_column()
+
+
+class DerivedBacklog(Base):
+    """Patrols whose derived figures (line, distance, coverage, effort) and movement rules wait
+    for the worker: the push stores fixes and one row here, the worker derives after commit,
+    batched across pushes. `since_at`/`since_seq`: the patrol's last fix in time before the
+    first waiting chunk, when every waiting chunk extended the patrol after it (`extends`);
+    otherwise the worker re-derives the patrol whole."""
+
+    __tablename__ = "derived_backlog"
+    __table_args__ = (PrimaryKeyConstraint("area_id", "patrol_id"),)
+
+    area_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    patrol_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patrols.id", ondelete="CASCADE"))
+    extends: Mapped[bool] = mapped_column(Boolean)
+    since_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    since_seq: Mapped[int | None] = mapped_column(BigInteger)
+    queued_at: Mapped[datetime] = created_at_column()

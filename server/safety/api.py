@@ -25,10 +25,11 @@ from schemas.alerts import (
     SosOut,
     SosTextIn,
 )
+from schemas.common import Problem
 from server.areas.web import in_area
 from server.core.api import API_PREFIX, Blueprint
-from server.core.errors import Unauthenticated
-from server.core.web import bearer_token, commit, current_actor, db
+from server.core.errors import Invalid, Unauthenticated
+from server.core.web import attempts, bearer_token, commit, current_actor, db, source_address
 from server.safety import alerts, handling, settings, sos
 
 alerts_blp = Blueprint(
@@ -143,13 +144,28 @@ def raise_sos(body):
 @sos_blp.post("/sos/text")
 @sos_blp.arguments(SosTextIn)
 @sos_blp.response(201, SosOut)
+@sos_blp.alt_response(
+    429,
+    schema=Problem,
+    content_type="application/problem+json",
+    description="too many failed attempts from here: wait the Retry-After header's seconds",
+    headers={"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+)
 def raise_sos_from_text(body):
     """The webhook an SMS gateway or satellite-messenger service posts a received message to.
 
     The message authenticates itself (signed with its device's key); forged ones get 401, a
     replayed one 409. With SOS_WEBHOOK_TOKEN set, the gateway must also send it as a bearer
-    token."""
+    token.
+
+    Refused messages (forged, malformed, a wrong webhook token) are counted per sender number
+    and per address: past a few, 429 with Retry-After for a short while. Authentic ones never
+    count. The SOS a device pushes over the API (POST /sos) is never throttled."""
     expected = current_app.extensions["rangersync"].config.sos_webhook_token
-    if expected and not hmac.compare_digest((bearer_token() or "").encode(), expected.encode()):
-        raise Unauthenticated("the gateway must send the webhook token as a bearer token")
-    return commit(sos.raise_sos_from_text(db(), body["text"], body["sender"]))
+    counted = {"source": (source_address(),)}
+    if body["sender"]:  # a message without one counts only against its address
+        counted["sender"] = (body["sender"][:64],)
+    with attempts("sos-text").attempt(counted, failures=(Unauthenticated, Invalid)):
+        if expected and not hmac.compare_digest((bearer_token() or "").encode(), expected.encode()):
+            raise Unauthenticated("the gateway must send the webhook token as a bearer token")
+        return commit(sos.raise_sos_from_text(db(), body["text"], body["sender"]))

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 from server.core.metrics import PUSH_GATE_INSIDE, PUSH_GATE_REFUSED
+from server.core.timing import GATE_WAIT
 
 PUSH_PATH = "/api/v1/sync/push"
 RETRY_AFTER_S = 2
@@ -41,7 +43,9 @@ class PushGate:
             self.inside += 1
             PUSH_GATE_INSIDE.inc()
         try:
+            waiting = time.perf_counter()
             with self.slots:
+                environ[GATE_WAIT] = time.perf_counter() - waiting
                 # Push answers are small JSON documents, made whole before they are returned.
                 return list(self.app(environ, start_response))
         finally:

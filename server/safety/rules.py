@@ -126,7 +126,17 @@ FROM patrols p
 LEFT JOIN device_positions dp ON dp.device_id = p.device_id AND dp.patrol_id = p.id
 JOIN zones z ON z.area_id = p.area_id AND z.kind = 'danger' AND z.deleted_at IS NULL
 WHERE p.ended_at IS NULL AND {_SCOPE}
-  AND (ST_Intersects(z.geom, p.line) OR ST_Intersects(z.geom, dp.geom))
+  AND (ST_Intersects(z.geom, p.line) OR ST_Intersects(z.geom, dp.geom)
+       -- fixes stored but not yet in the line (the worker draws it after the push)
+       OR EXISTS (
+           SELECT 1 FROM derived_backlog b
+           WHERE b.area_id = p.area_id AND b.patrol_id = p.id
+             AND ST_Intersects(z.geom, (
+                 SELECT ST_MakeLine(t.geom ORDER BY t.recorded_at, t.seq) FROM track_points t
+                 WHERE t.patrol_id = p.id AND t.track_month = p.track_month
+                   AND (NOT b.extends OR b.since_at IS NULL
+                        OR (t.recorded_at, t.seq) >= (b.since_at, b.since_seq)))))
+      )
   AND NOT EXISTS (SELECT 1 FROM safety_alerts a WHERE a.area_id = p.area_id
                   AND a.dedupe_key = 'danger_zone:' || p.id || ':' || z.id)
 """
@@ -284,8 +294,10 @@ def escalate(session: Session, area_id: uuid.UUID | None, fired: Fired) -> None:
 
 
 def after_push(session: Session, device_id: uuid.UUID) -> Fired:
-    """What a device's push may have changed: its position, the geofenced alerts it enters, and
-    the rules that its data can trigger. The caller commits."""
+    """What a device's push may have changed, as far as a life may depend on it: its position,
+    the geofenced alerts it enters, a danger zone its fixes crossed, a hostile report near a
+    patrol, a patrol overdue. The movement rules wait for the derived line and figures
+    (after_derived, run by the worker). The caller commits."""
     fired = Fired()
     area_id = session.execute(text(UPDATE_POSITION), {"device": device_id}).scalar_one_or_none()
     if area_id is None:  # no newer fix: positions did not change, but reports may have come
@@ -302,8 +314,19 @@ def after_push(session: Session, device_id: uuid.UUID) -> Fired:
     ).scalar_one_or_none()
     if patrol is not None:
         _danger_zone(session, area_id, device_id, fired, patrol)
-        _no_movement(session, area_id, device_id, fired, patrol)
     _hostile(session, area_id, None, fired)  # its reports, or its arrival near another's
+    return fired
+
+
+def after_derived(session: Session, patrols: list[tuple[uuid.UUID, uuid.UUID]]) -> Fired:
+    """The worker derived these patrols' lines and figures ((area, patrol) pairs): the rules
+    that read them, for these patrols only. The caller commits."""
+    fired = Fired()
+    for area_id in sorted({area for area, _ in patrols}):
+        session.execute(text(ENSURE_SETTINGS), {"area": area_id})
+    for area_id, patrol_id in patrols:
+        _danger_zone(session, area_id, None, fired, patrol_id)  # a crossing between two fixes
+        _no_movement(session, area_id, None, fired, patrol_id)
     return fired
 
 

@@ -314,3 +314,32 @@ def get_taxon(session: Session, taxon_id: uuid.UUID) -> Taxon:
     if taxon is None:
         raise NotFound("no such taxon")
     return taxon
+
+
+# A name as a ranger writes it, matched whole (case and outer spaces aside) to one taxon's
+# scientific name, else to its common names in any language. A name two taxa share ("tembo" is
+# not, "elephant" matches none whole) resolves to nothing rather than to a guess.
+_RESOLVE = """
+    WITH names AS (SELECT DISTINCT lower(btrim(n)) AS name FROM unnest(CAST(:names AS text[])) n),
+    hits AS (
+        SELECT names.name, t.id, 0 AS how FROM names
+        JOIN taxa t ON lower(t.scientific_name) = names.name AND t.retired_at IS NULL
+        UNION
+        SELECT names.name, t.id, 1 FROM names
+        JOIN taxa t ON t.retired_at IS NULL AND EXISTS (
+            SELECT FROM jsonb_each(t.common_names) language,
+                        jsonb_array_elements_text(language.value) common
+            WHERE lower(btrim(common)) = names.name)),
+    best AS (SELECT name, min(how) AS how FROM hits GROUP BY name)
+    SELECT hits.name, min(hits.id::text)::uuid AS id FROM hits JOIN best USING (name, how)
+    GROUP BY hits.name HAVING count(*) = 1"""
+
+
+def resolve_names(session: Session, names: Iterable[str]) -> dict[str, Taxon]:
+    """The taxon each name stands for, keyed by the name lowered and trimmed; names that match
+    no taxon, or more than one equally well, are left out."""
+    rows = session.execute(text(_RESOLVE), {"names": list(names)}).all()
+    taxa = {
+        t.id: t for t in session.scalars(select(Taxon).where(Taxon.id.in_([r.id for r in rows])))
+    }
+    return {r.name: taxa[r.id] for r in rows}

@@ -59,6 +59,11 @@ class PushContext:
     clock_suspect: bool
     measured_skew: timedelta | None = None  # server minus device clock, transfer time left out
     usernames: dict[str, uuid.UUID] = field(default_factory=dict)  # filled on first use
+    # Patrols given new fixes: (every chunk extended the patrol, its last fix before the first
+    # chunk); their derived figures are left to the worker (track_ingest.queue_derived).
+    derive_later: dict[uuid.UUID, tuple[bool, tuple[datetime, int] | None]] = field(
+        default_factory=dict
+    )
 
     @property
     def area_id(self) -> uuid.UUID:

@@ -43,7 +43,7 @@ from server.sync.records import (
     store_report,
 )
 from server.sync.seizures import store_seizure
-from server.sync.track_ingest import store_chunk
+from server.sync.track_ingest import queue_derived, store_chunk
 from sync.protocol import PROTOCOL_VERSION, RECORD_KINDS, REJECTED
 
 HANDLERS = {
@@ -129,6 +129,7 @@ def push(
     accepted.sort(key=lambda item: _apply_order(*item))
     for index, record, raw in accepted:
         verdicts[index] = _apply(ctx, record, raw)
+    queue_derived(ctx)
     results = [verdicts[i] for i in range(len(records))]
     sync.verdicts = dict(Counter(v.verdict for v in results))
     return PushResult(sync.id, received_at, skew.total_seconds(), sync.clock_suspect, results)
@@ -185,7 +186,9 @@ def apply_one(ctx: PushContext, raw: Any) -> Verdict:
         record = _envelope_of(raw)
     except Rejection as rejection:
         return _verdict_of(raw, rejection)
-    return _apply(ctx, record, raw, keep_rejected=False)
+    verdict = _apply(ctx, record, raw, keep_rejected=False)
+    queue_derived(ctx)
+    return verdict
 
 
 def _apply(ctx: PushContext, record: dict, raw: dict, keep_rejected: bool = True) -> Verdict:

@@ -5,9 +5,11 @@ columns are checked as arrays (numpy) and inserted in one INSERT … SELECT FROM
 ON CONFLICT DO NOTHING on (patrol, seq): a re-sent or overlapping chunk never duplicates a fix,
 and fixes that arrive out of order are stored by sequence number all the same.
 
-The sequence number is a fix's identity; its time is its place on the patrol's line. A chunk that
-comes after every stored fix in time (its own times in order) extends the figures by its own
-steps; any other (times going back, chunks arriving late) re-derives them in time order.
+The sequence number is a fix's identity; its time is its place on the patrol's line. What is
+derived from the fixes (line, distance, coverage, effort, movement rules) is not the push's work:
+the push counts the fixes, notes the patrol in `derived_backlog` — whether every chunk extended
+the patrol in time after its last fix, and which fix that was — and wakes the worker at commit
+(NOTIFY), which derives after the answer, batched across pushes (server/sync/derived.py).
 """
 
 from __future__ import annotations
@@ -19,9 +21,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import text
 
-from server.analytics.incremental import fixes_arrived
 from server.patrols.models import Patrol
-from server.patrols.service import append_figures, derive_figures
 from server.sync.common import PushContext, Rejection, Verdict, keep_conflict
 from server.sync.records import created
 from sync.protocol import CONFLICT, MAX_POINTS_PER_CHUNK, STORED
@@ -30,6 +30,32 @@ from sync.protocol.tracks import MAX_STEP_S, MICRODEGREES, decode
 MAX_ACCURACY_M = 100_000
 MAX_SEQ = 2**53
 MAX_STEP = 720 * MICRODEGREES
+
+# The fixes counted at once (the figures follow in the worker); max_seq places the device
+# (server.safety.rules.UPDATE_POSITION) before the line is drawn.
+COUNT_FIXES = text(
+    "UPDATE patrols SET point_count = point_count + :added,"
+    " max_seq = greatest(max_seq, :max_seq), updated_at = now() WHERE id = :patrol"
+)
+# One statement for the push's patrols: a patrol already waiting keeps its starting fix, and
+# stays incremental only if every chunk since extended it. The NOTIFY is sent at commit.
+QUEUE_DERIVED = text(
+    """
+    WITH queued AS (
+        INSERT INTO derived_backlog (area_id, patrol_id, extends, since_at, since_seq)
+        SELECT :area, q.patrol, q.extends, q.since_at, q.since_seq
+        FROM unnest(CAST(:patrols AS uuid[]), CAST(:extends AS boolean[]),
+                    CAST(:since_at AS timestamptz[]), CAST(:since_seq AS bigint[]))
+             AS q(patrol, extends, since_at, since_seq)
+        ORDER BY q.patrol
+        ON CONFLICT (area_id, patrol_id) DO UPDATE
+        SET extends = derived_backlog.extends AND excluded.extends
+        RETURNING 1
+    )
+    SELECT pg_notify('rangersync_derived', '') FROM (SELECT count(*) FROM queued) n
+    """
+)
+DERIVED_CHANNEL = "rangersync_derived"
 
 # Columns travel as PostgreSQL array literals built by str.join, which is many times faster than
 # adapting each Python int; the sequence number is the chunk's first plus the row's ordinality.
@@ -198,16 +224,14 @@ def store_chunk(
         and bool(np.all(np.diff(columns.seconds) >= 0))
         and (last is None or (params["t0_corrected"], data["seq"]) > (last.recorded_at, last.seq))
     )
-    if extends:
-        _append(ctx, patrol, columns, params["t0_corrected"], last)
-    elif new:  # fixes going back in time, or around ones already stored
-        derive_figures(ctx.session, patrol.id)
-    if new:  # coverage, hours per zone and cleaned effort follow the new fixes
-        fixes_arrived(
-            ctx.session,
-            patrol.id,
-            extends=extends,
-            previous_last=None if last is None else (last.recorded_at, last.seq),
+    if new:
+        ctx.session.execute(
+            COUNT_FIXES, {"patrol": patrol.id, "added": new, "max_seq": int(columns.seq.max())}
+        )
+        previous = None if last is None else (last.recorded_at, last.seq)
+        waiting = ctx.derive_later.get(patrol.id)
+        ctx.derive_later[patrol.id] = (
+            (extends, previous) if waiting is None else (waiting[0] and extends, waiting[1])
         )
     points = {"new": new, "duplicate": same - new, "conflict": different}
     if different:
@@ -224,25 +248,19 @@ def store_chunk(
     return Verdict(str(record_id), "track_chunk", STORED, points=points)
 
 
-def _append(ctx: PushContext, patrol: Patrol, columns, t0_corrected, previous) -> None:
-    """The chunk extends the patrol in time after `previous` (its last fix, if any): its figures
-    grow by the new steps, computed here on the arrays in hand (geodesic, WGS 84), so the cost
-    follows the chunk, not the patrol's history."""
-    lon = columns.lon_e6 / MICRODEGREES
-    lat = columns.lat_e6 / MICRODEGREES
-    seconds = columns.seconds.astype(np.float64)
-    if previous is not None:
-        gap = (t0_corrected - previous.recorded_at).total_seconds()
-        lon = np.concatenate(([previous.lon], lon))
-        lat = np.concatenate(([previous.lat], lat))
-        seconds = np.concatenate(([-gap], seconds))
-    append_figures(
-        ctx.session,
-        patrol.id,
-        lon,
-        lat,
-        seconds,
-        added=len(columns),
-        new_max_seq=int(columns.seq[-1]),
-        last_at=t0_corrected + timedelta(seconds=float(columns.seconds[-1])),
+def queue_derived(ctx: PushContext) -> None:
+    """Leave what follows from the push's new fixes to the worker (one statement)."""
+    if not ctx.derive_later:
+        return
+    patrols = sorted(ctx.derive_later)
+    ctx.session.execute(
+        QUEUE_DERIVED,
+        {
+            "area": ctx.area_id,
+            "patrols": patrols,
+            "extends": [ctx.derive_later[p][0] for p in patrols],
+            "since_at": [(ctx.derive_later[p][1] or (None, None))[0] for p in patrols],
+            "since_seq": [(ctx.derive_later[p][1] or (None, None))[1] for p in patrols],
+        },
     )
+    ctx.derive_later.clear()

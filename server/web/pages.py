@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
 from server.accounts import service as accounts
+from server.accounts.api import sign_in_attempt
 from server.areas import service as areas
 from server.core.errors import Unauthenticated
 from server.core.i18n import SESSION_KEY
 from server.core.i18n import gettext as _
+from server.core.ratelimit import TooManyRequests
 from server.core.web import commit, current_actor, db
 from server.web.terms import term
 
@@ -66,22 +68,35 @@ def login_form():
 @blp.post("/login")
 def login():
     ttl = current_app.extensions["rangersync"].config.token_ttl_hours
+    username = request.form.get("username", "")
     target = safe_next(request.form.get("next"))
     try:
-        issued = commit(
-            accounts.sign_in(
-                db(), request.form.get("username", ""), request.form.get("password", ""), ttl
-            )
-        )
+        with sign_in_attempt(username):
+            issued = commit(accounts.sign_in(db(), username, request.form.get("password", ""), ttl))
     except Unauthenticated:
         wrong = _("Wrong username or password.")
         return render_template("login.html", error=wrong, next=target), 401
+    except TooManyRequests as error:
+        wait = error.extra["retry_after_s"]
+        message = _(
+            "Too many failed sign-ins from here. Wait %(wait)s and try again "
+            "(your password is not checked until then).",
+            wait=_duration(wait),
+        )
+        headers = {"Retry-After": str(wait)}
+        return render_template("login.html", error=message, next=target), 429, headers
     language = session.get(SESSION_KEY)
     session.clear()  # a new session for the signed-in user, keeping only the language chosen
     if language:
         session[SESSION_KEY] = language
     session["token"] = issued.access_token
     return redirect(target or url_for("pages.dashboard"))
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return _("%(n)s seconds", n=seconds)
+    return _("%(n)s minutes", n=round(seconds / 60))
 
 
 @blp.post("/logout")

@@ -21,6 +21,7 @@ from schemas.seizures import (
     UNITS,
 )
 from server.analytics import browse
+from server.cases import custody, lab
 from server.core.errors import Invalid, NotFound
 from server.core.i18n import lazy_gettext as _l
 from server.seizures import service, trends
@@ -78,6 +79,8 @@ def seizure_page(area: str, seizure_id: uuid.UUID):
             "photos": photos,
             "other_evidence": [i for i in view["attachment_ids"] if str(i) not in shown],
             "versions": service.versions(s, actor, seizure_id),
+            "evidence_items": custody.list_items(s, actor, str(a.id), seizure_id=seizure_id),
+            "forensic": lab.forensic_links(s, actor, seizure_id),
             "vocab": {"detection": DETECTION_METHODS, "transport": TRANSPORT_MODES},
         }
 

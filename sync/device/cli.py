@@ -109,7 +109,8 @@ def simulate(
     )
     click.echo(
         f"rangersync: {result.sent} records sent, {result.acknowledged} acknowledged; "
-        f"{result.photos} photos taken, {result.photos_uploaded} uploaded"
+        f"{result.photos} photos taken, {result.photos_uploaded} uploaded, "
+        f"{result.receipts} signed receipts verified"
     )
     if not result.complete:
         raise click.ClickException(

@@ -24,9 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sync.device.http import Answer, Checks, NoAnswer, digits, exchange
+from sync.device.receipts import ReceiptRefused, verify_receipt
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, SENT_AT_HEADER
 from sync.protocol import sos as sos_text
 from sync.protocol.tracks import Fix, encode
@@ -50,6 +51,10 @@ CREATE TABLE IF NOT EXISTS evidence (
     attachment_id TEXT PRIMARY KEY, content BLOB NOT NULL, upload_url TEXT,
     uploaded INTEGER NOT NULL DEFAULT 0,
     error TEXT                                      -- why the server refused the file
+);
+CREATE TABLE IF NOT EXISTS receipts (               -- the server's signed word for each file
+    attachment_id TEXT PRIMARY KEY, receipt TEXT NOT NULL,
+    verified INTEGER NOT NULL, problem TEXT         -- problem: why it was refused
 );
 """
 # where a created upload lives: a Location cut short would not end in a whole id
@@ -82,6 +87,7 @@ class SyncReport:
     pulled: int = 0
     uploaded: int = 0
     attempts: int = 0
+    receipts: int = 0  # receipts received and verified
 
 
 @dataclass
@@ -275,6 +281,7 @@ class DeviceClient:
                 while batch := self._next_batch(token):
                     self._push(batch, report, token)
                 self._upload_evidence(report, token)
+                self._collect_receipts(report, token)
             except SyncRefused as refusal:
                 if token == self.token or refusal.status not in (401, 403):
                     raise
@@ -457,6 +464,62 @@ class DeviceClient:
             offset = int(head.headers["Upload-Offset"])
             if offset > before:
                 failures = 0  # the link drops but bytes get through: no reason to slow down
+
+    def _collect_receipts(self, report: SyncReport, token: str) -> None:
+        """Ask for the signed receipt of every file the server holds and has not yet vouched
+        for, check it against the file and the server's published keys, and keep it. A receipt
+        that does not hold is kept apart with why (the device's file stays the proof)."""
+        waiting = self.db.execute(
+            "SELECT e.attachment_id, e.content FROM evidence e JOIN outbox o"
+            " ON o.id = e.attachment_id LEFT JOIN receipts r ON r.attachment_id = e.attachment_id"
+            " WHERE e.uploaded = 1 AND r.attachment_id IS NULL AND coalesce(o.token, ?) = ?",
+            (self.token, token),
+        ).fetchall()
+        if not waiting:
+            return
+        keys = cast(
+            list[dict], self._request("GET", "/api/v1/evidence/keys", None, report, token=token)
+        )
+        for attachment_id, content in waiting:
+            path = f"/api/v1/attachments/{attachment_id}/receipt"
+            try:
+                receipt = self._request("GET", path, None, report, token=token)
+            except SyncRefused as refused:
+                if refused.status == 404:
+                    continue  # not stored yet: asked again at the next sync
+                raise
+            try:
+                verify_receipt(
+                    receipt,
+                    keys,
+                    attachment_id=attachment_id,
+                    sha256=hashlib.sha256(content).hexdigest(),
+                    size_bytes=len(content),
+                )
+                problem = None
+            except ReceiptRefused as refusal:
+                problem = str(refusal)
+            with self.db:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO receipts (attachment_id, receipt, verified, problem)"
+                    " VALUES (?, ?, ?, ?)",
+                    (attachment_id, json.dumps(receipt), int(problem is None), problem),
+                )
+            report.receipts += problem is None
+
+    def receipt_counts(self) -> tuple[int, int]:
+        """(receipts the server sent, receipts that verified)."""
+        return self.db.execute(
+            "SELECT count(*), coalesce(sum(verified), 0) FROM receipts"
+        ).fetchone()
+
+    def receipt(self, attachment_id: str) -> tuple[dict, bool, str | None] | None:
+        """(the receipt, whether it verified, why not) of a file, once the server has sent it."""
+        row = self.db.execute(
+            "SELECT receipt, verified, problem FROM receipts WHERE attachment_id = ?",
+            (attachment_id,),
+        ).fetchone()
+        return (json.loads(row[0]), bool(row[1]), row[2]) if row else None
 
     def _mark_uploaded(self, attachment_id: str, report: SyncReport) -> None:
         with self.db:

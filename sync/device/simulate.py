@@ -47,6 +47,7 @@ class FleetResult:
     photos: int = 0  # evidence files taken
     photos_uploaded: int = 0  # of those, the ones the server holds, verified by SHA-256
     seizures: int = 0  # patrols that made a seizure
+    receipts: int = 0  # photos whose signed receipt the device holds and verified
 
     @property
     def complete(self) -> bool:
@@ -165,6 +166,7 @@ def run_fleet(
     fleet = _enrol_fleet(base, area, manager, password, devices)
     totals: Counter = Counter()
     fixes_total = reports_total = offline = sent = acknowledged = photos = uploaded = 0
+    receipts = 0
     seizures = 0
     now = datetime.now(UTC).replace(microsecond=0)
     for number, (ranger, token) in enumerate(fleet, start=1):
@@ -208,6 +210,7 @@ def run_fleet(
         sent, acknowledged = sent + made, acknowledged + synced
         files, files_up = client.evidence_counts()
         photos, uploaded = photos + files, uploaded + files_up
+        receipts += client.receipt_counts()[1]
         say(
             f"device {number} ({ranger}): {count} fixes, {len(reporting_at)} reports, "
             f"{files} photos, {client.pending()} still pending"
@@ -223,6 +226,7 @@ def run_fleet(
         photos,
         uploaded,
         seizures,
+        receipts,
     )
 
 

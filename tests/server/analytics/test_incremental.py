@@ -77,6 +77,7 @@ def test_incremental_coverage_equals_full_recomputation(client, db, seed):
     for k in range(0, len(records), 3):
         verdicts = h.verdicts(h.push(client, park, records[k : k + 3]))
         assert set(verdicts) <= {"stored", "duplicate"}
+        h.derive(db)  # the worker's step after the push
         incremental = snapshot(db)
         refresh_area(db, park.area_id)
         assert _close(snapshot(db), incremental)
@@ -135,6 +136,7 @@ def test_appended_chunks_update_only_the_tail_and_agree_with_a_full_recomputatio
     for first in range(0, len(fixes), 10):
         chunk = h.chunk(p["id"], first, fixes[first : first + 10])
         assert h.verdicts(h.push(client, park, [chunk])) == ["stored"]
+        h.derive(db)  # the worker's step after the push
         incremental_rows = snapshot(db)
         refresh_area(db, park.area_id)
         assert _close(snapshot(db), incremental_rows), f"after the chunk from {first}"

@@ -107,9 +107,11 @@ def test_shuffled_times_give_the_figures_of_the_sorted_track(client, db, data, w
     for record in arrival:
         response = h.push(client, park, [record])
         assert h.verdicts(response) == ["stored"], response.get_json()
+        h.derive(db)  # the worker's step after each push
     sorted_walk = sorted(logged, key=lambda f: f.time)
     for record in chunked(in_order["id"], sorted_walk, cuts):
         assert h.verdicts(h.push(client, park, [record])) == ["stored"]
+        h.derive(db)
 
     got, expected = figures(db, shuffled["id"]), figures(db, in_order["id"])
     assert got["patrol"]["point_count"] == len(walk)
@@ -134,6 +136,7 @@ def test_a_chunk_whose_times_go_back_is_stored_with_its_device_order_kept(client
         {"p": p["id"]},
     ).all()
     assert [row.device_time for row in stored] == [f.time for f in logged]
+    h.derive(db)
     distance = db.execute(text("SELECT distance_m FROM patrols WHERE id = :p"), {"p": p["id"]})
     assert distance.scalar_one() == pytest.approx(3 * 33.3, rel=0.01)  # not 33 + 67 + 67 + 33
 

@@ -256,6 +256,7 @@ def test_the_fleet_simulator_brings_the_park_alive(live_server):
     ).groups()
     assert sent == acknowledged and int(sent) > 0
     assert taken == uploaded == "6"  # a photo with every report, each on the server
+    assert "6 signed receipts verified" in result.stdout  # and each vouched for by the server
     with psycopg.connect(live_server.env["DATABASE_URL"].replace("+psycopg", "")) as conn:
         thumbnails = conn.execute(
             "SELECT a.sha256 FROM attachments a JOIN devices d ON d.id = (SELECT device_id FROM reports r"

@@ -166,3 +166,39 @@ def test_the_landing_page_links_a_valid_openapi_definition(db, client):
     document = client.get(desc.split("localhost", 1)[1], headers=bearer(key)).get_json(force=True)
     validate(document)
     assert "/collections/{collectionId}/items" in document["paths"]
+
+
+def test_a_large_page_streams_and_pages_on_with_the_same_keys(db, client):
+    p = partner_park(db, client)
+    ids = _add_posts(db, p.area_id, 2_500)
+    key = issue(db, p.slug)
+    url = f"/ogc/collections/{p.slug}.layer-water_point/items?limit=2000"
+    response = client.get(url, headers=bearer(key))
+    assert response.status_code == 200
+    assert "Content-Length" not in response.headers  # sent as it is read
+    assert response.mimetype == "application/geo+json"
+    assert "ETag" not in response.headers  # would need the last byte before the first
+    first = json.loads(response.get_data())
+    assert first["numberReturned"] == 2_000 == len(first["features"])
+    nxt = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    rest = _features(client, nxt.split("localhost", 1)[1], key)
+    assert "next" not in {link["rel"] for link in rest["links"]}
+    seen = [f["id"] for f in first["features"] + rest["features"]]
+    assert sorted(seen) == sorted(str(i) for i in ids) and len(set(seen)) == 2_500
+    # the partner log has the streamed page with its count, written when the stream ended
+    logged = client.get(
+        f"/api/v1/areas/{p.slug}/partner-requests", headers=p.park.headers("admin")
+    ).get_json()
+    assert sorted(r["features"] for r in logged if "limit=2000" in r["query"]) == [500, 2_000]
+    # a filter PostgreSQL cannot evaluate is still a 400 problem, not a broken stream
+    bad = client.get(url + "&filter=name%20%3E%205", headers=bearer(key))
+    assert bad.status_code == 400 and bad.mimetype == "application/problem+json"
+
+
+def test_pages_that_fit_keep_their_etag(db, client):
+    p = partner_park(db, client)
+    _add_posts(db, p.area_id, 20)
+    key = issue(db, p.slug)
+    url = f"/ogc/collections/{p.slug}.layer-water_point/items?limit=1000"
+    response = client.get(url, headers=bearer(key))
+    assert response.headers["ETag"] and int(response.headers["Content-Length"]) > 0

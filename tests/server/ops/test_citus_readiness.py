@@ -23,6 +23,9 @@ NOT_PER_AREA = {
     # stays with them
     "partner_keys",
     "partner_requests",
+    # rate limits every app process shares: counted per key, partner key or source address
+    "rate_limit_hits",
+    "rate_limit_counters",
 }
 # Per-area tables whose primary key does not include area_id yet: Citus needs it there (see
 # docs/capacity.md, "What changes in the schema"). Remove a name when its key is changed; a new

@@ -13,7 +13,9 @@ from click.testing import CliRunner
 from dwca.read import DwCAReader
 
 from server.cli import main
-from tests.server.partners.helpers import partner_park
+from server.core.policy import SYSTEM
+from server.species.service import load_starter_list
+from tests.server.partners.helpers import partner_park, report
 
 TRUE_LON_OFFSET = 0.0123
 
@@ -135,3 +137,42 @@ def test_managers_export_everything_but_the_darwin_core_archive_stays_generalise
     layers = {str(name) for name, _ in pyogrio.list_layers(run("gpkg"))}
     assert {"reports", "patrols", "observations"} <= layers
     _no_secrets(p, zipfile.ZipFile(run("dwca")).read("occurrence.txt").decode())
+
+
+def test_darwin_core_names_the_taxon_the_species_list_resolves_and_no_more(
+    committed_db, committed_client, fresh_engine, monkeypatch, tmp_path
+):
+    p = partner_park(committed_db, committed_client)
+    load_starter_list(committed_db, SYSTEM)
+    x, y = p.park.centre
+    tembo = report(
+        committed_db, p.area_id, "wildlife_sighting", x, y, {"species": "Tembo", "count": 3}
+    )
+    committed_db.commit()
+    monkeypatch.setenv("DATABASE_URL", fresh_engine.url.render_as_string(hide_password=False))
+    output = tmp_path / "names.zip"
+    result = CliRunner().invoke(
+        main, ["export", "--area", p.slug, "--format", "dwca", "--output", str(output)]
+    )
+    assert result.exit_code == 0, result.output
+    dwc = "http://rs.tdwg.org/dwc/terms/"
+    with DwCAReader(str(output)) as archive:
+        rows = {r.data[dwc + "occurrenceID"].rsplit(":", 1)[1]: r.data for r in archive}
+    # "Tembo" is the Swahili name of one taxon only: every term the list knows is filled
+    named = rows[str(tembo)]
+    assert named[dwc + "scientificName"] == "Loxodonta africana"
+    assert named[dwc + "scientificNameAuthorship"] == "(Blumenbach, 1797)"
+    assert named[dwc + "taxonRank"] == "species"
+    assert [named[dwc + t] for t in ("kingdom", "phylum", "class", "order", "family", "genus")] == [
+        "Animalia",
+        "Chordata",
+        "Mammalia",
+        "Proboscidea",
+        "Elephantidae",
+        "Loxodonta",
+    ]
+    assert named[dwc + "vernacularName"] == "tembo"  # as partners see names: lowered
+    # "Elephant" matches no taxon whole (African or Asian?): the kingdom only, not a guess
+    vague = rows[str(p.sightings["elephants"])]
+    assert vague[dwc + "scientificName"] == "Animalia"
+    assert vague[dwc + "taxonRank"] == "kingdom" and vague[dwc + "genus"] == ""

@@ -64,10 +64,12 @@ def walk(
     jitter: float = 0.0,
     start: datetime | None = None,
     patrol: dict | None = None,
+    derive: bool = True,
 ) -> dict:
     """Push fixes every 30 s for `minutes`, from (lon, lat) moving `step` degrees east each time
     (or back and forth by `jitter`); the first call also starts the device's patrol (`patrol`
-    overrides its fields)."""
+    overrides its fields). Then, unless `derive` is False, the worker's step that follows a push
+    (lines, figures, movement rules)."""
     start = start or datetime.now(UTC) - timedelta(minutes=minutes)
     n = max(2, int(minutes * 2))
     fixes = [
@@ -83,6 +85,8 @@ def walk(
     response = client.post("/api/v1/sync/push", json=body, headers=device.headers)
     assert response.status_code == 200, response.get_json()
     assert {r["verdict"] for r in response.get_json()["results"]} == {"stored"}, response.get_json()
+    if derive:
+        h.settle(client)
     return response.get_json()
 
 

@@ -13,7 +13,9 @@ from collections import Counter
 import pytest
 from shapely.geometry import Point
 from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
 
+from server.notify.delivery import requeue_orphans
 from server.safety.alerts import raise_alert
 from server.safety.settings import ensure
 from tests import factories
@@ -197,3 +199,30 @@ def test_a_refused_target_is_given_up_with_the_reason(fresh_engine, committed_db
             _stop(workers)
     row = db.execute(text("SELECT attempts, last_error FROM notifications")).one()
     assert row.attempts == 1 and "SMTP" in row.last_error
+
+
+def test_a_notification_whose_job_was_lost_is_queued_again_once(fresh_engine, committed_db):
+    db = committed_db
+    area = _park_with_targets(db, ["warden@example.org"], [])
+    raise_alert(
+        db,
+        area.id,
+        severity="critical",
+        kind="sos",
+        source="sos",
+        message="SOS whose job was lost",
+        geometry=Point(37.1, -3.4),
+        radius_m=5000,
+        dedupe_key="test:orphan",
+    )
+    db.execute(text("DELETE FROM procrastinate.procrastinate_jobs"))  # as if never queued
+    db.execute(text("UPDATE notifications SET created_at = now() - interval '2 minutes'"))
+    db.commit()
+    factory = sessionmaker(fresh_engine)
+
+    assert requeue_orphans(factory) == 1
+    assert requeue_orphans(factory) == 0  # its job is waiting now: not queued twice
+    jobs = db.execute(
+        text("SELECT args ->> 'notification_id' FROM procrastinate.procrastinate_jobs")
+    ).scalars()
+    assert list(jobs) == [str(db.execute(text("SELECT id FROM notifications")).scalar_one())]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from server.reports.categories import load_standard_categories
+from server.sync.derived import derive_all_waiting
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 from sync.protocol.tracks import Fix, encode
 from tests import factories
@@ -102,3 +103,15 @@ def edit(target_id: str, base_version: int, changes: dict, target: str = "report
 def verdicts(response) -> list[str]:
     assert response.status_code == 200, response.get_json()
     return [r["verdict"] for r in response.get_json()["results"]]
+
+
+def derive(session: Session) -> int:
+    """What the worker does after pushes commit: derive the lines, figures, coverage and
+    movement rules of the patrols they left waiting (server.sync.derived)."""
+    return derive_all_waiting(session)
+
+
+def settle(client) -> int:
+    """`derive`, on the database of the app behind this test client (what its worker sees)."""
+    with client.application.extensions["rangersync"].session_factory() as session:
+        return derive_all_waiting(session)

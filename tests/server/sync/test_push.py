@@ -27,6 +27,7 @@ def test_patrol_track_and_report_are_stored_and_answered_per_record(client, db):
     assert body["results"][1]["points"] == {"new": 20, "duplicate": 0, "conflict": 0}
     assert body["summary"] == {"stored": 3}
     assert _scalar(db, "SELECT count(*) FROM track_points WHERE patrol_id = :p", p=p["id"]) == 20
+    assert h.derive(db) == 1  # the line and figures follow the answer, in the worker
     distance = _scalar(db, "SELECT distance_m FROM patrols WHERE id = :p", p=p["id"])
     assert 19 * 33 < distance < 19 * 34  # 0.0003° of longitude at 3.4° S ≈ 33.3 m
 
@@ -77,7 +78,8 @@ def test_overlapping_and_out_of_order_chunks_never_duplicate_a_fix(client, db):
         text("SELECT seq FROM track_points WHERE patrol_id = :p ORDER BY seq"), {"p": p["id"]}
     )
     assert [s for (s,) in seqs] == list(range(30))
-    # The incrementally kept figures equal a recomputation from scratch.
+    h.derive(db)
+    # The derived figures equal a recomputation from scratch.
     incremental = db.execute(
         text(
             "SELECT distance_m, moving_s, point_count, ST_AsText(line) FROM patrols WHERE id = :p"
@@ -98,12 +100,19 @@ def test_overlapping_and_out_of_order_chunks_never_duplicate_a_fix(client, db):
     assert incremental[3] == recomputed[3]
 
 
-def test_appended_chunks_update_figures_incrementally(client, db):
+def test_appended_chunks_are_derived_after_the_push_once_for_several_pushes(client, db):
     park = h.park(db)
     p = h.patrol()
     walk = h.fixes(40)
     h.push(client, park, [p, h.chunk(p["id"], 0, walk[:15])])
     h.push(client, park, [h.chunk(p["id"], 15, walk[15:])])
+    answered = db.execute(
+        text("SELECT point_count, max_seq, line FROM patrols WHERE id = :p"), {"p": p["id"]}
+    ).one()
+    assert answered.point_count == 40 and answered.max_seq == 39  # counted by the push
+    assert answered.line is None  # drawn by the worker, after the answer
+    assert _scalar(db, "SELECT count(*) FROM derived_backlog WHERE patrol_id = :p", p=p["id"]) == 1
+    assert h.derive(db) == 1  # both pushes' fixes, derived once
     row = db.execute(
         text(
             "SELECT distance_m, duration_s, moving_s, max_seq, ST_NPoints(line) AS n"
@@ -289,6 +298,7 @@ def test_several_chunks_of_one_patrol_in_one_push_count_each_step_once(client, d
             h.chunk(p["id"], 40, walk[40:]),
         ],
     )
+    h.derive(db)
     kept = db.execute(
         text("SELECT distance_m, moving_s, duration_s, point_count FROM patrols WHERE id = :p"),
         {"p": p["id"]},

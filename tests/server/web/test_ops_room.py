@@ -298,7 +298,9 @@ def test_rangers_are_named_and_move_on_the_map_over_the_parks_base_map(
     taken = datetime(2026, 11, 29, 14, 3, tzinfo=timezone(timedelta(hours=3)))
     expect(caption).to_contain_text(f"taken {formats.local_time(taken, AREA_TIMEZONE, 'en')}")
     expect(caption).to_contain_text(f"at {moved[1]:.5f}, {moved[0]:.5f}")
-    assert desk.evaluate("() => document.querySelector('#photo-viewer img').naturalWidth") > 0
+    desk.wait_for_function(  # the photo itself, shown in the viewer
+        "() => document.querySelector('#photo-viewer img').naturalWidth > 0", timeout=15_000
+    )
     desk.screenshot(path=str(artifacts_dir / "ops-report-photo-viewer-1440.png"))
     assert desk.errors == [] and phone.errors == []
 

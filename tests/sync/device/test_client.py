@@ -13,6 +13,7 @@ import pytest
 from server.core.pgcluster import free_port
 from sync.device.client import DeviceClient, SyncRefused
 from sync.device.fieldsim import foot_patrol
+from tests.helpers import wait_derived
 from tests.live import BIN
 
 
@@ -151,6 +152,7 @@ def test_a_garmin_track_becomes_a_patrol_through_the_protocol(live_server, devic
     report = client.sync()
     assert report.pushed == {"stored": 2}  # the patrol and one chunk of 300 fixes
     with psycopg.connect(live_server.env["DATABASE_URL"].replace("+psycopg", "")) as conn:
+        wait_derived(conn)  # the line and figures follow the push
         row = conn.execute(
             "SELECT point_count, distance_m, objective FROM patrols WHERE id = %s", (patrol_id,)
         ).fetchone()

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from sync.device.gpx import read_gpx
+from tests.helpers import wait_derived
 from tests.live import BIN
 
 DATA = Path(__file__).parent / "data"
@@ -133,6 +134,7 @@ def test_timed_tracks_are_imported_next_to_an_untimed_one_and_a_route(live_serve
     assert "2 of 2 tracks stored" in result.stdout and "0 still pending" in result.stdout
     morning = imported[0].split("patrol ")[1].split(",")[0]
     with psycopg.connect(live_server.env["DATABASE_URL"].replace("+psycopg", "")) as conn:
+        wait_derived(conn)  # the line and figures follow the push
         count, distance = conn.execute(
             "SELECT point_count, distance_m FROM patrols WHERE id = %s", (morning,)
         ).fetchone()

@@ -1,0 +1,1 @@
+"""Evidence for court: items, signed receipts, custody, cases, forensic results, packages."""
