@@ -49,13 +49,17 @@ def english_sentences(language: str) -> list[tuple[str, re.Pattern]]:
 
 
 def pages(page, base: str) -> list[str]:
-    """Every page a manager reaches: the navigation's, one report, one patrol, one seizure."""
+    """Every page a manager reaches: the navigation's, one report, patrol, seizure, case,
+    evidence item and its label."""
     page.goto(f"/areas/{AREA_SLUG}/map")
     paths = [a.get_attribute("href") for a in page.locator("nav.pages a").all()]
     for listing, link in (
         ("reports", f"a[href^='/areas/{AREA_SLUG}/reports/']"),
         ("patrols", f"a[href^='/areas/{AREA_SLUG}/patrols/']"),
         ("seizures", f"a[href^='/areas/{AREA_SLUG}/seizures/']"),
+        ("cases", f"a[href^='/areas/{AREA_SLUG}/cases/']"),
+        ("cases", f"a[href^='/areas/{AREA_SLUG}/evidence/']:not([href$='/label'])"),
+        ("cases", "a[href$='/label']"),
     ):
         page.goto(f"/areas/{AREA_SLUG}/{listing}")
         paths.append(page.locator(link).first.get_attribute("href"))
