@@ -21,8 +21,8 @@ from server.config import PROJECT_ROOT, Config
 from server.core import i18n, logs, pgcluster, problems, security, timing, tokens
 from server.core.api import Api
 from server.core.arrival import StampArrival
-from server.core.compression import ResponseCompression
 from server.core.attempts import Attempts
+from server.core.compression import ResponseCompression
 from server.core.db import make_engine, make_session_factory
 from server.core.encoding import RequestDecoding
 from server.core.extensions import add_area_detail
