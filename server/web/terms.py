@@ -31,6 +31,27 @@ TERMS = {
         "community": _l("community"),
         "other": _l("other"),
     },
+    "severity": {"info": _l("info"), "warning": _l("warning"), "critical": _l("critical")},
+    "alert_source": {"manager": _l("manager"), "sos": _l("SOS"), "rule": _l("rule")},
+    "report_status": {
+        "new": _l("new"),
+        "in_review": _l("in review"),
+        "confirmed": _l("confirmed"),
+        "rejected": _l("rejected"),
+        "closed": _l("closed"),
+    },
+    "attachment_state": {
+        "expected": _l("expected"),
+        "uploading": _l("uploading"),
+        "stored": _l("stored"),
+        "failed": _l("failed"),
+    },
+    "patrol_type": {
+        "foot": _l("foot"),
+        "vehicle": _l("vehicle"),
+        "boat": _l("boat"),
+        "aerial": _l("aerial"),
+    },
     "effort_by": {
         "ranger": _l("by ranger"),
         "team": _l("by team"),

@@ -3,6 +3,7 @@
 // cancelled or handled. The tables are the server's own rendering, fetched again: what is shown is
 // always what the server holds, and the page never reloads under the manager's hands.
 import { send } from "./api.js";
+import { _ } from "./i18n.js";
 import { parkTime } from "./time.js";
 
 const TABLES = ["#active-alerts", "#past-alerts"];
@@ -20,21 +21,21 @@ export function alertBody(f, now = new Date()) {
   const body = { message: f.message.value.trim(), severity: f.severity.value };
   if (f.valid_hours.value) {
     const hours = Number(f.valid_hours.value);
-    if (!(hours > 0)) return { error: "Valid for: a number of hours above 0" };
+    if (!(hours > 0)) return { error: _("Valid for: a number of hours above 0") };
     body.valid_until = new Date(now.getTime() + hours * 3600_000).toISOString();
   }
   const point = [f.lat.value, f.lon.value, f.radius_km.value];
   const polygon = f.polygon.value.trim();
   if (point.some((v) => v !== "")) {
-    if (point.some((v) => v === "")) return { error: "Give latitude, longitude and radius together" };
-    if (polygon) return { error: "Give either a point and radius or a polygon, not both" };
+    if (point.some((v) => v === "")) return { error: _("Give latitude, longitude and radius together") };
+    if (polygon) return { error: _("Give either a point and radius or a polygon, not both") };
     body.geometry = { type: "Point", coordinates: [Number(f.lon.value), Number(f.lat.value)] };
     body.radius_m = Number(f.radius_km.value) * 1000;
   } else if (polygon) {
     try {
       body.geometry = JSON.parse(polygon);
     } catch {
-      return { error: "The polygon is not valid JSON" };
+      return { error: _("The polygon is not valid JSON") };
     }
   }
   body.audience = f.audience.value === "geofence" ? { geofence: true } : {};
@@ -65,7 +66,7 @@ function cancelButtons(root) {
   const errorLine = document.getElementById("cancel-error");
   root.addEventListener("click", async (event) => {
     const id = event.target.dataset?.cancel;
-    if (!id || !confirm("Cancel this alert? Devices drop it on their next sync.")) return;
+    if (!id || !confirm(_("Cancel this alert? Devices drop it on their next sync."))) return;
     try {
       await send("POST", `/api/v1/alerts/${id}/cancel`);
       await refresh();
@@ -119,7 +120,7 @@ function follow(status) {
   document.addEventListener("rangersync:live", () => {
     refresh();
     const zone = document.getElementById("ops")?.dataset.zone || "UTC";
-    status.textContent = `Following live; updated ${parkTime(new Date().toISOString(), zone)}`;
+    status.textContent = _("Following live; updated %(when)s", { when: parkTime(new Date().toISOString(), zone) });
   });
 }
 

@@ -424,11 +424,11 @@ export async function areaMap(element, toggles, options = {}) {
 
   if (options.patrol) {
     fitTo(map, options.patrol);
-    for (const [where, name] of [[options.start, "Start"], [options.end, "End"]]) {
+    for (const [where, name] of [[options.start, "start"], [options.end, "end"]]) {
       if (!where) continue;
       const pin = document.createElement("div");
       pin.className = `map-label ${name.toLowerCase()}-label`;
-      pin.textContent = name === "Start" ? _("Start") : _("End");
+      pin.textContent = name === "start" ? _("Start") : _("End");
       new maplibregl.Marker({ element: pin }).setLngLat(where).addTo(map);
     }
   } else if (options.reports && options.fit) {

@@ -69,10 +69,11 @@ def test_manager_sees_coverage_on_the_map_and_triages_a_report(page, live_server
     page.select_option("select[name=status]", "new")
     page.click("text=Filter")
     page.locator("table.reports a", has_text="Open").first.click()
-    assert page.locator("#status").inner_text() == "new"
+    assert page.locator("#status").get_attribute("data-status") == "new"
     page.fill("textarea[name=notes]", "Checked against the ranger's photo")
     page.click("button[value=in_review]")
-    page.wait_for_function("() => document.getElementById('status').textContent === 'in_review'")
+    page.wait_for_function("() => document.getElementById('status').dataset.status === 'in_review'")
+    assert page.locator("#status").inner_text() == "in review"
     assert (
         page.locator("textarea[name=notes]").input_value() == "Checked against the ranger's photo"
     )
