@@ -35,6 +35,13 @@ def database(name: str = "bench", prefix: str = "rangersync-bench-") -> Iterator
 @contextmanager
 def served(url: str, root: Path, workers: int = 2, **env: str) -> Iterator[str]:
     """The base URL of `rangersync serve --no-demo` on `url`, ready (/readyz) when yielded."""
+    with served_process(url, root, workers, **env) as (base, _pid):
+        yield base
+
+
+@contextmanager
+def served_process(url: str, root: Path, workers: int = 2, **env: str) -> Iterator[tuple[str, int]]:
+    """As `served`, with the process id of gunicorn's master (its workers are its children)."""
     port = free_port()
     env = (
         os.environ
@@ -64,7 +71,7 @@ def served(url: str, root: Path, workers: int = 2, **env: str) -> Iterator[str]:
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("rangersync serve did not become ready") from None
                 time.sleep(0.2)
-        yield base
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)

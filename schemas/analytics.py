@@ -33,7 +33,10 @@ class PeriodQuery(Format):
 class MonthQuery(Schema):
     month = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="not a month (YYYY-MM)"),
+        # years 1900–2999: every month the report can be made of (year 0 is no date at all)
+        validate=validate.Regexp(
+            r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", error="not a month (YYYY-MM)"
+        ),
         metadata={"description": "the month, YYYY-MM, in the area's local days"},
     )
     lang = fields.String(metadata={"description": "the document's language (en, fr, sw…)"})

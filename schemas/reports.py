@@ -42,6 +42,9 @@ class ReportOut(Out):
     observed_at = fields.DateTime()
     observed_at_device = fields.DateTime()
     clock_suspect = fields.Boolean()
+    location_suspect = fields.Boolean(
+        metadata={"description": "said to be far (over 50 km) outside the park: check it"}
+    )
     patrol_id = fields.UUID(allow_none=True)
     device_id = fields.UUID(allow_none=True)
     received_at = fields.DateTime()

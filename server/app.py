@@ -24,11 +24,12 @@ from server.core.arrival import StampArrival
 from server.core.attempts import Attempts
 from server.core.compression import ResponseCompression
 from server.core.db import make_engine, make_session_factory
+from server.core.disconnect import DisconnectWatch
 from server.core.encoding import RequestDecoding
 from server.core.extensions import add_area_detail
 from server.core.ratelimit import PostgresStorage
 from server.core.timing import ServerTiming
-from server.core.web import ATTEMPTS, close_session, register_authenticator
+from server.core.web import ATTEMPTS, DISCONNECTS, close_session, register_authenticator
 from server.devices import api as devices_api
 from server.devices.service import authenticate_device
 from server.evidence import api as uploads_api
@@ -91,6 +92,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
         MAX_CONTENT_LENGTH=config.max_request_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=(config.public_url or "").startswith("https://"),
         API_TITLE="RangerSync",
         API_VERSION=f"v1 (sync protocol {PROTOCOL_VERSION})",
         OPENAPI_VERSION="3.0.3",
@@ -182,6 +184,7 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
     i18n.install(app)  # the dashboard's languages and local formats (server/translations/)
     web_errors.install(app)  # problems met by a page's browser as pages (before the headers)
     app.teardown_appcontext(close_session)
+    app.extensions[DISCONNECTS] = DisconnectWatch()  # read queries end when their client does
 
     @app.get("/static/vendor/<library>/<path:filename>")
     def vendor(library: str, filename: str):
@@ -190,15 +193,15 @@ def create_app(config: Config | None = None, *, engine: Engine | None = None) ->
             abort(404)
         return send_from_directory(Path(NODE_MODULES, package), filename, max_age=86400)
 
+    if n := config.trusted_proxies:  # nginx in front: its X-Forwarded-* say TLS, client, host
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     app.wsgi_app = ResponseCompression(app.wsgi_app)  # br/gzip out (server/core/compression.py)
-    if config.trusted_proxies:  # the client's address as the proxies saw it (throttles, logs)
-        n = config.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     app.wsgi_app = RequestDecoding(app.wsgi_app, config.max_request_bytes, MAX_COMPRESSION_RATIO)
     if config.server_timing_log is not None:  # inside the gate: its wait is reported apart
         timing.watch(engine)
         app.wsgi_app = ServerTiming(app.wsgi_app, config.server_timing_log)
     if config.push_concurrency:  # bulk sync yields to the SOS (server/safety/priority.py)
         app.wsgi_app = PushGate(app.wsgi_app, config.push_concurrency, config.push_queue)
+        app.extensions["rangersync.push_gate"] = app.wsgi_app  # the deriver yields to it
     app.wsgi_app = StampArrival(app.wsgi_app)  # outermost: before the body is read or queued
     return app

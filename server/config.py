@@ -98,13 +98,14 @@ class Config:
     enrol_limit_source: str = "10/minute;30/hour"  # bad enrolment codes per source
     sos_text_limit_sender: str = "10/5 minutes"  # refused SOS texts per sender number
     sos_text_limit_source: str = "60/minute"  # refused SOS texts per gateway address
-    trusted_proxies: int = 0  # reverse proxies in front (X-Forwarded-For): the source address
     # Hardening (issue 13): what one request may cost.
     read_timeout_s: int = 15  # statement_timeout of read-only views (dashboard, analytics, tiles)
     max_coverage_cells: int = 100_000  # grid cells one coverage answer (gaps, cells, tile) spans
     web_threads: int = 32  # threads per gunicorn worker process (`rangersync serve`)
     live_streams_max: int = 8  # live streams one process holds at once (default: threads / 4)
     live_streams_per_token: int = 3  # live streams one token holds at once, per process
+    device_token_ttl_days: int = 30  # a device token not renewed by a sync within this expires
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -170,6 +171,7 @@ class Config:
             web_threads=(threads := _int(env, "WEB_THREADS", 32)),
             live_streams_max=_int(env, "LIVE_STREAMS_MAX", max(1, threads // 4)),
             live_streams_per_token=_int(env, "LIVE_STREAMS_PER_TOKEN", 3),
+            device_token_ttl_days=_int(env, "DEVICE_TOKEN_TTL_DAYS", 30),
         )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 
 import procrastinate
 import psycopg
@@ -38,6 +39,12 @@ STALLED_AFTER_S = 10.0  # no heartbeat for this long: the worker is dead, its jo
 
 
 DERIVE_POLL_S = 5.0  # a missed NOTIFY (a restart, a dropped connection) waits at most this
+# After a wake-up, let the pushes of this second join the batch: in a storm the deriver runs at
+# most about once a second, on many patrols at once, and leaves the CPU to the pushes between.
+DERIVE_GATHER_S = 1.0
+# While pushes are at work in its process the deriver waits, but never longer than this: in a
+# storm the pushes get the CPU and the figures come this late at most (then in one big batch).
+DERIVE_YIELD_MAX_S = 10.0
 
 
 class Deriver(threading.Thread):
@@ -45,10 +52,11 @@ class Deriver(threading.Thread):
     DERIVE_POLL_S anyway. Any number may run, in any processes: each batch is claimed with
     SKIP LOCKED. A failure is logged and the batch retried at the next wake-up."""
 
-    def __init__(self, engine: Engine, url: str) -> None:
+    def __init__(self, engine: Engine, url: str, busy: Callable[[], bool] = lambda: False) -> None:
         super().__init__(name="rangersync-deriver", daemon=True)
         self.factory = make_session_factory(engine)
         self.url = connector_url(url)
+        self.busy = busy  # pushes at work beside it (the push gate of its process)
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -60,12 +68,16 @@ class Deriver(threading.Thread):
                         self._derive()
                         # wake on the next commit's NOTIFY (drain the others), or poll
                         for _ in listener.notifies(timeout=DERIVE_POLL_S, stop_after=1):
-                            pass
+                            self.stopping.wait(DERIVE_GATHER_S)
             except Exception:
                 log.exception("the deriver lost its connection; retrying")
                 self.stopping.wait(DERIVE_POLL_S)
 
     def _derive(self) -> None:
+        waited = 0.0
+        while self.busy() and waited < DERIVE_YIELD_MAX_S and not self.stopping.is_set():
+            self.stopping.wait(0.2)
+            waited += 0.2
         try:
             with job_run("derive_waiting"), self.factory() as session:
                 derived.derive_all_waiting(session)

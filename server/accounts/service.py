@@ -93,8 +93,16 @@ def member_view(user: User, role: str) -> dict:
 
 
 def set_role(session: Session, actor: Actor, area_id: uuid.UUID, username: str, role: str) -> dict:
+    """Give a role in this area to someone the actor already manages elsewhere (or a superuser,
+    anyone). Another park's people are out of reach, and indistinguishable from no one: an admin
+    cannot take them in, nor learn from the answer which usernames exist."""
     authorize(actor, Action.MEMBER_MANAGE, area_id, "area")
-    user = user_by_name(session, username)
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not (
+        actor.is_superuser
+        or any(actor.may(Action.MEMBER_MANAGE, a) for a in roles_of(session, user.id))
+    ):
+        raise NotFound(f"no user named {username!r} among the people you manage")
     membership = session.get(Membership, (user.id, area_id))
     if membership is None:
         membership = Membership(user_id=user.id, area_id=area_id, role=role)

@@ -96,6 +96,10 @@ RangerSync is starting on {base}
             "python:server.ops.gunicorn_conf",
             "--timeout",
             "120",
+            # The longest request line gunicorn reads (its maximum): a pull with the longest
+            # cursor the schema allows fits; longer is a 414 problem document.
+            "--limit-request-line",
+            "8190",
             "--graceful-timeout",
             "20",
             # Workers fork from the loaded app, so a worker that dies is replaced at once.

@@ -72,7 +72,7 @@ class Api(SmorestApi):
     def handle_http_exception(self, error):
         return from_http_exception(error)
 
-    def _register_responses(self):
+    def _register_responses(self) -> None:
         """flask-smorest's error responses, as what they are: application/problem+json."""
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}

@@ -58,6 +58,8 @@ class Action(StrEnum):
 
 
 _FIELD = frozenset({"admin", "manager", "ranger"})
+FIELD_ROLES = _FIELD  # who may carry a handheld
+DEVICE_ROLE = "ranger"  # what a handheld may do, whoever carries it: field work only
 _MANAGERS = frozenset({"admin", "manager"})
 # Investigators build prosecutions: they read what the field recorded, hold evidence, and alone
 # (with the park's admins) see who the suspects are.

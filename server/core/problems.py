@@ -34,9 +34,11 @@ HTTP_CODES = {
     409: "conflict",
     411: "length-required",
     413: "request-too-large",
+    414: "uri-too-long",
     415: "unsupported-media-type",
     422: "validation-failed",
     429: "too-many-requests",
+    431: "header-fields-too-large",
     500: "internal-error",
     503: "unavailable",
 }
@@ -116,8 +118,10 @@ def from_unexpected(error: Exception) -> Response:
         return from_http_exception(error)
     if isinstance(error, DataError):
         # Input the schemas let through but PostgreSQL cannot hold (a NUL in text, say): the
-        # request's fault, and nothing was committed.
-        reason = str(error.orig).splitlines()[0]
+        # request's fault, and nothing was committed. Said in our words: the database's own
+        # text names its types and internals, which a client has no business reading.
+        log.info("unstorable value on %s %s: %s", request.method, request.path, error.orig)
+        reason = _unstorable_reason(error)
         return from_domain_error(UnstorableValue(f"a value cannot be stored as sent: {reason}"))
     if isinstance(error, DBAPIError) and isinstance(error.orig, QueryCanceled):
         log.warning("statement timeout on %s %s", request.method, request.path)
@@ -135,6 +139,26 @@ def from_unexpected(error: Exception) -> Response:
         "Internal server error",
         "the server failed to answer; the error has been logged and nothing was committed",
     )
+
+
+UNSTORABLE_REASONS = {
+    "22001": "a text is longer than its field holds",
+    "22003": "a number is out of the range its field holds",
+    "22007": "a date or time is not one the database holds",
+    "22008": "a date or time is out of range",
+    "22021": "a text is not valid in the database's encoding",
+    "22P02": "a value does not have the form its field needs",
+    "22P05": "a text holds a character that cannot be stored",
+}
+
+
+def _unstorable_reason(error: DataError) -> str:
+    code = getattr(error.orig, "sqlstate", None)
+    if code in UNSTORABLE_REASONS:
+        return UNSTORABLE_REASONS[code]
+    if "NUL" in str(error.orig):  # refused by the driver before it reached the database
+        return "a text holds a NUL character"
+    return "a value is not one the database holds"
 
 
 def known_problems() -> dict[str, dict[str, Any]]:

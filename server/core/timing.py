@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 GATE_WAIT = "rangersync.gate_wait_s"  # set in the WSGI environ by the push gate
 
@@ -43,14 +44,21 @@ def watch(engine: Engine) -> None:
             counters.round_trips += 1
             counters.sql_s += time.perf_counter() - counters.started.pop()
 
-    def ended(conn) -> None:  # COMMIT or ROLLBACK: one more round trip (its time counts as Python)
+    def ending(conn) -> None:  # COMMIT or ROLLBACK: one more round trip, timed to its end
         if (counters := _current.get()) is not None:
             counters.round_trips += 1
+            counters.started.append(time.perf_counter())
+
+    def ended(session, *args) -> None:
+        if (counters := _current.get()) is not None and counters.started:
+            counters.sql_s += time.perf_counter() - counters.started.pop()
 
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
-    event.listen(engine, "commit", ended)
-    event.listen(engine, "rollback", ended)
+    event.listen(engine, "commit", ending)
+    event.listen(engine, "rollback", ending)
+    event.listen(Session, "after_commit", ended)
+    event.listen(Session, "after_rollback", ended)
 
 
 class ServerTiming:

@@ -27,6 +27,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A cookie-authenticated request that changes state must carry this header: a form on another
 # site cannot set it, so this closes cross-site request forgery for the dashboard.
 CSRF_HEADER = "X-Requested-With"
+DISCONNECTS = "rangersync.disconnects"  # a server.core.disconnect.DisconnectWatch
 
 
 def db() -> Session:
@@ -49,7 +50,16 @@ def read_db() -> Session:
         if state.config.read_timeout_s > 0:
             limit_statements(session_, state.config.read_timeout_s)
         g.read_db = session_
+        _cancel_when_client_leaves(session_)
     return g.read_db
+
+
+def _cancel_when_client_leaves(session_: Session) -> None:
+    watch = current_app.extensions.get(DISCONNECTS)
+    sock = request.environ.get("gunicorn.socket")
+    if watch is None or sock is None:
+        return
+    g.disconnect_key = watch.watch_session(sock, session_)
 
 
 def commit(result: T) -> T:
@@ -59,6 +69,8 @@ def commit(result: T) -> T:
 
 
 def close_session(_exc: BaseException | None = None) -> None:
+    if (key := g.pop("disconnect_key", None)) is not None:
+        current_app.extensions[DISCONNECTS].forget(key)
     for name in ("read_db", "db"):  # the same session when the primary answered reads
         session_ = g.pop(name, None)
         if session_ is not None:

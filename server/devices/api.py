@@ -48,10 +48,11 @@ def create_enrolment_code(body, area_id):
 def enrol(body):
     """Exchange a one-time enrolment code for this device's token (shown once). Bad codes are
     counted per address: past a few, 429 with Retry-After, whatever the code."""
+    ttl_days = current_app.extensions["rangersync"].config.device_token_ttl_days
     with attempts("enrolment").attempt(
         {"source": (source_address(),)}, failures=(service.EnrolmentCodeInvalid,)
     ):
-        return commit(service.enrol(db(), **body))
+        return commit(service.enrol(db(), **body, token_ttl_days=ttl_days))
 
 
 @blp.get("/areas/<area>/devices")

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import DateTime, ForeignKey, LargeBinary, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.core.db import Base, created_at_column, new_id
+from server.core.db import Base, created_at_column, new_id, utcnow
+
+DEFAULT_TOKEN_TTL = timedelta(days=30)  # DEVICE_TOKEN_TTL_DAYS; enrolment sets it from config
+
+
+def default_token_expiry() -> datetime:
+    return utcnow() + DEFAULT_TOKEN_TTL
 
 
 class Device(Base):
-    """A handheld enrolled to one area and one user. Only the SHA-256 of its token is stored."""
+    """A handheld enrolled to one area and one user. Only the SHA-256 of its token is stored.
+
+    The token expires at `token_expires_at` and is renewed on sync; the one before the last
+    renewal (`previous_token_…`) still works until the device is seen with the new one."""
 
     __tablename__ = "devices"
 
@@ -23,6 +32,11 @@ class Device(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(Text)
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    token_expires_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=default_token_expiry
+    )
+    previous_token_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    previous_token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     enrolled_at: Mapped[datetime] = created_at_column()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

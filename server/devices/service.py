@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import segno
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Membership, User
@@ -16,12 +16,16 @@ from server.accounts.service import actor_for, user_by_name
 from server.areas.models import Area
 from server.core import audit, tokens
 from server.core.db import utcnow
-from server.core.errors import DomainError, Invalid, TokenRevoked, Unauthenticated
-from server.core.policy import Action, Actor, authorize, load_in_area
+from server.core.errors import DomainError, Forbidden, Invalid, TokenRevoked, Unauthenticated
+from server.core.policy import DEVICE_ROLE, FIELD_ROLES, Action, Actor, authorize, load_in_area
 from server.devices.models import Device, EnrolmentCode
 
 # Seen within this long counts as "now": saves a write on every request from a busy device.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+DEFAULT_TOKEN_TTL_DAYS = 30
+# A sync renews a token issued longer ago than this: a handheld syncing daily always holds a
+# token with (nearly) the whole lifetime ahead, without a new secret on every pull.
+RENEW_AFTER = timedelta(days=1)
 
 
 class EnrolmentCodeInvalid(DomainError):
@@ -33,6 +37,11 @@ class EnrolmentCodeInvalid(DomainError):
 class DeviceRevoked(TokenRevoked):
     code = "device-revoked"
     title = "This device has been revoked"
+
+
+class DeviceTokenExpired(Unauthenticated):
+    code = "device-token-expired"
+    title = "This device's token has expired"
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,12 @@ class DeviceView:
 
 
 @dataclass(frozen=True)
+class RenewedToken:
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class Enrolment:
     device_id: uuid.UUID
     token: str
@@ -99,6 +114,8 @@ def create_enrolment_code(
     ttl_hours: int,
     server_url: str | None = None,
 ) -> IssuedCode:
+    if actor.kind == "device":  # a handheld never mints codes, whoever it was enrolled for
+        raise Forbidden("a device cannot make enrolment codes; a manager does, signed in")
     authorize(actor, Action.DEVICE_ENROL, area_id, "area")
     user = user_by_name(session, username)
     role = session.scalar(
@@ -108,6 +125,11 @@ def create_enrolment_code(
         raise Invalid(
             f"{username!r} has no role in this area; add them to it first",
             errors={"username": ["not a member of this area"]},
+        )
+    if role not in FIELD_ROLES:
+        raise Invalid(
+            f"{username!r} is a {role} here: only field staff carry handhelds",
+            errors={"username": [f"a {role} cannot have a device"]},
         )
     if user.disabled_at is not None:
         raise Invalid(f"{username!r} is disabled", errors={"username": ["disabled"]})
@@ -136,6 +158,7 @@ def enrol(
     name: str | None = None,
     app_version: str | None = None,
     platform: str | None = None,
+    token_ttl_days: int = DEFAULT_TOKEN_TTL_DAYS,
 ) -> Enrolment:
     """Exchange a one-time code for a device token. Concurrent uses of one code: one wins."""
     code_hash = tokens.digest(tokens.normalise_code(code))
@@ -161,6 +184,13 @@ def enrol(
     user = session.get(User, claimed.user_id)
     if user.disabled_at is not None:
         raise EnrolmentCodeInvalid("the ranger this code was made for has been disabled")
+    role = session.scalar(
+        select(Membership.role).where(
+            Membership.user_id == user.id, Membership.area_id == claimed.area_id
+        )
+    )
+    if role not in FIELD_ROLES:  # the role changed since the code was made
+        raise EnrolmentCodeInvalid("the person this code was made for no longer works in the field")
     area = session.get(Area, claimed.area_id)
     token = tokens.new_token(tokens.DEVICE_TOKEN_PREFIX)
     device = Device(
@@ -168,6 +198,7 @@ def enrol(
         user_id=user.id,
         name=name or f"{user.username}'s device",
         token_hash=tokens.digest(token),
+        token_expires_at=utcnow() + timedelta(days=token_ttl_days),
         app_version=app_version,
         platform=platform,
         last_seen_at=utcnow(),
@@ -177,7 +208,7 @@ def enrol(
     session.execute(
         update(EnrolmentCode).where(EnrolmentCode.id == claimed.id).values(device_id=device.id)
     )
-    device_actor = Actor("device", device.id, {area.id: "ranger"}, user_id=user.id)
+    device_actor = Actor("device", device.id, {area.id: DEVICE_ROLE}, user_id=user.id)
     audit.record(session, device_actor, "device.enrol", "device", device.id, area_id=area.id)
     return Enrolment(device.id, token, area.id, area.slug, user.username)
 
@@ -217,11 +248,13 @@ def get_device(session: Session, actor: Actor, device_id: uuid.UUID) -> DeviceVi
 
 
 def authenticate_device_token(session: Session, token: str) -> tuple[Actor, bool]:
-    """The device's actor, and whether last_seen_at was moved (the caller commits that)."""
+    """The device's actor, and whether the device row was changed (last_seen_at moved, or the
+    token before a renewal retired now that the new one is used): the caller commits that."""
+    presented = tokens.digest(token)
     row = session.execute(
         select(Device, User)
         .join(User, User.id == Device.user_id)
-        .where(Device.token_hash == tokens.digest(token))
+        .where(or_(Device.token_hash == presented, Device.previous_token_hash == presented))
     ).first()
     if row is None:
         raise Unauthenticated("unknown device token; enrol the device again")
@@ -237,7 +270,17 @@ def authenticate_device_token(session: Session, token: str) -> tuple[Actor, bool
             extra={"device_id": str(device.id)},
         )
     now = utcnow()
+    current = device.token_hash == presented
+    expires_at = device.token_expires_at if current else device.previous_token_expires_at
+    if expires_at is None or expires_at <= now:
+        raise DeviceTokenExpired(
+            "this device's token has expired (it had not synced for too long); enrol it again",
+            extra={"device_id": str(device.id)},
+        )
     touched = device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION
+    if current and device.previous_token_hash is not None:
+        device.previous_token_hash = device.previous_token_expires_at = None  # renewal received
+        touched = True
     if touched:
         device.last_seen_at = now
     return device_actor(session, device, user), touched
@@ -249,8 +292,42 @@ def authenticate_device(session: Session, token: str) -> Actor:
     return authenticate_device_token(session, token)[0]
 
 
+def renew_token(
+    session: Session, actor: Actor, presented: str, ttl_days: int
+) -> RenewedToken | None:
+    """A fresh token for the device making this request (its sync), when the one it presented
+    was issued more than RENEW_AFTER ago or is the one from before a renewal it never received.
+    The presented token keeps working until the device is seen with the fresh one; the caller
+    commits, and hands the fresh token to the device in its answer."""
+    if actor.kind != "device":
+        return None
+    device = session.get(Device, actor.id, with_for_update=True)
+    if device is None:
+        return None
+    now = utcnow()
+    ttl = timedelta(days=ttl_days)
+    presented_hash = tokens.digest(presented)
+    if presented_hash == device.token_hash:
+        if device.token_expires_at - now > ttl - RENEW_AFTER:
+            return None
+        device.previous_token_hash = device.token_hash
+        device.previous_token_expires_at = device.token_expires_at
+    elif presented_hash != device.previous_token_hash:
+        return None  # neither: not this device's token (cannot happen after authentication)
+    # else the device missed the last renewal: it gets another; the lost one is forgotten
+    token = tokens.new_token(tokens.DEVICE_TOKEN_PREFIX)
+    device.token_hash = tokens.digest(token)
+    device.token_expires_at = now + ttl
+    session.flush()
+    audit.record(session, actor, "device.token_renew", "device", device.id, area_id=device.area_id)
+    return RenewedToken(token, device.token_expires_at)
+
+
 def device_actor(session: Session, device: Device, user: User) -> Actor:
-    """A device acts for its ranger, with the ranger's role, in its own area only."""
+    """A device acts in its own area only, and as field staff whatever its ranger's role: a
+    handheld enrolled for a manager records, syncs and raises SOS, but never mints enrolment
+    codes, manages people or devices, or issues alerts (those need the manager signed in).
+    A ranger no longer field staff there (made a partner) gets no role from their device."""
     role = actor_for(session, user).role_in(device.area_id)
-    roles = {device.area_id: role} if role else {}
+    roles = {device.area_id: DEVICE_ROLE} if role in FIELD_ROLES else {}
     return Actor("device", device.id, roles, user_id=user.id)

@@ -25,6 +25,9 @@ class Upload(Base):
         ForeignKey("attachments.id", ondelete="CASCADE"), index=True
     )
     device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"))
+    # who started it (the device's ranger, or the ranger signed in): they, or a manager, may
+    # send its bytes or end it; another ranger of the park may not
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     length: Mapped[int] = mapped_column(BigInteger)
     upload_offset: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = created_at_column()

@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from server.core.db import utcnow
-from server.core.errors import Conflict, DomainError, Gone, Invalid, NotFound
+from server.core.errors import Conflict, DomainError, Forbidden, Gone, Invalid, NotFound
 from server.core.policy import Action, Actor, load_in_area
 from server.evidence import images
 from server.evidence.models import Upload
@@ -136,6 +136,7 @@ def create(
         area_id=attachment.area_id,
         attachment_id=attachment.id,
         device_id=actor.id if actor.kind == "device" else None,
+        user_id=actor.user_id,
         length=length,
         expires_at=utcnow() + ttl,
     )
@@ -155,9 +156,19 @@ def _upload(
     upload = load_in_area(
         session, actor, Action.REPORT_CREATE, Upload, upload_id, "upload", lock=lock or False
     )
+    if not _may_touch(actor, upload):
+        raise Forbidden("only the ranger who started this upload, or a manager, may touch it")
     if upload.completed_at is None and upload.expires_at <= utcnow():
         raise Gone("this upload expired; create a new one")
     return upload
+
+
+def _may_touch(actor: Actor, upload: Upload) -> bool:
+    if actor.may(Action.REPORT_TRIAGE, upload.area_id):  # a manager of the park
+        return True
+    if upload.user_id is not None:
+        return actor.user_id == upload.user_id
+    return actor.kind == "device" and actor.id == upload.device_id  # started before user_id
 
 
 def state(session: Session, actor: Actor, upload_id: uuid.UUID) -> UploadState:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -116,6 +117,9 @@ class Report(ChangeTracked, Base):
     observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # clock-corrected
     clock_skew_s: Mapped[float | None] = mapped_column(Float)
     clock_suspect: Mapped[bool] = mapped_column(Boolean, default=False)  # skew beyond tolerance
+    # where it was said to be lies far outside the park: stored (nothing is thrown away) and
+    # shown flagged, for a manager to judge (a GPS fix gone wrong, a device in the wrong park)
+    location_suspect: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default="new")
     priority: Mapped[int] = mapped_column(SmallInteger, default=3)  # 1 urgent … 4 low
     notes: Mapped[str | None] = mapped_column(Text)

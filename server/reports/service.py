@@ -33,6 +33,7 @@ class ReportView:
     observed_at: datetime
     observed_at_device: datetime
     clock_suspect: bool
+    location_suspect: bool
     patrol_id: uuid.UUID | None
     device_id: uuid.UUID | None
     received_at: datetime
@@ -57,6 +58,7 @@ def _view(session: Session, report: Report) -> ReportView:
         report.observed_at,
         report.observed_at_device,
         report.clock_suspect,
+        report.location_suspect,
         report.patrol_id,
         report.device_id,
         report.received_at,

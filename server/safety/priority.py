@@ -33,6 +33,10 @@ class PushGate:
         self.inside = 0
         self.lock = threading.Lock()
 
+    def busy(self) -> bool:
+        """Pushes are being worked on or waiting in this process."""
+        return self.inside > 0
+
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != PUSH_PATH or environ.get("REQUEST_METHOD") != "POST":
             return self.app(environ, start_response)

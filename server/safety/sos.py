@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.core import audit
 from server.core.errors import Conflict, Forbidden, Invalid, Unauthenticated
-from server.core.policy import Action, Actor, authorize
+from server.core.policy import DEVICE_ROLE, Action, Actor, authorize
 from server.devices.models import Device
 from server.safety.alerts import raise_alert
 from server.safety.models import SosCall
@@ -166,12 +166,14 @@ def raise_sos_from_text(session: Session, message: str, sender: str | None = Non
     device = session.get(Device, sos.device_id)
     if device is None or device.revoked_at is not None:
         raise SosForged("no enrolled device has this SOS key")
-    if not sos_text.verify(sos, sos_text.key_from_token_hash(device.token_hash)):
+    # the token before a renewal the device may not have received yet signs as well
+    keys = (device.token_hash, device.previous_token_hash)
+    if not any(sos_text.verify(sos, sos_text.key_from_token_hash(k)) for k in keys if k):
         raise SosForged("the signature does not match the device")
     point = Point(sos.lon, sos.lat)
     result = _raise(
         session, device, sos.id, point, sos.sent_at, sos.text, sos.counter, "sms", sender
     )
-    actor = Actor("device", device.id, {device.area_id: "ranger"}, user_id=device.user_id)
+    actor = Actor("device", device.id, {device.area_id: DEVICE_ROLE}, user_id=device.user_id)
     audit.record(session, actor, "sos.raise", "sos", sos.id, area_id=device.area_id, channel="sms")
     return result

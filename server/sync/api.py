@@ -25,7 +25,8 @@ from server.core.api import API_PREFIX, Blueprint
 from server.core.arrival import ARRIVED_AT
 from server.core.errors import DomainError, Invalid
 from server.core.params import NotANumber, whole_number
-from server.core.web import commit, current_actor, db
+from server.core.web import bearer_token, commit, current_actor, db
+from server.devices import service as devices_service
 from server.devices.service import DeviceRevoked
 from server.safety import hooks as safety_hooks
 from server.sync import pull as pull_service
@@ -144,23 +145,26 @@ def push(body):
 def pull(args):
     """Changes in the device's scope since its cursor, in pages; 304 when nothing changed."""
     actor = current_actor()
-    secret = current_app.extensions["rangersync"].config.secret_key
+    config = current_app.extensions["rangersync"].config
+    renewed = commit(
+        devices_service.renew_token(db(), actor, bearer_token() or "", config.device_token_ttl_days)
+    )
+    secret = config.secret_key
     cursor = Cursor.decode(args["cursor"], secret, actor.id) if args["cursor"] else None
     page = pull_service.pull(db(), actor, cursor, args["limit"] or pull_service.PULL_PAGE_SIZE)
     token = page.cursor.encode(secret)
-    if page.unchanged and request.if_none_match.contains(token):
+    if page.unchanged and renewed is None and request.if_none_match.contains(token):
         return "", 304, {"ETag": f'"{token}"'}
-    return (
-        {
-            "protocol": page.protocol,
-            "changes": page.changes,
-            "cursor": token,
-            "more": page.more,
-            "full_resync": page.full_resync,
-        },
-        200,
-        {"ETag": f'"{token}"'},
-    )
+    answer = {
+        "protocol": page.protocol,
+        "changes": page.changes,
+        "cursor": token,
+        "more": page.more,
+        "full_resync": page.full_resync,
+    }
+    if renewed is not None:
+        answer["renewed_token"] = renewed
+    return answer, 200, {"ETag": f'"{token}"'}
 
 
 @review_blp.get("/areas/<area>/quarantine")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -64,6 +64,32 @@ class PushContext:
     derive_later: dict[uuid.UUID, tuple[bool, tuple[datetime, int] | None]] = field(
         default_factory=dict
     )
+    # The ledger's answers for records claimed together before any was applied (claim_all):
+    # (kind, id) -> "new", "duplicate", "conflict" or "id-taken"; taken by the record's handler.
+    claimed: dict[tuple[str, uuid.UUID], str] = field(default_factory=dict)
+    # True while a record is applied inside the batch's savepoint without one of its own: then
+    # what one record looked up or stored (a category, a patrol locked, a report) holds for the
+    # next, since a database refusal anywhere applies the batch again and `forget`s it all.
+    bare: bool = False
+    memo: dict[tuple, Any] = field(default_factory=dict)
+
+    def remembered(self, key: tuple, look_up):
+        """look_up(), or what it answered for an earlier record of this batch (bare only)."""
+        if not self.bare:
+            return look_up()
+        if key not in self.memo:
+            self.memo[key] = look_up()
+        return self.memo[key]
+
+    def remember(self, key: tuple, value: Any) -> None:
+        if self.bare:
+            self.memo[key] = value
+
+    def forget(self) -> None:
+        """The batch's savepoint was rolled back: nothing it did or learnt holds."""
+        self.claimed.clear()
+        self.derive_later.clear()
+        self.memo.clear()
 
     @property
     def area_id(self) -> uuid.UUID:
@@ -135,11 +161,96 @@ def content_hash(data: Any) -> bytes:
     return hashlib.sha256(canonical(data)).digest()
 
 
+CLAIM_ALL = text(
+    """
+    INSERT INTO sync_receipts (record_id, kind, area_id, device_id, content_hash, sync_id)
+    SELECT c.record_id, c.kind, :area, :device, c.content_hash, :sync
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:kinds AS text[]), CAST(:hashes AS bytea[]))
+         AS c(record_id, kind, content_hash)
+    ORDER BY c.record_id, c.kind
+    ON CONFLICT DO NOTHING
+    RETURNING record_id, kind
+    """
+)
+ALREADY = text(
+    """
+    SELECT r.record_id, r.kind, r.area_id, r.content_hash
+    FROM sync_receipts r
+    JOIN unnest(CAST(:ids AS uuid[]), CAST(:kinds AS text[])) AS c(record_id, kind)
+      ON r.record_id = c.record_id AND r.kind = c.kind
+    """
+)
+
+
+def claim_all(ctx: PushContext, records: list[tuple[str, uuid.UUID, bytes]]) -> None:
+    """Claim (kind, id, digest) records in the ledger at once: one INSERT for them all, one
+    SELECT for those already there. The same answers as `claim` record by record, and the same
+    waiting: a record another push is storing waits for its commit (rows are taken in id order,
+    so two pushes cannot deadlock here). A record claimed "new" whose handler then refuses it
+    must be unclaimed (`unclaim`): it was claimed outside its savepoint."""
+    if not records:
+        return
+    ids = [r[1] for r in records]
+    kinds = [r[0] for r in records]
+    inserted = ctx.session.execute(
+        CLAIM_ALL,
+        {
+            "ids": ids,
+            "kinds": kinds,
+            "hashes": [r[2] for r in records],
+            "area": ctx.area_id,
+            "device": ctx.device.id,
+            "sync": ctx.sync_id,
+        },
+    ).all()
+    new = {(row.kind, row.record_id) for row in inserted}
+    for kind, record_id, _ in records:
+        if (kind, record_id) in new:
+            ctx.claimed[(kind, record_id)] = "new"
+    rest = [
+        (kind, record_id, digest)
+        for kind, record_id, digest in records
+        if (kind, record_id) not in new
+    ]
+    if not rest:
+        return
+    found = {
+        (row.kind, row.record_id): row
+        for row in ctx.session.execute(
+            ALREADY, {"ids": [r[1] for r in rest], "kinds": [r[0] for r in rest]}
+        )
+    }
+    for kind, record_id, digest in rest:
+        row = found[(kind, record_id)]
+        if row.area_id != ctx.area_id:
+            ctx.claimed[(kind, record_id)] = "id-taken"
+        else:
+            ctx.claimed[(kind, record_id)] = (
+                "duplicate" if row.content_hash == digest else "conflict"
+            )
+
+
+def unclaim(ctx: PushContext, kind: str, record_id: uuid.UUID) -> None:
+    """Take back a claim made by claim_all for a record that was then refused."""
+    ctx.session.execute(
+        text("DELETE FROM sync_receipts WHERE record_id = :id AND kind = :kind"),
+        {"id": record_id, "kind": kind},
+    )
+
+
+ID_TAKEN = ("id-taken", "/id", "this id belongs to a record of another area")
+
+
 def claim(ctx: PushContext, kind: str, record_id: uuid.UUID, digest: bytes) -> str:
     """Enter the record in the ledger: 'new', 'duplicate' (same content) or 'conflict'.
 
     INSERT … ON CONFLICT DO NOTHING makes concurrent pushes of one record wait for each other
-    and agree: exactly one of them stores it."""
+    and agree: exactly one of them stores it. A record already claimed with others of its push
+    (claim_all) takes that answer."""
+    if (outcome := ctx.claimed.pop((kind, record_id), None)) is not None:
+        if outcome == "id-taken":
+            raise Rejection(*ID_TAKEN)
+        return outcome
     inserted = ctx.session.execute(
         insert(SyncReceipt)
         .values(
@@ -161,7 +272,7 @@ def claim(ctx: PushContext, kind: str, record_id: uuid.UUID, digest: bytes) -> s
         )
     ).one()
     if existing.area_id != ctx.area_id:
-        raise Rejection("id-taken", "/id", "this id belongs to a record of another area")
+        raise Rejection(*ID_TAKEN)
     return "duplicate" if existing.content_hash == digest else "conflict"
 
 
@@ -229,10 +340,24 @@ def _unstorable_at(value: Any, pointer: str) -> str | None:
     return None
 
 
+# A quarantined record larger than this (as JSON) is kept as its first bytes, its size and its
+# SHA-256: enough for a manager to see what it was and for the device's copy to be recognised,
+# without a 16 MB record held whole for every retry of a misbehaving app.
+MAX_QUARANTINED_BYTES = 64 * 1024
+
+
 def storable(raw: Any) -> Any:
     """What quarantine keeps: the record itself, or — when it holds text PostgreSQL cannot store,
     or a number JSONB cannot hold (1e400 parses to infinity) — its JSON text, escaped, so that
-    nothing is lost or altered."""
+    nothing is lost or altered; past MAX_QUARANTINED_BYTES, the head of that text, its size and
+    its hash."""
+    as_json = json.dumps(raw, ensure_ascii=True)
+    if len(as_json) > MAX_QUARANTINED_BYTES:
+        return {
+            "truncated_json": as_json[:MAX_QUARANTINED_BYTES],
+            "size_bytes": len(as_json),
+            "sha256": hashlib.sha256(as_json.encode()).hexdigest(),
+        }
     if unstorable_text(raw) is None and first_flaw(raw) is None:
         return raw
-    return {"unstorable_json": json.dumps(raw, ensure_ascii=True)}
+    return {"unstorable_json": as_json}

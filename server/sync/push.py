@@ -1,8 +1,16 @@
 """The push: a device's batch of records, each answered with its own verdict.
 
-Every record is applied in its own savepoint, so one bad record never sinks the batch. Records
-that cannot be stored are kept raw in quarantine with the reason. The view commits before it
-answers, so a verdict the device reads is a verdict the database holds.
+One bad record never sinks the batch, and records that cannot be stored are kept raw in
+quarantine with the reason. The view commits before it answers, so a verdict the device reads is
+a verdict the database holds.
+
+The batch is applied set-based where it can be: every record's schema first, then the whole
+ledger claimed in one statement (common.claim_all), then the records in a fixed order inside one
+savepoint, without a savepoint each: a handler refuses a record (Rejection) before it writes
+anything, so only a refusal by the database itself needs a savepoint to undo a record. When one
+comes, the batch's savepoint is rolled back and the batch applied again the careful way, a
+savepoint and a ledger claim per record, which finds the record at fault and answers the rest as
+before. Seizures, seizure edits and a record sent twice in one push always take the careful way.
 """
 
 from __future__ import annotations
@@ -29,8 +37,10 @@ from server.sync.common import (
     PushContext,
     Rejection,
     Verdict,
+    claim_all,
     content_hash,
     storable,
+    unclaim,
     unstorable_text,
 )
 from server.sync.edits import store_edit
@@ -57,6 +67,16 @@ HANDLERS = {
     "device_status": store_device_status,
 }
 RANK = {kind: i for i, kind in enumerate(RECORD_KINDS)}
+# Kinds whose handlers refuse a record before writing any of it (seizures' service may not).
+REFUSE_BEFORE_WRITING = {
+    "patrol",
+    "patrol_leg",
+    "track_chunk",
+    "report",
+    "edit",
+    "attachment",
+    "device_status",
+}
 # Where a database constraint points in the record, when the last line of defence is reached.
 CONSTRAINT_POINTERS = {"geom": "/data/geometry", "ends_after_start": "/data/ended_at"}
 
@@ -127,8 +147,29 @@ def push(
         except Rejection as rejection:
             verdicts[index] = _reject(ctx, raw, rejection)
     accepted.sort(key=lambda item: _apply_order(*item))
+    loaded = []
     for index, record, raw in accepted:
-        verdicts[index] = _apply(ctx, record, raw)
+        try:
+            loaded.append((index, record, raw, _data_of(record)))
+        except Rejection as rejection:
+            verdicts[index] = _reject(ctx, raw, rejection)
+    firsts = {}  # each (kind, id) once: a record sent twice is claimed by its first copy
+    for _, record, _, _ in loaded:
+        firsts.setdefault((record["kind"], record["id"]), content_hash(record["data"]))
+    try:
+        with ctx.session.begin_nested():
+            claim_all(ctx, [(kind, rid, digest) for (kind, rid), digest in firsts.items()])
+            kind = None
+            for index, record, raw, data in loaded:
+                if record["kind"] != kind:  # each kind's rows go in together, after the last's
+                    ctx.session.flush()
+                    kind = record["kind"]
+                verdicts[index] = _apply(ctx, record, raw, data, batched=True)
+            ctx.session.flush()
+    except DBAPIError:  # the database refused a record: its claims undone, find it the careful way
+        ctx.forget()
+        for index, record, raw, data in loaded:
+            verdicts[index] = _apply(ctx, record, raw, data)
     queue_derived(ctx)
     results = [verdicts[i] for i in range(len(records))]
     sync.verdicts = dict(Counter(v.verdict for v in results))
@@ -186,25 +227,54 @@ def apply_one(ctx: PushContext, raw: Any) -> Verdict:
         record = _envelope_of(raw)
     except Rejection as rejection:
         return _verdict_of(raw, rejection)
-    verdict = _apply(ctx, record, raw, keep_rejected=False)
+    try:
+        data = _data_of(record)
+    except Rejection as rejection:
+        return _verdict_of(raw, rejection)
+    verdict = _apply(ctx, record, raw, data, keep_rejected=False)
     queue_derived(ctx)
     return verdict
 
 
-def _apply(ctx: PushContext, record: dict, raw: dict, keep_rejected: bool = True) -> Verdict:
-    kind, record_id = record["kind"], record["id"]
+def _data_of(record: dict) -> dict:
     try:
-        try:
-            data = RECORD_SCHEMAS[kind]().load(record["data"])
-        except ValidationError as error:
-            field, messages = next(iter(error.normalized_messages().items()))
-            pointer = "/data" + _pointer(field, messages)
-            raise Rejection("invalid-field", pointer, _first(messages)) from None
+        return RECORD_SCHEMAS[record["kind"]]().load(record["data"])
+    except ValidationError as error:
+        field, messages = next(iter(error.normalized_messages().items()))
+        pointer = "/data" + _pointer(field, messages)
+        raise Rejection("invalid-field", pointer, _first(messages)) from None
+
+
+def _apply(
+    ctx: PushContext,
+    record: dict,
+    raw: dict,
+    data: dict,
+    keep_rejected: bool = True,
+    batched: bool = False,
+) -> Verdict:
+    """One record. `batched`: inside the batch's savepoint, with the ledger claimed for the whole
+    batch; a record claimed that way whose handler refuses before writing needs no savepoint of
+    its own, and a refusal by the database is left to the batch (it is applied again)."""
+    kind, record_id = record["kind"], record["id"]
+    claimed = ctx.claimed.get((kind, record_id))
+    bare = (
+        batched
+        and claimed is not None
+        and kind in REFUSE_BEFORE_WRITING
+        and not (kind == "edit" and data["target"] == "seizure")
+    )
+    digest = content_hash(record["data"])
+    try:
+        if bare:
+            ctx.bare = True
+            try:
+                return HANDLERS[kind](ctx, record_id, data, digest, raw["data"])
+            finally:
+                ctx.bare = False
         try:
             with ctx.session.begin_nested():
-                return HANDLERS[kind](
-                    ctx, record_id, data, content_hash(record["data"]), raw["data"]
-                )
+                return HANDLERS[kind](ctx, record_id, data, digest, raw["data"])
         except DBAPIError as error:
             constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None) or ""
             pointer = next(
@@ -213,6 +283,8 @@ def _apply(ctx: PushContext, record: dict, raw: dict, keep_rejected: bool = True
             detail = f"the database refused it ({constraint or type(error.orig).__name__})"
             raise Rejection("database-refused", pointer, detail) from None
     except Rejection as rejection:
+        if claimed == "new":  # claimed with the batch, outside this record's savepoint
+            unclaim(ctx, kind, record_id)
         return _reject(ctx, raw, rejection) if keep_rejected else _verdict_of(raw, rejection)
 
 

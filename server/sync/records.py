@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from schemas import attributes as attribute_rules
 from server.accounts.models import Membership, Team, User
@@ -85,13 +85,15 @@ def user_ids(ctx: PushContext, usernames: list[str], pointer: str) -> list[uuid.
     return [ctx.usernames[u] for u in usernames]
 
 
-def _patrol_in_area(ctx: PushContext, patrol_id: uuid.UUID, pointer: str) -> Patrol:
-    patrol = ctx.session.get(Patrol, patrol_id)
-    if patrol is None or patrol.area_id != ctx.area_id:
+def _patrol_in_area(ctx: PushContext, patrol_id: uuid.UUID, pointer: str) -> None:
+    area = ctx.remembered(
+        ("patrol-area", patrol_id),
+        lambda: ctx.session.scalar(select(Patrol.area_id).where(Patrol.id == patrol_id)),
+    )
+    if area != ctx.area_id:
         raise Rejection(
             "unknown-patrol", pointer, "no such patrol in this area (send the patrol first)"
         )
-    return patrol
 
 
 def patrol_snapshot(patrol: Patrol, members: list[str]) -> dict:
@@ -165,6 +167,7 @@ def store_patrol(
         for m in dict.fromkeys(members)
     )
     version_snapshot(ctx, "patrol", record_id, 1, patrol_snapshot(patrol, data["members"]))
+    ctx.remember(("patrol-area", record_id), ctx.area_id)
     return Verdict(str(record_id), "patrol", STORED, version=1)
 
 
@@ -220,13 +223,18 @@ def store_report(
     if verdict := created(ctx, "report", record_id, digest, raw):
         return verdict
     ctx.check_time(data["observed_at"], "/data/observed_at")
-    category = category_in_area(ctx.session, ctx.area_id, data["category"])
+    category = ctx.remembered(
+        ("category", data["category"]),
+        lambda: category_in_area(ctx.session, ctx.area_id, data["category"]),
+    )
     if category is None:
         raise Rejection("unknown-category", "/data/category", f"no category {data['category']!r}")
     # The form the ranger filled in: the version the device had (still valid after a change),
     # or, when it does not say, the current one.
     version = data.get("category_version", category.version)
-    form = version_of(ctx.session, category, version)
+    form = ctx.remembered(
+        ("form", category.id, version), lambda: version_of(ctx.session, category, version)
+    )
     if form is None:
         raise Rejection(
             "unknown-category-version",
@@ -241,6 +249,7 @@ def store_report(
     check_attributes(form, data["attributes"], "/data/attributes")
     if data.get("patrol_id"):
         _patrol_in_area(ctx, data["patrol_id"], "/data/patrol_id")
+    far = far_outside_area(ctx, data["geometry"])
     report = Report(
         id=record_id,
         area_id=ctx.area_id,
@@ -255,13 +264,42 @@ def store_report(
         observed_at=ctx.corrected(data["observed_at"]),
         clock_skew_s=ctx.skew.total_seconds(),
         clock_suspect=ctx.clock_suspect,
+        location_suspect=far,
         priority=data["priority"],
         notes=data.get("notes"),
     )
     ctx.session.add(report)
-    ctx.session.flush()
+    if not ctx.bare:  # a refusal by the database belongs to this record's savepoint
+        ctx.session.flush()
     version_snapshot(ctx, "report", record_id, 1, report_snapshot(report))
+    ctx.remember(("report-area", record_id), ctx.area_id)
+    if far:
+        return Verdict(
+            str(record_id),
+            "report",
+            STORED,
+            code="far-outside-area",
+            pointer="/data/geometry",
+            detail=f"stored, and flagged: more than {FAR_OUTSIDE_M // 1000} km outside the park",
+            version=1,
+        )
     return Verdict(str(record_id), "report", STORED, version=1)
+
+
+# Further than this from the park's boundary, a report's place is flagged for a manager.
+FAR_OUTSIDE_M = 50_000
+
+
+def far_outside_area(ctx: PushContext, geometry) -> bool:
+    return bool(
+        ctx.session.execute(
+            text(
+                "SELECT NOT ST_DWithin(boundary::geography,"
+                " ST_GeomFromText(:wkt, 4326)::geography, :far) FROM areas WHERE id = :area"
+            ),
+            {"wkt": geometry.wkt, "far": FAR_OUTSIDE_M, "area": ctx.area_id},
+        ).scalar_one()
+    )
 
 
 def report_snapshot(report: Report) -> dict:
@@ -278,8 +316,11 @@ def store_attachment(
 ) -> Verdict:
     if verdict := created(ctx, "attachment", record_id, digest, raw):
         return verdict
-    report = ctx.session.get(Report, data["report_id"])
-    if report is None or report.area_id != ctx.area_id:
+    area = ctx.remembered(
+        ("report-area", data["report_id"]),
+        lambda: ctx.session.scalar(select(Report.area_id).where(Report.id == data["report_id"])),
+    )
+    if area != ctx.area_id:
         raise Rejection(
             "unknown-report", "/data/report_id", "no such report in this area (send it first)"
         )
@@ -287,7 +328,7 @@ def store_attachment(
         Attachment(
             id=record_id,
             area_id=ctx.area_id,
-            report_id=report.id,
+            report_id=data["report_id"],
             sha256=data["sha256"],
             size_bytes=data["size_bytes"],
             media_type=data["media_type"],

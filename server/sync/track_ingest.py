@@ -15,8 +15,8 @@ the patrol in time after its last fix, and which fix that was — and wakes the 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import text
@@ -91,6 +91,11 @@ LAST_FIX = text(
     " WHERE patrol_id = :patrol AND track_month = :month"
     " ORDER BY recorded_at DESC, seq DESC LIMIT 1"
 )
+
+
+class LastFix(NamedTuple):
+    recorded_at: datetime
+    seq: int
 
 
 def _array(values: np.ndarray) -> str:
@@ -179,9 +184,10 @@ def store_chunk(
 ) -> Verdict:
     if verdict := created(ctx, "track_chunk", record_id, digest, raw):
         return verdict
-    # Locked, and read afresh: an earlier chunk of this push may have moved its figures.
-    patrol = ctx.session.get(
-        Patrol, data["patrol_id"], with_for_update=True, populate_existing=True
+    # Locked: a patrol's chunks are stored one push at a time (once per batch is enough).
+    patrol = ctx.remembered(
+        ("patrol-locked", data["patrol_id"]),
+        lambda: ctx.session.get(Patrol, data["patrol_id"], with_for_update=True),
     )
     if patrol is None or patrol.area_id != ctx.area_id:
         raise Rejection(
@@ -191,12 +197,18 @@ def store_chunk(
         )
     columns, acc = _checked_columns(ctx, data)
     n = len(columns)
-    ctx.session.execute(
-        text("SELECT rs_ensure_track_partition(:month)"), {"month": patrol.track_month}
+    ctx.remembered(
+        ("partition", patrol.track_month),
+        lambda: ctx.session.execute(
+            text("SELECT rs_ensure_track_partition(:month)"), {"month": patrol.track_month}
+        ),
     )
-    last = ctx.session.execute(
-        LAST_FIX, {"patrol": patrol.id, "month": patrol.track_month}
-    ).one_or_none()
+    last = ctx.remembered(
+        ("last-fix", patrol.id),
+        lambda: ctx.session.execute(
+            LAST_FIX, {"patrol": patrol.id, "month": patrol.track_month}
+        ).one_or_none(),
+    )
     params = {
         "lon": _array(columns.lon_e6),
         "lat": _array(columns.lat_e6),
@@ -224,6 +236,14 @@ def store_chunk(
         and bool(np.all(np.diff(columns.seconds) >= 0))
         and (last is None or (params["t0_corrected"], data["seq"]) > (last.recorded_at, last.seq))
     )
+    # The patrol's last fix now, for its next chunk in this batch: this chunk's last if it
+    # extended the patrol, else looked up again.
+    ctx.memo.pop(("last-fix", patrol.id), None)
+    if extends:
+        ctx.remember(
+            ("last-fix", patrol.id),
+            LastFix(data["t0"] + timedelta(seconds=int(columns.seconds[-1])), int(columns.seq[-1])),
+        )
     if new:
         ctx.session.execute(
             COUNT_FIXES, {"patrol": patrol.id, "added": new, "max_seq": int(columns.seq.max())}

@@ -117,13 +117,13 @@ class DeviceClient:
         observe: Callable[[str, str, int | None, float], None] | None = None,
     ) -> None:
         self.server_url = server_url.rstrip("/")
-        self.token = token
         self.db = sqlite3.connect(outbox, isolation_level=None)
         self.db.executescript(SCHEMA)
         for table in ("outbox", "fixes"):  # an outbox made before records carried their account
             columns = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             if "token" not in columns:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN token TEXT")
+        self.token = self._renewed(token)
         self.max_records = max_records_per_push
         self.chunk_size = chunk_size
         self.retries = retries
@@ -144,7 +144,36 @@ class DeviceClient:
 
     def sign_in(self, token: str) -> None:
         """Another (or the same) ranger signs in; what others recorded stays theirs."""
-        self.token = token
+        self.token = self._renewed(token)
+
+    def _renewed(self, token: str | None) -> str | None:
+        """The token `token` was renewed into by the server (following renewals), or itself: an
+        app restarted with the token it was enrolled with still finds the current one."""
+        seen = set()
+        while token is not None and token not in seen:
+            seen.add(token)
+            newer = self._state("renewed:" + _account(token))
+            if newer is None:
+                return token
+            token = newer
+        return token
+
+    def _adopt(self, renewed: dict[str, str]) -> None:
+        """The server renewed the signed-in device's token (in a pull answer): from now on it is
+        the token, also for what waits in the outbox under the old one; the pulled copy stays."""
+        old, new = self._signed_in(), renewed["token"]
+        with self.db:
+            for table in ("outbox", "fixes"):
+                self.db.execute(f"UPDATE {table} SET token = ? WHERE token = ?", (new, old))  # noqa: S608 (our table names)
+            self.db.execute(
+                "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
+                ("renewed:" + _account(old), new),
+            )
+            self.db.execute(
+                "UPDATE state SET value = ? WHERE key = 'scope_account' AND value = ?",
+                (_account(new), _account(old)),
+            )
+        self.token = new
 
     def _signed_in(self) -> str:
         if self.token is None:
@@ -614,7 +643,7 @@ class DeviceClient:
         """Pages of changes since the cursor, each applied with its cursor in one transaction.
         The scope is what the server shows the signed-in ranger: when another ranger signs in,
         the copy (server data, never unsynced records) is dropped and pulled afresh."""
-        account = hashlib.sha256(self._signed_in().encode()).hexdigest()[:16]
+        account = _account(self._signed_in())
         if self._state("scope_account") != account:
             with self.db:
                 self.db.execute("DELETE FROM scope")
@@ -628,6 +657,8 @@ class DeviceClient:
             cursor = self._state("cursor")
             path = "/api/v1/sync/pull" + (f"?cursor={cursor}" if cursor else "")
             page = self._request("GET", path, None, report)
+            if renewed := page.get("renewed_token"):
+                self._adopt(renewed)
             with self.db:  # the page and its cursor together, or neither
                 for change in page["changes"]:
                     if change["deleted"]:
@@ -795,3 +826,8 @@ def _consecutive(rows: list, size: int) -> list[list]:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def _account(token: str) -> str:
+    """A short name of a token, safe to keep: never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]

@@ -17,6 +17,7 @@ from tusclient import client as tus
 
 from server.core.db import utcnow
 from server.evidence.models import Upload
+from tests import factories
 from tests.live import BIN
 from tests.server.evidence.helpers import (
     TUS,
@@ -236,3 +237,40 @@ def test_the_worker_purges_abandoned_uploads_every_hour(
     assert not FileStore(test_config.evidence_dir).partial(location.rsplit("/", 1)[1]).exists()
     db.expire_all()
     assert attachment_state(db, attachment_id) == "expected"
+
+
+def test_only_the_uploader_or_a_manager_may_touch_an_upload(client, db):
+    park = h.park(db)
+    other_ranger = factories.user(db, park.area_id, "ranger")
+    other_device = factories.device(db, park.area_id, other_ranger.username)
+    manager = factories.user(db, park.area_id, "manager")
+    db.commit()
+    intruders = {
+        "another ranger's device": h.Park(
+            park.area_id,
+            park.slug,
+            other_ranger.username,
+            other_device.device_id,
+            other_device.token,
+        ).headers,
+        "another ranger": factories.auth(factories.token(client, other_ranger.username)),
+    }
+    photo = _jpeg()
+    attachment_id = declare_attachment(client, park, photo)
+    location = create_upload(client, park, attachment_id, len(photo)).headers["Location"]
+    assert patch_upload(client, park, location, 0, photo[:1000]).status_code == 204
+
+    for who, headers in intruders.items():
+        chunk = client.patch(
+            location,
+            data=photo[1000:],
+            headers=headers
+            | TUS
+            | {"Content-Type": "application/offset+octet-stream", "Upload-Offset": "1000"},
+        )
+        assert chunk.status_code == 403, who
+        assert client.delete(location, headers=headers | TUS).status_code == 403, who
+
+    assert client.head(location, headers=park.headers | TUS).headers["Upload-Offset"] == "1000"
+    boss = factories.auth(factories.token(client, manager.username))
+    assert client.delete(location, headers=boss | TUS).status_code == 204

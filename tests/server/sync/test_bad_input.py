@@ -357,3 +357,7 @@ def test_nul_in_any_other_request_is_a_422_not_a_500(client, db):
     )
     assert response.status_code == 422
     assert response.get_json()["type"] == "/problems/unstorable-value"
+    # said in our words, not the database's or the driver's
+    detail = response.get_json()["detail"]
+    assert "NUL character" in detail
+    assert "PostgreSQL" not in detail and "0x00" not in detail

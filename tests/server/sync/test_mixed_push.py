@@ -215,3 +215,44 @@ def test_a_mixed_push_gives_the_verdicts_and_rows_it_always_gave(client, db):
     if os.environ.get("RANGERSYNC_WRITE_EXPECTED"):
         EXPECTED.write_text(json.dumps(seen, indent=1) + "\n")
     assert seen == json.loads(EXPECTED.read_text())
+
+
+def test_a_record_the_database_refuses_is_found_and_the_rest_stored_once(client, db, monkeypatch):
+    """The batch is applied without a savepoint per record; a refusal by the database itself
+    (here a status whose battery the database cannot take) sends the batch the careful way:
+    the record at fault is rejected with the database's reason, every other record is stored
+    once, and nothing it claimed in the ledger is left behind."""
+    from server.sync import push as push_service
+
+    real = push_service.HANDLERS["device_status"]
+
+    def refused_by_the_database(ctx, record_id, data, digest, raw):
+        verdict = real(ctx, record_id, data, digest, raw)
+        if data.get("battery_pct") == 13:
+            ctx.session.execute(text("SELECT 1 / 0"))
+        return verdict
+
+    monkeypatch.setitem(push_service.HANDLERS, "device_status", refused_by_the_database)
+    park = h.park(db)
+    p = h.patrol()
+    records = [
+        p,
+        h.chunk(p["id"], 0, h.fixes(10)),
+        h.report(patrol_id=p["id"]),
+        _status("D1", battery_pct=13),
+        _status("D2"),
+    ]
+    response = h.push(client, park, records)
+    assert h.verdicts(response) == ["stored", "stored", "stored", "rejected", "stored"]
+    assert response.get_json()["results"][3]["code"] == "database-refused"
+    counts = {t: count_rows(db, t) for t in ("patrols", "track_points", "reports", "device_status")}
+    assert counts == {"patrols": 1, "track_points": 10, "reports": 1, "device_status": 1}
+    receipts = {r for (r,) in db.execute(text("SELECT record_id::text FROM sync_receipts"))}
+    assert rid("D1") not in receipts and len(receipts) == 4
+    assert h.verdicts(h.push(client, park, records)) == [
+        "duplicate",
+        "duplicate",
+        "duplicate",
+        "rejected",
+        "duplicate",
+    ]
