@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import shapely.wkb
 from geoalchemy2.shape import to_shape
@@ -202,10 +204,19 @@ def _shape(geom):
     return shapely.wkb.loads(geom, hex=True) if isinstance(geom, str) else to_shape(geom)
 
 
+def _clock(session: Session, area_id: uuid.UUID, moment: datetime, day: bool = False) -> str:
+    """A time in a rule's message as the park reads it: its own zone, named (21:38 EAT)."""
+    zone = session.scalar(text("SELECT timezone FROM areas WHERE id = :id"), {"id": area_id})
+    local = moment.astimezone(ZoneInfo(zone or "UTC"))
+    return local.strftime("%Y-%m-%d %H:%M %Z" if day else "%H:%M %Z")
+
+
 def _overdue(session: Session, area, device, fired: Fired) -> None:
     for r in _rows(session, OVERDUE, area, device):
         where = _shape(r["geom"])
-        last = f"; last position at {r['fixed_at']:%H:%M} UTC" if where is not None else ""
+        last = ""
+        if where is not None:
+            last = f"; last position at {_clock(session, r['area_id'], r['fixed_at'])}"
         fired.add(
             raise_alert(
                 session,
@@ -214,7 +225,7 @@ def _overdue(session: Session, area, device, fired: Fired) -> None:
                 kind="overdue_patrol",
                 source="rule",
                 message=f"Patrol led by {r['username'] or 'unknown'} is overdue: planned to end "
-                f"{r['planned_end']:%Y-%m-%d %H:%M} UTC and not ended{last}.",
+                f"{_clock(session, r['area_id'], r['planned_end'], day=True)} and not ended{last}.",
                 geometry=where,
                 radius_m=r["nearby_radius_km"] * 1000 if where is not None else None,
                 audience_={"geofence": True} if where is not None else None,
@@ -227,6 +238,7 @@ def _overdue(session: Session, area, device, fired: Fired) -> None:
 def _no_movement(session: Session, area, device, fired: Fired, patrol=None) -> None:
     for r in _rows(session, NO_MOVEMENT, area, device, patrol):
         minutes = int((r["recorded_at"] - r["since"]).total_seconds() // 60)
+        since = _clock(session, r["area_id"], r["since"])
         fired.add(
             raise_alert(
                 session,
@@ -235,7 +247,7 @@ def _no_movement(session: Session, area, device, fired: Fired, patrol=None) -> N
                 kind="no_movement",
                 source="rule",
                 message=f"No movement for {minutes} min during an active patrol (within "
-                f"{r['no_movement_radius_m']:.0f} m since {r['since']:%H:%M} UTC): "
+                f"{r['no_movement_radius_m']:.0f} m since {since}): "
                 "possible injury.",
                 geometry=_shape(r["geom"]),
                 radius_m=r["nearby_radius_km"] * 1000,
@@ -266,6 +278,7 @@ def _danger_zone(session: Session, area, device, fired: Fired, patrol=None) -> N
 
 def _hostile(session: Session, area, device, fired: Fired) -> None:
     for r in _rows(session, HOSTILE, area, device):
+        observed = _clock(session, r["area_id"], r["observed_at"])
         fired.add(
             raise_alert(
                 session,
@@ -273,7 +286,7 @@ def _hostile(session: Session, area, device, fired: Fired) -> None:
                 severity="critical",
                 kind="hostile_incident",
                 source="rule",
-                message=f"{r['label']} reported at {r['observed_at']:%H:%M} UTC within "
+                message=f"{r['label']} reported at {observed} within "
                 f"{r['hostile_radius_km']:g} km of your patrol.",
                 geometry=_shape(r["geom"]),
                 radius_m=r["hostile_radius_km"] * 1000,

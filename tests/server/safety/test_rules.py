@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
@@ -61,10 +62,17 @@ def test_an_overdue_patrol_raises_one_alert_and_an_ended_or_punctual_one_none(
         text("UPDATE safety_settings SET overdue_grace_min = 60 WHERE area_id = :a"),
         {"a": park.area_id},
     )
+    db.execute(
+        text("UPDATE areas SET timezone = 'Africa/Nairobi' WHERE id = :a"), {"a": park.area_id}
+    )
     db.commit()
     fired = rules.evaluate(db, park.area_id).alerts
     db.commit()
     assert [(a.kind, str(a.subject_id)) for a in fired] == [("overdue_patrol", late.patrol_id)]
+    # Times in the message are the park's, with its zone named (not UTC).
+    planned = datetime.fromisoformat(two_hours_ago).astimezone(ZoneInfo("Africa/Nairobi"))
+    assert f"planned to end {planned:%Y-%m-%d %H:%M} EAT and not ended" in fired[0].message
+    assert "UTC" not in fired[0].message
     assert rules.evaluate(db, park.area_id).alerts == []  # once per event
     db.commit()
     (alert,) = _alerts(client, park, "overdue_patrol")
