@@ -4,6 +4,7 @@ and served again, with nothing lost and the audit chain intact."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from server.core.migrate import head_revision
 from server.demo.seed import DEMO_PASSWORD
 from server.ops.verify import row_counts
 from sync.device.simulate import run_fleet
+from tests.helpers import wait_derived
 from tests.server.ops.helpers import Installation, open_dir
 
 pytestmark = pytest.mark.slow
@@ -47,6 +49,9 @@ def test_db_upgrade_from_the_previous_release_keeps_every_row_and_serves_it():
             say=lambda _: None,
         )
         assert result.complete
+        url = park.cluster.url().replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(url) as conn:
+            wait_derived(conn)  # effort is drawn after the pushes' answers (server.sync.derived)
         server.stop()
         filled = _counts(park)
         assert filled["rows"]["track_points"] > 0 and filled["effort"] > 0
