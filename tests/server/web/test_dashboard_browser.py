@@ -69,6 +69,8 @@ def test_manager_sees_coverage_on_the_map_and_triages_a_report(page, live_server
     page.select_option("select[name=status]", "new")
     page.click("text=Filter")
     page.locator("table.reports a", has_text="Open").first.click()
+    # the page's scripts are running (its mini-map drawn) before its form is used
+    page.wait_for_selector("#map[data-ready=true]", timeout=60_000)
     assert page.locator("#status").get_attribute("data-status") == "new"
     page.fill("textarea[name=notes]", "Checked against the ranger's photo")
     page.click("button[value=in_review]")
